@@ -1,0 +1,81 @@
+"""Secret redaction shared by every reporter.
+
+Cookie values, Authorization credentials and bodies are replaced by a short keyed
+hash (HMAC-SHA256), so equal secrets show the same pseudonym everywhere in one
+report ("token A seen by clients 1 and 3") without exposing the value. The key is
+random per run unless the caller fixes it (tests, or comparing two reports).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+
+_SENSITIVE_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization", "x-api-key"})
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class Redactor:
+    """Turns secret values into stable pseudonyms like ``<h:3fa91c>``."""
+
+    def __init__(self, key: bytes | None = None, *, reveal: bool = False) -> None:
+        self.key = key if key is not None else os.urandom(16)
+        self.reveal = reveal
+
+    def token(self, value: str) -> str:
+        """The pseudonym for one secret value (or the value itself with ``reveal``)."""
+        if self.reveal:
+            return value
+        if value == "":
+            return "<empty>"
+        digest = hmac.new(self.key, value.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+        return f"<h:{digest[:8]}>"
+
+    def cookie_pair(self, name: str, value: str) -> str:
+        return f"{name}={self.token(value)}"
+
+    def cookie_header(self, header_value: str) -> str:
+        """Redact every value of a ``Cookie`` header, keeping names and order."""
+        if self.reveal:
+            return header_value
+        parts = []
+        for item in header_value.split(";"):
+            name, sep, value = item.strip().partition("=")
+            parts.append(f"{name}={self.token(value)}" if sep else self.token(name))
+        return "; ".join(parts)
+
+    def set_cookie_header(self, header_value: str) -> str:
+        """Redact the value of a ``Set-Cookie`` header, keeping its attributes."""
+        if self.reveal:
+            return header_value
+        first, sep, attrs = header_value.partition(";")
+        name, eq, value = first.strip().partition("=")
+        head = f"{name}={self.token(value)}" if eq else self.token(name)
+        return head + (sep + attrs if sep else "")
+
+    def header(self, name: str, value: str) -> str:
+        """A header value as it may be shown."""
+        lname = name.lower()
+        if self.reveal or lname not in _SENSITIVE_HEADERS:
+            return value
+        if lname == "cookie":
+            return self.cookie_header(value)
+        if lname == "set-cookie":
+            return self.set_cookie_header(value)
+        scheme, _, cred = value.partition(" ")
+        return f"{scheme} {self.token(cred)}" if cred else self.token(value)
+
+    def excerpt(self, line: str) -> str:
+        """Redact a ``Name: value`` header line."""
+        name, sep, value = line.partition(":")
+        if not sep:
+            return line
+        return f"{name}: {self.header(name.strip(), value.strip())}"
+
+
+def clean_text(text: str, limit: int = 400) -> str:
+    """Captured text made safe for a terminal or log: control characters replaced, length bounded."""
+    text = _CTRL.sub("\ufffd", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
