@@ -1,0 +1,83 @@
+"""Shared test helpers: builders for model objects (mitmproxy tflow style) and paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stickyforensics.model import (
+    Endpoint,
+    Headers,
+    Provenance,
+    Request,
+    Response,
+    Timing,
+    Transaction,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+def shared_or_skip(path: Path) -> Path:
+    """A ../shared path, or a visible skip when this clone has no ../shared."""
+    if not path.exists():
+        pytest.skip(f"{path} is absent (a user's clone has no ../shared)")
+    return path
+
+
+def treq(
+    method: str = "GET",
+    url: str = "http://app.example/",
+    headers: list[tuple[str, str]] | None = None,
+) -> Request:
+    scheme, _, rest = url.partition("://")
+    hostport, slash, tail = rest.partition("/")
+    target = "/" + tail if slash else "/"
+    path = target.split("?", 1)[0]
+    host = hostport.rsplit(":", 1)[0] if hostport.count(":") == 1 else hostport
+    return Request(
+        method=method,
+        target=target,
+        url=url,
+        scheme=scheme,
+        host=host.lower(),
+        path=path,
+        headers=Headers(tuple(headers or ())),
+    )
+
+
+def tresp(status: int = 200, headers: list[tuple[str, str]] | None = None, reason: str = "OK") -> Response:
+    return Response(status=status, reason=reason, headers=Headers(tuple(headers or ())))
+
+
+def ttx(
+    n: int,
+    *,
+    at: float | None = None,
+    request: Request | None = None,
+    response: Response | None = None,
+    client: str = "10.0.0.1",
+    server: str = "10.0.0.100",
+    source: str = "test.pcap",
+    har: bool = False,
+) -> Transaction:
+    started = at if at is not None else 1_700_000_000.0 + n
+    prov = (
+        Provenance(source=source, kind="har", har_entry=n)
+        if har
+        else Provenance(source=source, kind="pcap", request_frames=(n * 4 + 4,), response_frames=(n * 4 + 6,), tcp_stream=n)
+    )
+    return Transaction(
+        id=f"0.e{n}" if har else f"0.{n}.0",
+        input=source,
+        request=request or treq(),
+        response=response if response is not None else tresp(),
+        timing=Timing(started=started, finished=started + 0.01),
+        provenance=prov,
+        client=None if har else Endpoint(client, 40000 + n),
+        server=None if har else Endpoint(server, 80),
+        client_label=source if har else None,
+    )
