@@ -1,0 +1,3 @@
+from stickyforensics.cli.app import main
+
+main()

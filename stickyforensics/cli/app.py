@@ -1,0 +1,410 @@
+"""The command line: the composition root. Maps outcomes to exit codes (0 clean, 1 findings, 2 errors).
+
+Every error a user can cause (missing file, unknown format, broken HAR, bad option, bad configuration)
+is one line on stderr naming the file and position, and exit code 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from stickyforensics import __version__
+from stickyforensics.errors import StickyError
+
+app = typer.Typer(
+    name="stickyforensics",
+    help="Find out why users of load-balanced web applications are randomly logged out (pcap, pcapng, HAR).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    html = "html"
+    markdown = "markdown"
+    junit = "junit"
+    sarif = "sarif"
+    github = "github"
+
+
+class Engine(str, Enum):
+    native = "native"
+    tshark = "tshark"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"stickyforensics: error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _redaction_key(files: list[str], explicit: str | None) -> bytes:
+    """A key that is stable for the same inputs (deterministic output) and unknown to report readers:
+    it is derived from the inputs' own bytes, which the reader of a redacted report does not have."""
+    if explicit:
+        return hashlib.sha256(explicit.encode()).digest()
+    env = os.environ.get("STICKYFORENSICS_REDACTION_KEY")
+    if env:
+        return hashlib.sha256(env.encode()).digest()
+    digest = hashlib.sha256(b"stickyforensics-redaction-v1")
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                digest.update(fh.read(1 << 20))
+            digest.update(str(os.path.getsize(path)).encode())
+        except OSError:
+            digest.update(path.encode())
+    return digest.digest()
+
+
+def _rule_docs() -> dict[str, Any]:
+    from stickyforensics.detect.catalog import load_rules
+    from stickyforensics.report.common import RuleDoc
+
+    return {
+        r.code: RuleDoc(
+            code=r.code,
+            name=r.name,
+            title=r.title,
+            kind=r.kind,
+            category=r.category,
+            severity=r.severity,
+            summary=r.summary,
+            why=r.why,
+            example=r.example,
+            what_to_check=r.what_to_check,
+            remediation=r.remediation,
+            falsepositives=r.falsepositives,
+            references=r.references,
+        )
+        for r in load_rules()
+    }
+
+
+def render(report: Any, fmt: Format, *, redactor: Any, fail_on: Any, color: bool = False) -> str:
+    """Render one AnalysisReport in the asked format (every format renders the same report)."""
+    if fmt is Format.json:
+        from stickyforensics.report.json import render_json
+
+        return render_json(report, redactor=redactor, fail_on=fail_on)
+    if fmt is Format.text:
+        from stickyforensics.report.terminal import render_text
+
+        return render_text(report, redactor=redactor, color=color)
+    docs = _rule_docs()
+    if fmt is Format.html:
+        from stickyforensics.report.html import render_html
+
+        return str(render_html(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
+    if fmt is Format.markdown:
+        from stickyforensics.report.markdown import render_markdown
+
+        return str(render_markdown(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
+    if fmt is Format.junit:
+        from stickyforensics.report.junit import render_junit
+
+        return str(render_junit(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
+    if fmt is Format.sarif:
+        from stickyforensics.report.sarif import render_sarif
+
+        return str(render_sarif(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
+    from stickyforensics.report.github import render_github
+
+    return str(render_github(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
+
+
+def _progress_callback() -> Any:
+    if not sys.stderr.isatty():
+        return None
+    from stickyforensics.cli.progress import StderrProgress
+
+    return StderrProgress()
+
+
+def _run_analysis(
+    inputs: list[str],
+    *,
+    fmt: Format,
+    output: str | None,
+    fail_on: str | None,
+    exit_zero: bool,
+    engine: Engine,
+    tls_keylog: str | None,
+    config_file: str | None,
+    reveal_secrets: bool,
+    redaction_key: str | None,
+    persistence_cookie: list[str] | None,
+    session_cookie: list[str] | None,
+    disable: list[str] | None,
+    summary_always: bool,
+) -> None:
+    from dataclasses import replace
+
+    from stickyforensics.config import load_config
+    from stickyforensics.ingest.sniff import expand_inputs
+    from stickyforensics.model import Severity
+    from stickyforensics.pipeline import EngineOptions, analyze
+    from stickyforensics.report.redact import Redactor
+
+    try:
+        config, _origin = load_config(config_file)
+        if persistence_cookie:
+            config = replace(config, persistence_cookies=config.persistence_cookies + tuple(persistence_cookie))
+        if session_cookie:
+            config = replace(config, session_cookies=config.session_cookies + tuple(session_cookie))
+        if disable:
+            config = replace(config, disabled_rules=config.disabled_rules + tuple(disable))
+        threshold = Severity.parse(fail_on) if fail_on else config.fail_on
+        if tls_keylog and not Path(tls_keylog).is_file():
+            raise _fail(f"{tls_keylog}: TLS key log file not found")
+        files = expand_inputs(inputs)
+        progress = _progress_callback()
+        report = analyze(files, config, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog),
+                         progress=progress)
+        if progress is not None:
+            progress.close()
+        redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
+        text = render(report, fmt, redactor=redactor, fail_on=threshold,
+                      color=output is None and fmt is Format.text and sys.stdout.isatty())
+    except StickyError as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if output and output != "-":
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"{output}: cannot write the report: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+    failing = [f for f in report.findings if f.severity >= threshold]
+    if (summary_always or (output and output != "-")) and fmt is not Format.text:
+        from stickyforensics.report.verdict import verdict
+
+        status, sentence = verdict(report)
+        typer.echo(f"stickyforensics: {status}: {sentence}", err=output in (None, "-"))
+        typer.echo(
+            f"stickyforensics: {len(report.findings)} finding(s), {len(failing)} at or above {threshold.label}"
+            + (f"; report written to {output}" if output and output != "-" else ""),
+            err=output in (None, "-"),
+        )
+    errored = [r for r in report.rule_runs if r.status == "errored"]
+    if errored:
+        for run in errored:
+            typer.echo(f"stickyforensics: error: rule {run.code} failed: {run.reason}", err=True)
+        raise typer.Exit(2)
+    if failing and not exit_zero:
+        raise typer.Exit(1)
+
+
+InputsArg = Annotated[list[str], typer.Argument(help="pcap/pcapng/HAR files or folders (recursed).")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")]
+FailOnOpt = Annotated[
+    str | None, typer.Option("--fail-on", help="Exit 1 when findings reach this severity (info|low|medium|high|critical).")
+]
+ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Always exit 0 unless there is an error (report-only CI jobs).")]
+EngineOpt = Annotated[Engine, typer.Option("--engine", help="Capture engine: native (fast, HTTP/1.x) or tshark (TLS, HTTP/2).")]
+KeylogOpt = Annotated[str | None, typer.Option("--tls-keylog", help="SSLKEYLOGFILE to decrypt TLS (implies --engine tshark).")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="stickyforensics.toml or pyproject.toml to read.")]
+RevealOpt = Annotated[bool, typer.Option("--reveal-secrets", help="Show raw cookie/Authorization values (reports are redacted by default).")]
+KeyOpt = Annotated[str | None, typer.Option("--redaction-key", help="Secret for the redaction pseudonyms (same key: same pseudonyms across reports).")]
+PCookieOpt = Annotated[list[str] | None, typer.Option("--persistence-cookie", help="Treat this cookie name (or re:REGEX) as the LB persistence cookie.")]
+SCookieOpt = Annotated[list[str] | None, typer.Option("--session-cookie", help="Treat this cookie name (or re:REGEX) as an application session cookie.")]
+DisableOpt = Annotated[list[str] | None, typer.Option("--disable", help="Disable a rule by code or name.")]
+
+
+@app.command()
+def analyze(
+    inputs: InputsArg,
+    fmt: FormatOpt = Format.text,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    exit_zero: ExitZeroOpt = False,
+    engine: EngineOpt = Engine.native,
+    tls_keylog: KeylogOpt = None,
+    config: ConfigOpt = None,
+    reveal_secrets: RevealOpt = False,
+    redaction_key: KeyOpt = None,
+    persistence_cookie: PCookieOpt = None,
+    session_cookie: SCookieOpt = None,
+    disable: DisableOpt = None,
+) -> None:
+    """Analyze captures and HAR files; print findings with evidence (exit 1 when findings reach --fail-on)."""
+    _run_analysis(inputs, fmt=fmt, output=output, fail_on=fail_on, exit_zero=exit_zero, engine=engine,
+                  tls_keylog=tls_keylog, config_file=config, reveal_secrets=reveal_secrets, redaction_key=redaction_key,
+                  persistence_cookie=persistence_cookie, session_cookie=session_cookie, disable=disable,
+                  summary_always=False)
+
+
+@app.command()
+def check(
+    inputs: InputsArg,
+    fmt: FormatOpt = Format.text,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    exit_zero: ExitZeroOpt = False,
+    engine: EngineOpt = Engine.native,
+    tls_keylog: KeylogOpt = None,
+    config: ConfigOpt = None,
+    reveal_secrets: RevealOpt = False,
+    redaction_key: KeyOpt = None,
+    persistence_cookie: PCookieOpt = None,
+    session_cookie: SCookieOpt = None,
+    disable: DisableOpt = None,
+) -> None:
+    """CI check: like analyze, and always prints a human summary, whatever the machine format."""
+    _run_analysis(inputs, fmt=fmt, output=output, fail_on=fail_on, exit_zero=exit_zero, engine=engine,
+                  tls_keylog=tls_keylog, config_file=config, reveal_secrets=reveal_secrets, redaction_key=redaction_key,
+                  persistence_cookie=persistence_cookie, session_cookie=session_cookie, disable=disable,
+                  summary_always=True)
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List the rule catalog."""
+    from stickyforensics.detect.catalog import load_rules
+
+    try:
+        rules = load_rules()
+    except StickyError as exc:
+        raise _fail(str(exc)) from None
+    for r in rules:
+        typer.echo(f"{r.code}  {r.severity.label:<8} {r.kind:<28} {r.title}")
+
+
+@app.command()
+def explain(rule_id: Annotated[str, typer.Argument(help="Rule code (SF301) or name (missing-persistence-cookie).")]) -> None:
+    """Print one rule's documentation: what it detects, why it matters, what to check, how to fix."""
+    from stickyforensics.detect.catalog import load_rules
+
+    try:
+        rules = load_rules()
+    except StickyError as exc:
+        raise _fail(str(exc)) from None
+    wanted = rule_id.strip().upper()
+    rule = next((r for r in rules if r.code == wanted or r.name == rule_id.strip().lower()), None)
+    if rule is None:
+        raise _fail(f"unknown rule {rule_id!r}; 'stickyforensics rules' lists them")
+    out = [
+        f"{rule.code} {rule.name}: {rule.title}",
+        f"kind: {rule.kind}   severity: {rule.severity.label}   confidence: {rule.confidence.value}   "
+        f"status: {rule.status}   applies to: {', '.join(rule.applies_to)}",
+        "",
+        "What it detects:",
+        f"  {rule.summary}",
+        "",
+        "Why it matters:",
+        f"  {rule.why}",
+        "",
+        "Example:",
+        *(f"  {line}" for line in rule.example.splitlines()),
+        "",
+        "What to check:",
+        *(f"  - {item}" for item in rule.what_to_check),
+        "",
+        "How to fix:",
+        *(f"  - {vendor}: {fix}" for vendor, fix in rule.remediation),
+        "",
+        "False positives:",
+        *(f"  - {item}" for item in rule.falsepositives),
+        "",
+        "References:",
+        *(f"  - {item}" for item in rule.references),
+    ]
+    typer.echo("\n".join(out))
+
+
+@app.command()
+def decode(
+    cookies: Annotated[list[str], typer.Argument(help="'NAME=VALUE', a 'Cookie: ...' or a 'Set-Cookie: ...' line.")],
+) -> None:
+    """Say what a cookie is (vendor, role) and what it reveals (backend IP:port, pool, vserver, dates)."""
+    from stickyforensics.track.lb import describe
+
+    any_known = False
+    for text in cookies:
+        for name, value, info in describe(text):
+            if info is None:
+                typer.echo(f"{name}: not a known persistence or session cookie")
+                continue
+            any_known = True
+            typer.echo(f"{name}: {info.vendor} ({info.family}), {info.role.value} cookie, {info.status}")
+            if info.backend and info.status == "decoded":
+                typer.echo(f"  backend: {info.backend}")
+            if info.datacenter:
+                typer.echo(f"  datacenter: {info.datacenter}")
+            for key, val in info.decoded:
+                typer.echo(f"  {key}: {val}")
+            typer.echo(f"  a value change means: {info.change_meaning.value}")
+            if info.discloses_internal_address:
+                typer.echo("  note: discloses an internal address")
+            if info.note:
+                typer.echo(f"  note: {info.note}")
+            _ = value
+    if not any_known:
+        raise typer.Exit(1)
+
+
+@app.command("cookies")
+def cookie_timeline(
+    inputs: InputsArg,
+    engine: EngineOpt = Engine.native,
+    tls_keylog: KeylogOpt = None,
+    config: ConfigOpt = None,
+    reveal_secrets: RevealOpt = False,
+    redaction_key: KeyOpt = None,
+    persistence_cookie: PCookieOpt = None,
+    session_cookie: SCookieOpt = None,
+) -> None:
+    """Print each client's persistence/session cookie timeline: set -> sent -> missing/changed, with reasons."""
+    from dataclasses import replace
+
+    from stickyforensics.config import load_config
+    from stickyforensics.ingest.sniff import expand_inputs
+    from stickyforensics.pipeline import EngineOptions, analyze
+    from stickyforensics.report.redact import Redactor
+    from stickyforensics.report.timeline_text import render_timelines
+
+    try:
+        cfg, _ = load_config(config)
+        if persistence_cookie:
+            cfg = replace(cfg, persistence_cookies=cfg.persistence_cookies + tuple(persistence_cookie))
+        if session_cookie:
+            cfg = replace(cfg, session_cookies=cfg.session_cookies + tuple(session_cookie))
+        files = expand_inputs(inputs)
+        report = analyze(files, cfg, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog))
+    except StickyError as exc:
+        raise _fail(str(exc)) from None
+    redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
+    sys.stdout.write(render_timelines(report, redactor=redactor))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stickyforensics {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """stickyforensics: load-balancer stickiness forensics for pcap/pcapng and HAR files."""
+
+
+def main() -> None:
+    try:
+        app(prog_name="stickyforensics")
+    except KeyboardInterrupt:
+        typer.echo("stickyforensics: interrupted", err=True)
+        sys.exit(130)

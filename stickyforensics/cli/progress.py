@@ -1,0 +1,44 @@
+"""A progress bar on stderr, shown only for inputs that take more than a second."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class StderrProgress:
+    """Callable as (path, index, total); appears after the first second of work."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self._start = time.monotonic()
+        self._delay = delay
+        self._progress: Progress | None = None
+        self._task: int | None = None
+        self._pending: tuple[str, int, int] | None = None
+
+    def __call__(self, path: str, index: int, total: int) -> None:
+        self._pending = (path, index, total)
+        if self._progress is None and time.monotonic() - self._start < self._delay and index == 0:
+            return
+        self._show()
+
+    def _show(self) -> None:
+        if self._pending is None:
+            return
+        path, index, total = self._pending
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("[bold]reading"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                TextColumn("{task.description}"), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("", total=total)
+        assert self._task is not None
+        self._progress.update(self._task, completed=index, description=path.rsplit("/", 1)[-1][:50])
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()

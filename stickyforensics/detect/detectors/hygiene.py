@@ -1,0 +1,199 @@
+"""Cookie hygiene rules: disclosure of internal addresses, missing Secure/HttpOnly, duplicate names,
+oversized Cookie headers, scopes that make browsers drop a cookie, background polling."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from stickyforensics.detect.context import DetectContext, make_finding
+from stickyforensics.detect.facts import evidence, request_line
+from stickyforensics.detect.rule import Rule
+from stickyforensics.detect.stickiness import find_polling
+from stickyforensics.model import CookieEvent, CookieEventKind, CookieRole, Finding, Transaction
+from stickyforensics.track.cookieparse import parse_cookie_header
+
+_TRACKED = (CookieRole.ROUTING, CookieRole.SESSION)
+
+
+def _set_events(ctx: DetectContext) -> list[tuple[str, CookieEvent, Transaction]]:
+    out = []
+    for session in ctx.sessions:
+        by_id = {tx.id: tx for tx in session.transactions}
+        for ev in session.cookie_events:
+            if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED) and ev.persistence is not None:
+                out.append((session.key.value, ev, by_id[ev.transaction_id]))
+    return out
+
+
+def internal_address_disclosed(ctx: DetectContext, rule: Rule) -> list[Finding]:
+    seen: dict[str, list[tuple[str, CookieEvent, Transaction]]] = defaultdict(list)
+    for client, ev, tx in _set_events(ctx):
+        info = ev.persistence
+        if info is not None and info.discloses_internal_address:
+            seen[ev.name].append((client, ev, tx))
+    out = []
+    for name, items in seen.items():
+        client, ev, tx = items[0]
+        info = ev.persistence
+        assert info is not None
+        decoded = ", ".join(f"{k}={v}" for k, v in info.decoded)
+        backends = sorted({i[1].persistence.backend for i in items if i[1].persistence and i[1].persistence.backend})
+        out.append(
+            make_finding(
+                rule,
+                message=f"{name} ({info.vendor}) reveals internal backend address(es) {', '.join(backends[:5])} "
+                f"to every client ({decoded})",
+                input=tx.input,
+                client=client,
+                first_seen=tx.timing.started,
+                last_seen=items[-1][2].timing.started,
+                evidence=[evidence(tx, f"{request_line(tx)}: Set-Cookie {name} decodes to {info.backend}", role="trigger",
+                                   names=(), response_names=("Set-Cookie",))],
+                cookie=name,
+                details=[("vendor", info.vendor), ("backends", ", ".join(backends))],
+                clients=tuple(dict.fromkeys(i[0] for i in items)),
+            )
+        )
+    return out
+
+
+def insecure_persistence_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
+    seen: dict[str, tuple[str, CookieEvent, Transaction, list[str]]] = {}
+    for client, ev, tx in _set_events(ctx):
+        info = ev.persistence
+        if info is None or info.role is not CookieRole.ROUTING or ev.name in seen:
+            continue
+        lacks = []
+        if tx.request.scheme == "https" and "Secure" not in ev.attributes:
+            lacks.append("Secure (set over HTTPS)")
+        if "HttpOnly" not in ev.attributes:
+            lacks.append("HttpOnly")
+        if lacks:
+            seen[ev.name] = (client, ev, tx, lacks)
+    return [
+        make_finding(
+            rule,
+            message=f"persistence cookie {name} is set without {' and '.join(lacks)}",
+            input=tx.input,
+            client=client,
+            first_seen=tx.timing.started,
+            last_seen=tx.timing.started,
+            evidence=[evidence(tx, f"{request_line(tx)}: Set-Cookie {name} lacks {', '.join(lacks)}", role="trigger",
+                               names=(), response_names=("Set-Cookie",))],
+            cookie=name,
+            details=[("missing_attribute", lack) for lack in lacks],
+        )
+        for name, (client, ev, tx, lacks) in seen.items()
+    ]
+
+
+def duplicate_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
+    out = []
+    for session in ctx.sessions:
+        tracked = {n for n, i in session.persistence_cookies if i.role in _TRACKED}
+        hits: dict[str, list[Transaction]] = defaultdict(list)
+        for tx in session.transactions:
+            values: dict[str, set[str]] = defaultdict(set)
+            for header in tx.request.headers.get_all("Cookie"):
+                for pair in parse_cookie_header(header):
+                    if pair.name in tracked:
+                        values[pair.name].add(pair.value)
+            for name, vals in values.items():
+                if len(vals) > 1:
+                    hits[name].append(tx)
+        for name, txs in hits.items():
+            out.append(
+                make_finding(
+                    rule,
+                    message=f"{len(txs)} request(s) carried {name} twice with different values (cookies with the same "
+                    "name on different Domain/Path): the load balancer may read the stale one",
+                    input=txs[0].input,
+                    client=session.key.value,
+                    first_seen=txs[0].timing.started,
+                    last_seen=txs[-1].timing.started,
+                    evidence=[evidence(tx, f"{request_line(tx)}: two {name} values", role="trigger") for tx in txs[:5]],
+                    cookie=name,
+                )
+            )
+    return out
+
+
+def oversized_cookie_header(ctx: DetectContext, rule: Rule) -> list[Finding]:
+    limit = 8190
+    out = []
+    for session in ctx.sessions:
+        big = [tx for tx in session.transactions if sum(len(v) for v in tx.request.headers.get_all("Cookie")) > limit]
+        if big:
+            size = max(sum(len(v) for v in tx.request.headers.get_all("Cookie")) for tx in big)
+            out.append(
+                make_finding(
+                    rule,
+                    message=f"{len(big)} request(s) carried a Cookie header larger than {limit} bytes (up to {size}); "
+                    "servers and load balancers reject or truncate such headers (400/431), dropping the persistence cookie",
+                    input=big[0].input,
+                    client=session.key.value,
+                    first_seen=big[0].timing.started,
+                    last_seen=big[-1].timing.started,
+                    evidence=[evidence(tx, f"{request_line(tx)}: Cookie header too large", role="trigger", names=())
+                              for tx in big[:5]],
+                    details=[("largest_bytes", str(size))],
+                )
+            )
+    return out
+
+
+def cookie_scope_drops(ctx: DetectContext, rule: Rule) -> list[Finding]:
+    out = []
+    for session in ctx.sessions:
+        by_id = {tx.id: tx for tx in session.transactions}
+        groups: dict[tuple[str, str], list[CookieEvent]] = defaultdict(list)
+        for ev in session.cookie_events:
+            if ev.kind is CookieEventKind.REJECTED and ev.persistence is not None and ev.persistence.role in _TRACKED:
+                groups[(ev.name, ev.reason or "rejected")].append(ev)
+        for (name, reason), evs in groups.items():
+            tx = by_id[evs[0].transaction_id]
+            out.append(
+                make_finding(
+                    rule,
+                    message=f"the client must reject {name} when it is set ({reason}): browsers drop it, so "
+                    "requests go without it and the load balancer cannot keep the user on one backend",
+                    input=tx.input,
+                    client=session.key.value,
+                    first_seen=evs[0].at,
+                    last_seen=evs[-1].at,
+                    evidence=[evidence(by_id[e.transaction_id], f"{request_line(by_id[e.transaction_id])}: "
+                                       f"Set-Cookie {name} rejected ({reason})", role="trigger", names=())
+                              for e in evs[:5]],
+                    cookie=name,
+                    details=[("rule", reason)],
+                )
+            )
+    return out
+
+
+def keepalive_polling(ctx: DetectContext, rule: Rule) -> list[Finding]:
+    out = []
+    for session in ctx.sessions:
+        if not any(i.role in _TRACKED for _n, i in session.persistence_cookies):
+            continue
+        for path, interval, count, first, last in find_polling(session.transactions, ctx.config.polling_min_requests):
+            span = last - first
+            forced = ctx.config.forced_timeout
+            if forced is not None and span < forced:
+                continue
+            txs = [tx for tx in session.transactions if tx.request.path == path]
+            out.append(
+                make_finding(
+                    rule,
+                    message=f"{path} was requested every {interval:.1f} s ({count} times over {span:.0f} s): background "
+                    "polling keeps the session active, so an idle timeout never ends it"
+                    + (f" (it outlived the configured forced timeout of {forced:.0f} s)" if forced else ""),
+                    input=txs[0].input,
+                    client=session.key.value,
+                    first_seen=first,
+                    last_seen=last,
+                    evidence=[evidence(tx, request_line(tx), role="evidence") for tx in txs[:3]],
+                    details=[("path", path), ("interval_seconds", f"{interval:.1f}"), ("requests", str(count))],
+                )
+            )
+    return out

@@ -1,0 +1,55 @@
+"""Run the rules over an analysis inside an error boundary; attach severities, sort."""
+
+from __future__ import annotations
+
+import traceback
+
+from stickyforensics.config import Config
+from stickyforensics.detect.context import DetectContext
+from stickyforensics.detect.detectors import DETECTORS
+from stickyforensics.detect.rule import Rule
+from stickyforensics.errors import RuleLoadError
+from stickyforensics.model import ClientSession, Finding, InputSummary, RuleRun, finding_sort_key
+
+
+def check_detectors(rules: tuple[Rule, ...]) -> None:
+    for rule in rules:
+        if rule.detector not in DETECTORS:
+            raise RuleLoadError(f"{rule.path}: unknown detector {rule.detector!r}")
+
+
+def run_rules(
+    rules: tuple[Rule, ...],
+    sessions: tuple[ClientSession, ...],
+    inputs: tuple[InputSummary, ...],
+    config: Config,
+) -> tuple[tuple[Finding, ...], tuple[RuleRun, ...]]:
+    """Findings (sorted) and how each rule fared. A crashing detector becomes an ``errored`` run."""
+    check_detectors(rules)
+    ctx = DetectContext(sessions, inputs, config)
+    formats = {s.format for s in inputs}
+    findings: list[Finding] = []
+    runs: list[RuleRun] = []
+    for rule in rules:
+        base = {"code": rule.code, "name": rule.name, "kind": rule.kind, "title": rule.title, "category": rule.category}
+        if rule.code in config.disabled_rules or rule.name in config.disabled_rules or rule.status == "deprecated":
+            runs.append(RuleRun(**base, status="skipped", reason="disabled by configuration"))
+            continue
+        if formats and not any(rule.applies(f) for f in formats):
+            runs.append(RuleRun(**base, status="skipped", reason=f"does not apply to {', '.join(sorted(formats))} input"))
+            continue
+        try:
+            found = DETECTORS[rule.detector](ctx, rule)
+        except Exception as exc:  # the error boundary: one broken rule must not hide the others
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            runs.append(RuleRun(**base, status="errored", reason=tb))
+            continue
+        override = config.severity_for(rule.code, rule.severity)
+        if override != rule.severity:
+            from dataclasses import replace
+
+            found = [replace(f, severity=override) for f in found]
+        findings.extend(found)
+        runs.append(RuleRun(**base, status="ran", findings=len(found)))
+    findings.sort(key=finding_sort_key)
+    return tuple(findings), tuple(runs)

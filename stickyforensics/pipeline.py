@@ -1,0 +1,130 @@
+"""analyze(inputs, config) -> AnalysisReport: the only place the stages are wired together.
+
+ingest (per file) -> track (clients, cookie jar, backends) -> detect (rules) -> one immutable report.
+No printing and no exit codes here: that is the CLI's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from stickyforensics import __version__
+from stickyforensics.config import Config
+from stickyforensics.detect.catalog import load_rules
+from stickyforensics.detect.engine import run_rules
+from stickyforensics.detect.rule import Rule
+from stickyforensics.errors import InputError
+from stickyforensics.ingest.base import IngestResult
+from stickyforensics.model import SCHEMA_VERSION, AnalysisReport, ClientSession, InputSummary, Transaction
+from stickyforensics.track.lb import CookieClassifier
+from stickyforensics.track.sessions import build_sessions
+
+Progress = Callable[[str, int, int], None]
+"""Called as (path, index, total) before each input is read."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    engine: str = "native"
+    """``native`` (own pcap reader) or ``tshark`` (Wireshark's dissectors: TLS, HTTP/2)."""
+    tls_keylog: str | None = None
+
+
+def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
+    """Read one input file with the engine its format needs."""
+    from stickyforensics.ingest.sniff import sniff
+
+    fmt = sniff(path)
+    if fmt == "har":
+        from stickyforensics.ingest.har import read_har
+
+        return read_har(path, input_index=index)
+    if options.engine == "tshark" or options.tls_keylog:
+        from stickyforensics.ingest.tshark import read_capture_tshark
+
+        return read_capture_tshark(path, input_index=index, keylog=options.tls_keylog)
+    from stickyforensics.ingest.native import read_capture
+
+    return read_capture(path, input_index=index)
+
+
+def _summaries(results: Sequence[IngestResult], sessions: Sequence[ClientSession]) -> tuple[InputSummary, ...]:
+    out = []
+    for res in results:
+        clients = sum(1 for s in sessions if res.path in s.inputs)
+        times = [tx.timing.started for tx in res.transactions]
+        out.append(
+            InputSummary(
+                path=res.path,
+                format=res.format,
+                engine=res.engine,
+                transactions=len(res.transactions),
+                clients=clients,
+                diagnostics=res.diagnostics,
+                cookie_data=res.cookie_data,
+                first_time=min(times) if times else None,
+                last_time=max(times) if times else None,
+            )
+        )
+    return tuple(out)
+
+
+def analyze_results(
+    results: Sequence[IngestResult],
+    config: Config,
+    *,
+    rules: tuple[Rule, ...] | None = None,
+    classifier: CookieClassifier | None = None,
+) -> AnalysisReport:
+    """Track and detect over already-ingested inputs (used by tests and by ``analyze``)."""
+    transactions: list[Transaction] = [tx for res in results for tx in res.transactions]
+    sessions = build_sessions(
+        transactions,
+        config,
+        classifier=classifier,
+        cookie_data={res.path: res.cookie_data for res in results},
+    )
+    inputs = _summaries(results, sessions)
+    findings, runs = run_rules(rules if rules is not None else load_rules(), sessions, inputs, config)
+    stats = (
+        ("inputs", len(inputs)),
+        ("clients", len(sessions)),
+        ("transactions", len(transactions)),
+        ("findings", len(findings)),
+    )
+    return AnalysisReport(
+        schema_version=SCHEMA_VERSION,
+        tool_version=__version__,
+        inputs=inputs,
+        sessions=sessions,
+        findings=findings,
+        rule_runs=runs,
+        stats=stats,
+    )
+
+
+def analyze(
+    paths: Sequence[str],
+    config: Config | None = None,
+    *,
+    engine: EngineOptions | None = None,
+    progress: Progress | None = None,
+) -> AnalysisReport:
+    """Analyze files and folders (recursed) and return the report every output format renders.
+
+    Raises ``InputError`` when an input cannot be used at all (missing, unknown format, unreadable).
+    """
+    from stickyforensics.ingest.sniff import expand_inputs
+
+    config = config or Config()
+    options = engine or EngineOptions()
+    files = expand_inputs(paths)
+    if not files:
+        raise InputError(", ".join(paths) or "(no input)", "no pcap, pcapng or HAR files found")
+    results: list[IngestResult] = []
+    for index, path in enumerate(files):
+        if progress is not None:
+            progress(path, index, len(files))
+        results.append(read_input(path, index, options))
+    return analyze_results(results, config)

@@ -1,0 +1,70 @@
+"""Which backend served a transaction, and how sure we are.
+
+Sources, strongest first:
+1. a backend-identifying response header (``X-Backend``, ``X-Served-By``... configurable);
+2. a routing cookie the response sets that decodes to a backend (the LB says where it sent us);
+3. the server address of the capture, when one host is served from several addresses;
+4. the routing cookie the client sent (only what was *asked* for, so low confidence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from stickyforensics.config import Config
+from stickyforensics.model import BackendObservation, CookieRole, PersistenceInfo, Transaction
+from stickyforensics.track.cookieparse import request_cookies, response_set_cookies
+
+Identify = Callable[[str, str], PersistenceInfo | None]
+
+
+def _header_backend(tx: Transaction, names: Sequence[str]) -> tuple[str, str] | None:
+    if tx.response is None:
+        return None
+    for name in names:
+        value = tx.response.headers.get(name)
+        if value:
+            return value.strip()[:200], name
+    return None
+
+
+def _header_datacenter(tx: Transaction, names: Sequence[str]) -> str | None:
+    if tx.response is None:
+        return None
+    for name in names:
+        value = tx.response.headers.get(name)
+        if value:
+            return value.strip()[:100]
+    return None
+
+
+def observe_backend(tx: Transaction, identify: Identify, config: Config, *, multi_address_hosts: frozenset[str]) -> BackendObservation:
+    """The backend observation for one transaction (backend None when nothing tells)."""
+    at = tx.timing.started
+    datacenter = _header_datacenter(tx, config.datacenter_headers)
+    header = _header_backend(tx, config.backend_headers)
+    if header is not None:
+        return BackendObservation(tx.id, at, header[0], datacenter, f"header:{header[1]}", "high")
+    if tx.response is not None:
+        for sc in response_set_cookies(tx.response.headers):
+            info = identify(sc.name, sc.value)
+            if info is not None and info.role is CookieRole.ROUTING and info.backend is not None and info.status == "decoded":
+                return BackendObservation(
+                    tx.id, at, info.backend, datacenter or info.datacenter, f"set-cookie:{sc.name}", "high"
+                )
+    if tx.server is not None and tx.request.host in multi_address_hosts:
+        return BackendObservation(tx.id, at, str(tx.server), datacenter, "server-address", "medium")
+    for pair in request_cookies(tx.request.headers):
+        info = identify(pair.name, pair.value)
+        if info is not None and info.role is CookieRole.ROUTING and info.backend is not None and info.status == "decoded":
+            return BackendObservation(tx.id, at, info.backend, datacenter or info.datacenter, f"cookie:{pair.name}", "low")
+    return BackendObservation(tx.id, at, None, datacenter, "none", "low")
+
+
+def hosts_with_several_addresses(transactions: Sequence[Transaction]) -> frozenset[str]:
+    """Hosts served from more than one server address in the capture (backend-side captures)."""
+    seen: dict[str, set[str]] = {}
+    for tx in transactions:
+        if tx.server is not None:
+            seen.setdefault(tx.request.host, set()).add(tx.server.ip)
+    return frozenset(host for host, addrs in seen.items() if len(addrs) > 1)

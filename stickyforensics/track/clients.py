@@ -1,0 +1,63 @@
+"""Who is a client: grouping transactions by client identity.
+
+Captures: the client IP by default. Behind a proxy or NAT, where one address
+carries many users, ``X-Forwarded-For``'s first hop names them better; ``auto``
+switches to it per input when it tells more users apart than the addresses do.
+HAR: one file is one browser profile, so the file name is the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from stickyforensics.model import ClientKey, Transaction
+
+
+def _xff_first_hop(tx: Transaction) -> str | None:
+    value = tx.request.headers.get("X-Forwarded-For")
+    if not value:
+        return None
+    first = value.split(",", 1)[0].strip()
+    return first or None
+
+
+def _use_xff(transactions: Sequence[Transaction]) -> bool:
+    ips: set[str] = set()
+    hops: set[str] = set()
+    for tx in transactions:
+        if tx.client is not None:
+            ips.add(tx.client.ip)
+        hop = _xff_first_hop(tx)
+        if hop:
+            hops.add(hop)
+    return len(hops) > len(ips)
+
+
+def client_key(tx: Transaction, strategy: str) -> ClientKey:
+    """The client identity of one transaction under ``strategy`` (``ip``, ``xff``, ``har-file``)."""
+    if tx.client_label is not None and tx.client is None:
+        return ClientKey("har-file", tx.client_label)
+    if strategy == "xff":
+        hop = _xff_first_hop(tx)
+        if hop:
+            return ClientKey("xff", hop)
+    if tx.client is not None:
+        return ClientKey("ip", tx.client.ip)
+    return ClientKey("input", tx.input)
+
+
+def group_by_client(transactions: Iterable[Transaction], identity: str = "auto") -> dict[ClientKey, list[Transaction]]:
+    """Transactions per client, each list in capture order (start time, then id)."""
+    by_input: dict[str, list[Transaction]] = {}
+    for tx in transactions:
+        by_input.setdefault(tx.input, []).append(tx)
+    groups: dict[ClientKey, list[Transaction]] = {}
+    for txs in by_input.values():
+        strategy = identity
+        if identity == "auto":
+            strategy = "xff" if _use_xff(txs) else "ip"
+        for tx in txs:
+            groups.setdefault(client_key(tx, strategy), []).append(tx)
+    for txs in groups.values():
+        txs.sort(key=lambda t: (t.timing.started, t.id))
+    return groups

@@ -1,0 +1,52 @@
+"""Transactions -> ClientSessions: clients, cookie timelines and backend timelines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from stickyforensics.config import Config
+from stickyforensics.model import ClientSession, CookieRole, PersistenceInfo, Transaction
+from stickyforensics.track.backends import hosts_with_several_addresses, observe_backend
+from stickyforensics.track.clients import group_by_client
+from stickyforensics.track.lb import CookieClassifier
+from stickyforensics.track.timeline import cookie_timeline
+
+
+def build_sessions(
+    transactions: Sequence[Transaction],
+    config: Config,
+    *,
+    classifier: CookieClassifier | None = None,
+    cookie_data: Mapping[str, str] | None = None,
+) -> tuple[ClientSession, ...]:
+    """One ClientSession per client, ordered by first activity then identity.
+
+    ``cookie_data`` maps input path -> ``present``/``absent``/``partial`` (sanitized inputs).
+    """
+    classifier = classifier or CookieClassifier(declared=config.declared_cookies())
+    identify = classifier.identify
+    multi = hosts_with_several_addresses(transactions)
+    sessions: list[ClientSession] = []
+    for key, txs in group_by_client(transactions, config.client_identity).items():
+        events = cookie_timeline(txs, identify)
+        backends = tuple(observe_backend(tx, identify, config, multi_address_hosts=multi) for tx in txs)
+        persistence: dict[str, PersistenceInfo] = {}
+        for ev in events:
+            if ev.persistence is not None and ev.persistence.role in (CookieRole.ROUTING, CookieRole.SESSION):
+                persistence.setdefault(ev.name, ev.persistence)
+        inputs = tuple(dict.fromkeys(tx.input for tx in txs))
+        states = {(cookie_data or {}).get(path, "present") for path in inputs}
+        data = "absent" if states == {"absent"} else ("partial" if states - {"present"} else "present")
+        sessions.append(
+            ClientSession(
+                key=key,
+                inputs=inputs,
+                transactions=tuple(txs),
+                cookie_events=events,
+                backends=backends,
+                persistence_cookies=tuple(sorted(persistence.items())),
+                cookie_data=data,
+            )
+        )
+    sessions.sort(key=lambda s: (s.transactions[0].timing.started if s.transactions else 0.0, s.key.value))
+    return tuple(sessions)

@@ -1,0 +1,206 @@
+"""The per-client cookie timeline: replay every request and response through an RFC 6265 jar.
+
+Theory of operation
+-------------------
+For each client, in capture order:
+
+* request: the jar says which held cookies should be on it. A held routing or
+  session cookie that is absent is ``missing`` (``client_dropped`` when no rule
+  explains it); one carried with another value is ``unexpected``. Cookies the
+  client sends that the jar never saw set were set before the capture began:
+  they are adopted (host-only, ``Path=/``) so what follows can be judged.
+* response: every ``Set-Cookie`` goes through the jar: ``set``, ``changed``
+  (a held value replaced), ``deleted`` or ``rejected`` (with the rule).
+
+Only routing and session cookies (per the classifier) produce events; the jar
+still stores every cookie, so scope and limits behave as in a browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from stickyforensics.model import (
+    CookieEvent,
+    CookieEventKind,
+    MissingReason,
+    PersistenceInfo,
+    SetCookie,
+    Transaction,
+)
+from stickyforensics.track.cookieparse import parse_http_date, request_cookies, response_set_cookies
+from stickyforensics.track.jar import CookieJar
+
+Identify = Callable[[str, str], PersistenceInfo | None]
+
+
+def _attr_summary(sc: SetCookie) -> tuple[str, ...]:
+    out: list[str] = []
+    if sc.domain:
+        out.append(f"Domain={sc.domain}")
+    if sc.path:
+        out.append(f"Path={sc.path}")
+    if sc.max_age is not None:
+        out.append(f"Max-Age={sc.max_age}")
+    elif sc.expires is not None:
+        out.append("Expires")
+    if sc.secure:
+        out.append("Secure")
+    if sc.httponly:
+        out.append("HttpOnly")
+    if sc.samesite:
+        out.append(f"SameSite={sc.samesite}")
+    return tuple(out)
+
+
+def _adopted(name: str, value: str) -> SetCookie:
+    return SetCookie(name=name, value=value, raw=f"{name}={value}", path="/")
+
+
+def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> tuple[CookieEvent, ...]:
+    """Cookie events for one client's transactions (already in capture order)."""
+    jar = CookieJar()
+    events: list[CookieEvent] = []
+    tracked: dict[str, PersistenceInfo] = {}
+    for tx in transactions:
+        req = tx.request
+        at = tx.timing.started
+        where = {"scheme": req.scheme, "host": req.host, "path": req.path, "at": at}
+        sent: dict[str, list[str]] = {}
+        for pair in request_cookies(req.headers):
+            sent.setdefault(pair.name, []).append(pair.value)
+
+        expected = jar.cookies_for(**where)  # type: ignore[arg-type]
+        expected_names: set[str] = set()
+        for held in expected:
+            expected_names.add(held.name)
+            info = tracked.get(held.name) or identify(held.name, held.value)
+            if info is None:
+                continue
+            tracked.setdefault(held.name, info)
+            values = sent.get(held.name)
+            if values is None:
+                events.append(
+                    CookieEvent(
+                        CookieEventKind.MISSING,
+                        held.name,
+                        tx.id,
+                        at,
+                        previous=held.value,
+                        reason=MissingReason.CLIENT_DROPPED.value,
+                        detail="held and in scope (domain, path, secure, expiry all match) but not sent",
+                        persistence=identify(held.name, held.value),
+                        domain=held.domain,
+                        path=held.path,
+                    )
+                )
+            elif held.value in values:
+                events.append(CookieEvent(CookieEventKind.SENT, held.name, tx.id, at, value=held.value))
+            else:
+                events.append(
+                    CookieEvent(
+                        CookieEventKind.UNEXPECTED,
+                        held.name,
+                        tx.id,
+                        at,
+                        value=values[0],
+                        previous=held.value,
+                        detail="sent a value other than the one the server set last",
+                        persistence=identify(held.name, values[0]),
+                    )
+                )
+
+        for name, values in sent.items():
+            if name in expected_names:
+                continue
+            info = tracked.get(name) or identify(name, values[0])
+            if info is None:
+                continue
+            tracked.setdefault(name, info)
+            explanation = jar.explain_missing(name, **where)  # type: ignore[arg-type]
+            if explanation is not None and explanation[0] is not MissingReason.NEVER_SET:
+                events.append(
+                    CookieEvent(
+                        CookieEventKind.UNEXPECTED,
+                        name,
+                        tx.id,
+                        at,
+                        value=values[0],
+                        reason=explanation[0].value,
+                        detail=f"sent although the jar would not send it: {explanation[1]}",
+                        persistence=identify(name, values[0]),
+                    )
+                )
+                continue
+            jar.set_from_response(
+                _adopted(name, values[0]), scheme=req.scheme, host=req.host, path="/", at=at, transaction_id=tx.id
+            )
+            events.append(
+                CookieEvent(
+                    CookieEventKind.SENT,
+                    name,
+                    tx.id,
+                    at,
+                    value=values[0],
+                    detail="first seen in a request: set before the capture began",
+                    persistence=identify(name, values[0]),
+                )
+            )
+
+        for name in tracked:
+            if name in sent or name in expected_names:
+                continue
+            explanation = jar.explain_missing(name, **where)  # type: ignore[arg-type]
+            if explanation is None or explanation[0] in (MissingReason.NEVER_SET, MissingReason.CLIENT_DROPPED):
+                continue
+            events.append(
+                CookieEvent(
+                    CookieEventKind.MISSING, name, tx.id, at, reason=explanation[0].value, detail=explanation[1]
+                )
+            )
+
+        if tx.response is None:
+            continue
+        server_date = parse_http_date(tx.response.headers.get("Date") or "")
+        resp_at = tx.timing.response_started or tx.timing.finished or at
+        for sc in response_set_cookies(tx.response.headers):
+            info = identify(sc.name, sc.value)
+            decision = jar.set_from_response(
+                sc,
+                scheme=req.scheme,
+                host=req.host,
+                path=req.path,
+                at=resp_at,
+                transaction_id=tx.id,
+                server_date=server_date,
+            )
+            if info is None and sc.name not in tracked:
+                continue
+            if info is not None:
+                tracked.setdefault(sc.name, info)
+            attrs = _attr_summary(sc)
+            previous = decision.previous.value if decision.previous is not None else None
+            if decision.action == "rejected":
+                kind = CookieEventKind.REJECTED
+            elif decision.action in ("deleted", "ignored_delete"):
+                kind = CookieEventKind.DELETED
+            elif previous is not None and previous != sc.value:
+                kind = CookieEventKind.CHANGED
+            else:
+                kind = CookieEventKind.SET
+            events.append(
+                CookieEvent(
+                    kind,
+                    sc.name,
+                    tx.id,
+                    resp_at,
+                    value=sc.value,
+                    previous=previous,
+                    reason=decision.reason,
+                    persistence=info,
+                    domain=sc.domain,
+                    path=sc.path,
+                    attributes=attrs,
+                )
+            )
+    return tuple(events)
