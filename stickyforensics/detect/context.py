@@ -47,7 +47,7 @@ def make_finding(
     root_cause: str | None = None,
     clients: tuple[str, ...] = (),
 ) -> Finding:
-    remediation = "; ".join(f"{vendor}: {fix}" for vendor, fix in rule.remediation[:3])
+    remediation = "\n".join(f"{vendor}: {fix}" for vendor, fix in rule.remediation)
     return Finding(
         rule=rule.code,
         rule_name=rule.name,

@@ -29,8 +29,11 @@ def session_lost(tx: Transaction, config: Config) -> str | None:
         return f"{resp.status} {resp.reason}".strip()
     if 300 <= resp.status < 400:
         location = resp.headers.get("Location") or ""
-        if location and is_login(location, config) and not is_login(tx.request.path, config):
-            return f"{resp.status} redirect to login ({location[:80]})"
+        if location and is_login(location, config):
+            if not is_login(tx.request.path, config):
+                return f"{resp.status} redirect to login ({location[:80]})"
+            if tx.request.method == "POST":
+                return f"login rejected ({resp.status} back to {location[:80]})"
     return None
 
 

@@ -150,12 +150,12 @@ def _gap_before(view: _View, i: int) -> float | None:
 
 def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[tuple[str, float, int, float, float]]:
     """Periodic background requests: (path, interval s, count, first, last) per path polled regularly."""
-    by_path: dict[tuple[str, str], list[float]] = defaultdict(list)
+    by_path: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for tx in txs:
-        by_path[(tx.request.host, tx.request.path)].append(tx.timing.started)
+        by_path[(tx.request.host, tx.request.method, tx.request.target)].append(tx.timing.started)
     out = []
-    for (_host, path), times in by_path.items():
-        if len(times) < min_requests:
+    for (_host, _method, path), times in by_path.items():
+        if len(times) < max(min_requests, 5):
             continue
         gaps = [b - a for a, b in zip(times, times[1:], strict=False) if b > a]
         if len(gaps) < min_requests - 1:
@@ -181,6 +181,10 @@ def _consequence(view: _View, tx: Transaction, before_backend: str | None, routi
     for ev in view.events.get(tx.id, ()):
         if ev.name in routing and ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED):
             out.append(f"the load balancer issued a new {ev.name}")
+            break
+    for ev in view.events.get(tx.id, ()):
+        if ev.kind is CookieEventKind.CHANGED and view.role(ev.name) is CookieRole.SESSION:
+            out.append(f"the application re-issued its session token {ev.name}")
             break
     return out
 
@@ -394,7 +398,13 @@ def _missing(view: _View, out: list[Incident]) -> None:
                 ev.reason in _SCOPE_REASONS and not view.config.is_static(tx.request.path)
             ):
                 groups[(ev.name, ev.reason or "")].append((i, ev))
+    merged: dict[tuple[str, frozenset[str]], list[str]] = defaultdict(list)
     for (name, reason), items in groups.items():
+        merged[(reason, frozenset(view.txs[i].id for i, _ in items))].append(name)
+    for (reason, _ids), names in merged.items():
+        names.sort(key=lambda n: (view.role(n) is not CookieRole.ROUTING, n))
+        name, also = names[0], names[1:]
+        items = groups[(name, reason)]
         sent_ids = {e.transaction_id for e in view.session.cookie_events if e.name == name and e.kind is CookieEventKind.SENT}
         affected = [view.txs[i] for i, _ in items]
         unaffected = [tx for tx in view.txs if tx.id in sent_ids]
@@ -434,8 +444,11 @@ def _missing(view: _View, out: list[Incident]) -> None:
         else:
             detail = items[0][1].detail or reason
             cause = f"the {name} cookie's scope or attributes made the client drop it ({reason}: {detail})"
+        if also:
+            cause += f" (the same requests also lacked {', '.join(also)})"
         message = (
             f"{len(items)} request(s) went without the {name} cookie"
+            + (f" (and {', '.join(also)})" if also else "")
             + (f" ({', '.join(traits)})" if traits else "")
             + (f"; consequence: {'; '.join(uniq_conseq[:3])}" if uniq_conseq else "; no visible consequence yet")
         )
@@ -453,6 +466,7 @@ def _missing(view: _View, out: list[Incident]) -> None:
                 affected[-1].timing.started,
                 severity=severity,
                 details=[("reason", reason), ("requests_without_cookie", str(len(items))),
+                         *(("also_missing", a) for a in also),
                          ("requests_with_cookie", str(len(unaffected)))]
                 + [("trait", t) for t in traits]
                 + [("consequence", c) for c in uniq_conseq[:5]],
@@ -550,6 +564,8 @@ def _flips(view: _View, out: list[Incident]) -> None:
                     ev_list,
                     items[0][0].timing.started,
                     items[-1][0].timing.started,
+                    confidence=Confidence.HIGH if name == "(datacenter header)" or any(
+                        "datacenter" in e for *_r, eff in items for e in eff) else Confidence.MEDIUM,
                     details=[("reissues", str(len(items))), ("distinct_values", str(distinct)),
                              ("alternating", "yes" if alternating else "no")]
                     + [("consequence", e) for e in effects_all[:5]],

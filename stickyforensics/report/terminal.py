@@ -85,7 +85,9 @@ def _finding(f: Finding, redactor: Redactor) -> Group:
             table.add_row("", Text(f"... {len(f.evidence) - EVIDENCE_LIMIT} more in --format json/html", style="dim"))
         parts.append(table)
     if f.remediation:
-        parts.append(Text.assemble(("Fix: ", "bold"), _t(f.remediation, "dim")))
+        parts.append(Text("How to fix:", style="bold"))
+        for line in f.remediation.splitlines()[:4]:
+            parts.append(_t(f"  - {line}", "dim"))
     parts.append(Text(""))
     return Group(*parts)
 

@@ -181,7 +181,7 @@ def keepalive_polling(ctx: DetectContext, rule: Rule) -> list[Finding]:
             forced = ctx.config.forced_timeout
             if forced is not None and span < forced:
                 continue
-            txs = [tx for tx in session.transactions if tx.request.path == path]
+            txs = [tx for tx in session.transactions if tx.request.target == path]
             out.append(
                 make_finding(
                     rule,

@@ -1,0 +1,1 @@
+"""One module per lab scenario; ``lab.catalog`` lists them in run order."""

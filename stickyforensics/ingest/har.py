@@ -1,0 +1,118 @@
+"""HAR input: every producer's variant, streamed, into ``Transaction``s.
+
+``read_har`` is the engine behind ``format == "har"``. It does not use
+haralyzer: haralyzer loads the whole file (RSS about 4x the file) and its
+header helpers return only the first ``Set-Cookie`` of a response. The
+measurement behind that choice is in docs/decisions/0001-har-reader.md
+(reproduce with ``python bench/bench_har.py``).
+
+Modules:
+
+* ``har_stream``: gzip / BOM / UTF-16, the head pass (shape, producer) and the
+  streamed ``log.entries`` items, with byte positions for JSON errors.
+* ``har_entry``: one entry -> one ``Transaction`` (URL, headers, versions,
+  bodies, timings, server address, cache flags).
+* ``har_cookies``: cookie arrays reconciled into the headers.
+* ``har_cookie_data``: sanitized / redacted HAR detection (``cookie_data``).
+* ``har_diag``: diagnostics, bounded in number.
+
+Failure policy: a file that cannot be read as a HAR at all raises
+``InputError``; a broken entry is skipped with ``har.entry_invalid``; JSON that
+breaks after some entries keeps those entries and adds ``har.truncated``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from stickyforensics.errors import InputError
+from stickyforensics.ingest.base import IngestResult
+from stickyforensics.ingest.har_cookie_data import CookieSurvey
+from stickyforensics.ingest.har_diag import DiagnosticLog
+from stickyforensics.ingest.har_entry import EntryContext, EntryInvalid, EntryNotHttp, build_transaction
+from stickyforensics.ingest.har_stream import (
+    HarBreak,
+    JsonBreak,
+    creator_from_tail,
+    ijson_backend,
+    iter_entries,
+    read_head,
+)
+from stickyforensics.model import DiagLevel, Transaction
+
+FAST_BACKEND = "yajl2_c"
+
+
+def read_har(path: str, *, input_index: int = 0) -> IngestResult:
+    """Read a HAR (plain, gzip, BOM) into transactions in entry order.
+
+    Transaction ids are ``"{input_index}.e{entry}"``; the client is the file's
+    base name (each HAR file is one client). Raises ``InputError`` when the file
+    is not a HAR or no entry could be read before the JSON broke.
+    """
+    head = read_head(path)
+    log = DiagnosticLog(path)
+    backend = ijson_backend()
+    if backend != FAST_BACKEND:
+        log.add(
+            "har.slow_json_backend",
+            f"ijson backend {backend!r} in use ({FAST_BACKEND} is not available): reading is about 10x slower",
+            level=DiagLevel.INFO,
+        )
+    survey = CookieSurvey()
+    ctx = EntryContext(
+        path=path,
+        input_index=input_index,
+        client_label=os.path.basename(path) or path,
+        log=log,
+        survey=survey,
+    )
+    transactions: list[Transaction] = []
+    entries = 0
+    brk: JsonBreak | None = None
+    try:
+        for index, entry in enumerate(iter_entries(path)):
+            entries += 1
+            try:
+                transactions.append(build_transaction(entry, index, ctx))
+            except EntryNotHttp as exc:
+                log.add(
+                    "har.entry_not_http",
+                    f"entry {index}: {exc.reason}; skipped",
+                    f"entry {index}",
+                    DiagLevel.INFO,
+                )
+            except EntryInvalid as exc:
+                log.add("har.entry_invalid", f"entry {index}: {exc.reason}; skipped", f"entry {index}")
+    except HarBreak as exc:
+        brk = exc.brk
+    if brk is not None:
+        if not transactions:
+            read = f" ({entries} unusable entries before it)" if entries else ""
+            raise InputError(path, f"invalid JSON at {brk.where}: {brk.message}{read}", position=brk.where)
+        log.add(
+            "har.truncated",
+            f"invalid JSON at {brk.where}: {brk.message}; the {entries} entries before it are analyzed, "
+            "anything after it is lost",
+            brk.where,
+            DiagLevel.ERROR,
+        )
+    if head.producer is None:
+        creator_from_tail(path, head)
+    verdict = survey.verdict(head.producer)
+    for code, message, level in verdict.diagnostics:
+        log.add(code, message, None, level)
+    extra = (
+        ("entries", str(entries)),
+        ("producer", head.producer or "unknown"),
+        ("json_backend", backend),
+    )
+    return IngestResult(
+        path=path,
+        format="har",
+        engine="har",
+        transactions=tuple(transactions),
+        diagnostics=log.result(),
+        cookie_data=verdict.cookie_data,
+        extra=extra,
+    )

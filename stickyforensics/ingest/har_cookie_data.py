@@ -1,0 +1,184 @@
+"""Is there cookie data in this HAR to judge stickiness with?
+
+Since the 2023 Okta support-case breach, HARs are sanitized by default (Chrome
+DevTools, Microsoft Dev Proxy, Cloudflare's and Google's sanitizers). A
+sanitized HAR looks like a site that sets no cookies at all, and would make every
+stickiness rule silently pass. ``CookieSurvey`` watches every entry (in O(1)
+memory, since the HAR is streamed) and ends with a verdict:
+
+* ``absent``: no entry anywhere has a Cookie / Set-Cookie header or cookie array.
+* ``partial``: most cookie values are placeholders (``REDACTED``, ``[cookie
+  redacted]``, ``***``, ``<redacted>``, ``xxxx``, ``sanitized``...), or a browser
+  export where servers set cookies on a host yet no request anywhere carries a
+  cookie (the request side was stripped). The second test is restricted to
+  browser producers: a scripted client that never echoes cookies is exactly the
+  bug this tool must report, not a sanitized input.
+* ``present`` otherwise (a few placeholder values earn an info diagnostic).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from stickyforensics.model import DiagLevel, Headers
+
+ABSENT_MESSAGE = "cookie data absent: stickiness cannot be judged"
+
+_PLACEHOLDER = re.compile(
+    r"""^\s*[\[<({"']?\s*
+        (?:[\w.-]+[\s_-]+)*?
+        (?:redacted|sanitized|sanitised|removed|hidden|filtered|scrubbed|obfuscated|masked|censored|
+           omitted|stripped|elided|anonymi[sz]ed|placeholder)
+        (?:[\s_-]+[\w.-]+)*
+        \s*[\]>)}"']?\s*$
+    |^\s*\*{3,}\s*$
+    |^\s*[xX]{4,}\s*$
+    |^\s*(?:\.\.\.|…)\s*$
+    |^\s*\{\{.*\}\}\s*$
+    |^\s*<(?:value|secret|token|cookie)>\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+REDACTED_MAJORITY = 0.5
+"""Above this share of placeholder values the cookie data counts as ``partial``."""
+
+STRIPPED_REQUESTS_MIN = 2
+"""Same-host requests after a Set-Cookie, all without cookies, before the request side counts as stripped."""
+
+_NAME_LIMIT = 20
+
+# (creator pattern, advice) for the absent/partial message.
+_PRODUCER_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"chrome|webinspector|edge|chromium|brave|opera", re.I),
+        "Chrome and Edge DevTools export sanitized HAR by default: use 'Export HAR (with sensitive data)'",
+    ),
+    (
+        re.compile(r"dev ?proxy", re.I),
+        "Dev Proxy redacts by default: set includeSensitiveInformation to true",
+    ),
+    (
+        re.compile(r"sanitiz|scrub|redact", re.I),
+        "the producer is a sanitizer: analyze the original recording instead",
+    ),
+)
+
+_BROWSERS = re.compile(r"chrome|webinspector|edge|chromium|firefox|safari|webkit|playwright|puppeteer|opera", re.I)
+
+
+def is_placeholder(value: str) -> bool:
+    """True for values a sanitizer wrote in place of the real one."""
+    return bool(value) and _PLACEHOLDER.match(value) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CookieVerdict:
+    cookie_data: str
+    """``present``, ``absent`` or ``partial``."""
+    diagnostics: tuple[tuple[str, str, DiagLevel], ...]
+    """(code, message, level) to report for the whole file."""
+
+
+@dataclass(slots=True)
+class CookieSurvey:
+    """Running counts over the entries of one HAR (order of the file)."""
+
+    entries: int = 0
+    requests_with_cookies: int = 0
+    responses_with_set_cookie: int = 0
+    values: int = 0
+    placeholders: int = 0
+    placeholder_names: Counter[str] = field(default_factory=Counter)
+    set_hosts: dict[str, int] = field(default_factory=dict)
+    """Host -> entry index of its first persistent Set-Cookie."""
+    after_set_without: Counter[str] = field(default_factory=Counter)
+    """Host -> requests without any cookie seen after that host set one."""
+
+    def observe(self, index: int, host: str, request: Headers, response: Headers | None) -> None:
+        """Count one entry's (already reconciled) cookie headers."""
+        self.entries += 1
+        crumbs = [v for n, v in request.items if n.lower() == "cookie" and v.strip()]
+        if crumbs:
+            self.requests_with_cookies += 1
+            for value in crumbs:
+                for crumb in value.split(";"):
+                    if crumb.strip():
+                        name, eq, val = crumb.strip().partition("=")
+                        self._value(name.strip() if eq else "", val if eq else name)
+        elif host in self.set_hosts:
+            self.after_set_without[host] += 1
+        if response is None:
+            return
+        lines = [v for n, v in response.items if n.lower() == "set-cookie" and v.strip()]
+        if lines:
+            self.responses_with_set_cookie += 1
+        for line in lines:
+            first, _, attrs = line.partition(";")
+            name, eq, val = first.strip().partition("=")
+            self._value(name.strip() if eq else "", val if eq else first)
+            if eq and val.strip() and not _deletes(attrs) and not is_placeholder(val):
+                self.set_hosts.setdefault(host, index)
+
+    def _value(self, name: str, value: str) -> None:
+        self.values += 1
+        if is_placeholder(value):
+            self.placeholders += 1
+            if name in self.placeholder_names or len(self.placeholder_names) < _NAME_LIMIT:
+                self.placeholder_names[name or "(nameless)"] += 1
+
+    def verdict(self, producer: str | None) -> CookieVerdict:
+        """The file's cookie_data and the diagnostics that explain it."""
+        who = f"producer: {producer}" if producer else "producer unknown"
+        hint = _hint(producer)
+        suffix = f" ({who}; {hint})" if hint else f" ({who})"
+        if self.entries == 0:
+            return CookieVerdict("absent", (("har.no_entries", "the HAR has no usable entries", DiagLevel.WARNING),))
+        if self.requests_with_cookies == 0 and self.responses_with_set_cookie == 0:
+            message = f"{ABSENT_MESSAGE}: no entry has a Cookie or Set-Cookie header or cookie array{suffix}"
+            return CookieVerdict("absent", (("har.cookie_data_absent", message, DiagLevel.WARNING),))
+        if self.placeholders:
+            share = self.placeholders / self.values
+            names = ", ".join(name for name, _ in self.placeholder_names.most_common(8))
+            counted = f"{self.placeholders} of {self.values} cookie values are placeholders ({names})"
+            if share > REDACTED_MAJORITY:
+                message = f"cookie values redacted: stickiness cannot be judged: {counted}{suffix}"
+                return CookieVerdict("partial", (("har.cookie_values_redacted", message, DiagLevel.WARNING),))
+            note = (
+                "har.cookie_values_redacted",
+                f"some cookie values redacted: {counted}; findings about them are unreliable",
+                DiagLevel.INFO,
+            )
+            return CookieVerdict("present", (note,))
+        stripped = self._stripped_hosts()
+        if stripped and producer is not None and _BROWSERS.search(producer):
+            hosts = ", ".join(stripped[:5])
+            message = (
+                f"cookie data partial: servers set cookies on {hosts} but no request carries a cookie: "
+                f"the request side looks stripped; stickiness cannot be judged{suffix}"
+            )
+            return CookieVerdict("partial", (("har.cookie_data_partial", message, DiagLevel.WARNING),))
+        return CookieVerdict("present", ())
+
+    def _stripped_hosts(self) -> list[str]:
+        if self.requests_with_cookies:
+            return []
+        return sorted(h for h, n in self.after_set_without.items() if n >= STRIPPED_REQUESTS_MIN)
+
+
+def _deletes(attrs: str) -> bool:
+    """A Set-Cookie that removes the cookie (Max-Age<=0 or an Expires in 1970)."""
+    lowered = attrs.lower().replace(" ", "")
+    if "max-age=0" in lowered or "max-age=-" in lowered:
+        return True
+    return "1970" in lowered and "expires=" in lowered
+
+
+def _hint(producer: str | None) -> str | None:
+    if not producer:
+        return None
+    for pattern, advice in _PRODUCER_HINTS:
+        if pattern.search(producer):
+            return advice
+    return None

@@ -1,0 +1,427 @@
+"""One HAR entry (a JSON object from ``log.entries``) -> one ``Transaction``.
+
+Invariants:
+
+* Headers keep order, raw casing and duplicates; HTTP/2 pseudo-headers
+  (``:authority``, ``:path``) stay as headers; ``\\n``-joined ``Set-Cookie``
+  values are split; cookie arrays are reconciled into the headers
+  (``har_cookies``).
+* Only what the request needs to be placed is mandatory: a ``request`` object,
+  a non-empty ``method`` and an absolute http(s)/ws(s) ``url`` (or a path plus
+  a Host / ``:authority`` header). Anything else that is broken is tolerated
+  and reported: a bad date keeps the previous entry's time, a bad status or a
+  missing ``response`` gives ``response=None`` with ``Transaction.error``.
+* Bodies are never kept: only size, sha256 and ``BODY_PREFIX_LIMIT`` bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from stickyforensics.ingest.har_cookie_data import CookieSurvey
+from stickyforensics.ingest.har_cookies import (
+    CookieFix,
+    HeaderList,
+    cookie_array,
+    reconcile_request,
+    reconcile_response,
+    split_set_cookie_lines,
+)
+from stickyforensics.ingest.har_diag import DiagnosticLog
+from stickyforensics.ingest.har_fields import as_float, as_int, as_text, http_version, parse_time
+from stickyforensics.model import (
+    BODY_PREFIX_LIMIT,
+    BodyInfo,
+    DiagLevel,
+    Endpoint,
+    Headers,
+    Provenance,
+    Request,
+    Response,
+    Timing,
+    Transaction,
+)
+
+_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_STRING_CACHE_LIMIT = 200_000
+_CACHED_STRING_MAX = 512
+
+
+class EntryInvalid(Exception):
+    """The entry cannot become a transaction; ``reason`` says what is wrong."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EntryNotHttp(EntryInvalid):
+    """A valid entry that is not an HTTP exchange (``data:``, ``blob:``, extension URLs)."""
+
+
+@dataclass(slots=True)
+class EntryContext:
+    """Per-file state shared by the entries of one HAR."""
+
+    path: str
+    input_index: int
+    client_label: str
+    log: DiagnosticLog
+    survey: CookieSurvey
+    last_started: float | None = None
+    strings: dict[str, str] = field(default_factory=dict)
+    """Equal header names / short values share one str object (UA, Accept... repeat on every entry)."""
+
+    def canon(self, text: str) -> str:
+        if len(text) > _CACHED_STRING_MAX:
+            return text
+        found = self.strings.get(text)
+        if found is not None:
+            return found
+        if len(self.strings) < _STRING_CACHE_LIMIT:
+            self.strings[text] = text
+        return text
+
+
+@dataclass(slots=True)
+class _Scope:
+    """One entry being converted: where it is and which diagnostic codes it earned."""
+
+    ctx: EntryContext
+    position: str
+    notes: list[str] = field(default_factory=list)
+    odd_version: tuple[Any] | None = None
+    """The first ``httpVersion`` value that could not be read (tallied once per entry)."""
+
+    def note(self, code: str, detail: str, level: DiagLevel = DiagLevel.WARNING) -> None:
+        """Record ``code`` on the transaction and log ``entry N: detail``."""
+        self.notes.append(code)
+        self.ctx.log.add(code, f"{self.position}: {detail}", self.position, level)
+
+    def tally(self, code: str, message: str) -> None:
+        self.ctx.log.tally(code, message, self.position)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
+    """The transaction of ``log.entries[index]``; raises ``EntryInvalid`` when it has none."""
+    if not isinstance(entry, dict):
+        raise EntryInvalid(f"the entry is a JSON {_kind(entry)}, not an object")
+    req = entry.get("request")
+    if not isinstance(req, dict):
+        raise EntryInvalid("no request object" if req is None else f"request is a JSON {_kind(req)}, not an object")
+    scope = _Scope(ctx, f"entry {index}")
+
+    method = req.get("method")
+    if not isinstance(method, str):
+        raise EntryInvalid("request.method is missing or not a string")
+    if not method.strip():
+        raise EntryInvalid("request.method is empty")
+    req_headers = _headers(req.get("headers"), "request.headers", scope)
+    url, scheme, host, port, path, target = _url(req.get("url"), req_headers)
+    has_pseudo = any(name.startswith(":") for name, _ in req_headers)
+    req_version, ok = http_version(req.get("httpVersion"), has_pseudo_headers=has_pseudo)
+    if not ok:
+        scope.odd_version = (req.get("httpVersion"),)
+    req_cookies = _cookies(req.get("cookies"), "request.cookies", scope)
+    req_headers, fix = reconcile_request(req_headers, req_cookies)
+    _note_fix(fix, "request", scope)
+    request = Request(
+        method=ctx.canon(method.strip()),
+        target=target,
+        url=url,
+        scheme=scheme,
+        host=ctx.canon(host),
+        path=path,
+        version=req_version,
+        headers=Headers(tuple(req_headers)),
+        body=_request_body(req, scope),
+    )
+
+    response, error = _response(entry, scope, has_pseudo)
+    timing = _timing(entry, scope)
+    if scope.odd_version is not None:
+        _tally_version(scope, scope.odd_version[0])
+    ctx.survey.observe(index, host, request.headers, response.headers if response is not None else None)
+    return Transaction(
+        id=f"{ctx.input_index}.e{index}",
+        input=ctx.path,
+        request=request,
+        response=response,
+        timing=timing,
+        provenance=Provenance(source=ctx.path, kind="har", har_entry=index),
+        server=_server(entry, scheme, port),
+        client_label=ctx.client_label,
+        connection=_connection(entry.get("connection")),
+        error=error,
+        notes=tuple(dict.fromkeys(scope.notes)),
+    )
+
+
+def _headers(value: Any, where: str, scope: _Scope) -> HeaderList:
+    """``[{name, value}]`` (also ``[[name, value]]`` and ``{name: value}``) as ordered pairs."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        items: list[Any] = []
+        for key, val in value.items():
+            items.extend([key, v] for v in (val if isinstance(val, list) else [val]))
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise EntryInvalid(f"{where} is a JSON {_kind(value)}, not an array")
+    out: HeaderList = []
+    bad = 0
+    for item in items:
+        if isinstance(item, dict):
+            name, val = item.get("name"), item.get("value")
+        elif isinstance(item, list) and len(item) == 2:
+            name, val = item
+        else:
+            bad += 1
+            continue
+        text = "" if val is None else as_text(val)
+        if not isinstance(name, str) or not name.strip() or text is None:
+            bad += 1
+            continue
+        out.append((scope.ctx.canon(name), scope.ctx.canon(text)))
+    if bad:
+        scope.note("har.header_invalid", f"{bad} unusable item(s) in {where} dropped")
+    if where == "response.headers":
+        out = split_set_cookie_lines(out)
+    return out
+
+
+def _url(value: Any, headers: HeaderList) -> tuple[str, str, str, int | None, str, str]:
+    """(url, scheme, host, port, path, target) from ``request.url``."""
+    if not isinstance(value, str) or not value.strip():
+        raise EntryInvalid("request.url is missing or not a string" if not isinstance(value, str) else "empty url")
+    url = value.strip()
+    if url.startswith("/") and not url.startswith("//"):
+        url = _absolute_from_headers(url, headers)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise EntryInvalid(f"request.url cannot be parsed ({exc})") from None
+    raw_scheme = parts.scheme.lower()
+    if raw_scheme not in _SCHEMES:
+        if raw_scheme:
+            raise EntryNotHttp(f"{raw_scheme}: URL, not an HTTP exchange")
+        raise EntryInvalid("request.url is not absolute")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise EntryInvalid("request.url has no host")
+    path = parts.path or "/"
+    target = f"{path}?{parts.query}" if parts.query else path
+    return url, _SCHEMES[raw_scheme], host, port, path, target
+
+
+def _absolute_from_headers(path: str, headers: HeaderList) -> str:
+    """Some proxies log origin-form URLs: rebuild from ``:scheme`` and Host / ``:authority``."""
+    found = {name.lower(): value for name, value in reversed(headers)}
+    host = found.get(":authority") or found.get("host")
+    if not host:
+        raise EntryInvalid("request.url is a path and no Host header says which server")
+    scheme = found.get(":scheme", "http").lower()
+    return f"{scheme}://{host.strip()}{path}"
+
+
+def _cookies(value: Any, where: str, scope: _Scope) -> list[dict[str, Any]]:
+    items, bad = cookie_array(value)
+    if bad:
+        scope.note("har.cookie_array_invalid", f"{bad} unusable item(s) in {where} ignored")
+    return items
+
+
+def _note_fix(fix: CookieFix | None, side: str, scope: _Scope) -> None:
+    if fix is None:
+        return
+    names = ", ".join(fix.names[:10]) + (f" and {len(fix.names) - 10} more" if len(fix.names) > 10 else "")
+    header = "Cookie" if side == "request" else "Set-Cookie"
+    if fix.code == "har.cookies_from_array":
+        detail = f"{side} has no {header} header; {header} rebuilt from {side}.cookies ({names})"
+        scope.note(fix.code, detail, DiagLevel.INFO)
+    else:
+        detail = f"{side}.cookies lists {names} that no {header} header carries; added from the array"
+        scope.note(fix.code, detail + " (the headers stay authoritative)")
+
+
+_NO_RESPONSE = "entries without a response (aborted, blocked or pending)"
+
+
+def _response(entry: dict[str, Any], scope: _Scope, has_pseudo: bool) -> tuple[Response | None, str | None]:
+    resp = entry.get("response")
+    if resp is None:
+        scope.tally("har.no_response", _NO_RESPONSE)
+        return None, "no response recorded"
+    if not isinstance(resp, dict):
+        raise EntryInvalid(f"response is a JSON {_kind(resp)}, not an object")
+    status = as_int(resp.get("status"))
+    reason = as_text(resp.get("statusText")) or ""
+    if status is None or status <= 0 or status > 999:
+        detail = as_text(resp.get("_error")) or reason
+        scope.tally("har.no_response", _NO_RESPONSE)
+        shown = "no status" if status is None else f"status {status}"
+        return None, f"no response ({shown}{': ' + detail if detail else ''})"
+    headers = _headers(resp.get("headers"), "response.headers", scope)
+    cookies = _cookies(resp.get("cookies"), "response.cookies", scope)
+    headers, fix = reconcile_response(headers, cookies)
+    _note_fix(fix, "response", scope)
+    pseudo = has_pseudo or any(name.startswith(":") for name, _ in headers)
+    version, ok = http_version(resp.get("httpVersion"), has_pseudo_headers=pseudo)
+    if not ok and scope.odd_version is None:
+        scope.odd_version = (resp.get("httpVersion"),)
+    content = resp.get("content")
+    content = content if isinstance(content, dict) else {}
+    body = _body(content.get("text"), as_text(content.get("encoding")), as_int(content.get("size")), "response", scope)
+    return (
+        Response(
+            status=status,
+            reason=reason,
+            version=version,
+            headers=Headers(tuple(headers)),
+            body=body,
+            from_cache=_from_cache(entry, resp),
+        ),
+        None,
+    )
+
+
+def _from_cache(entry: dict[str, Any], resp: dict[str, Any]) -> str | None:
+    """Chrome's ``_fromCache`` (``memory`` / ``disk``) and older ``_fromDiskCache`` flags."""
+    for holder in (entry, resp):
+        value = holder.get("_fromCache")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if value is True:
+            return "cache"
+    if resp.get("_fromDiskCache") is True:
+        return "disk"
+    if resp.get("_fromServiceWorker") is True:
+        return "service-worker"
+    return None
+
+
+def _tally_version(scope: _Scope, value: Any) -> None:
+    shown = repr(value)[:40] if value not in (None, "") else "empty"
+    scope.tally(
+        "har.http_version_unknown",
+        f"unreadable httpVersion values (e.g. {shown}); "
+        "taken from the headers (HTTP/2 with pseudo-headers, else HTTP/1.1)",
+    )
+
+
+def _request_body(req: dict[str, Any], scope: _Scope) -> BodyInfo:
+    # A postData with only ``params`` (no ``text``) counts as "no body text exported":
+    # rebuilding the raw body from parsed form fields would invent bytes.
+    size_hint = as_int(req.get("bodySize"))
+    post = req.get("postData")
+    if not isinstance(post, dict):
+        return BodyInfo(size=max(size_hint or 0, 0), complete=not size_hint or size_hint <= 0)
+    text = post.get("text")
+    encoding = as_text(post.get("encoding"))
+    if not isinstance(text, str) and isinstance(post.get("_textBase64"), str):
+        text, encoding = post["_textBase64"], "base64"
+    return _body(text, encoding, size_hint, "request", scope)
+
+
+def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, scope: _Scope) -> BodyInfo:
+    """Size, hash and prefix of a HAR body; a declared size larger than the text means truncation."""
+    declared = size_hint if size_hint is not None and size_hint >= 0 else None
+    if not isinstance(text, str) or text == "":
+        # No body text exported (the usual case): only the declared size is known.
+        return BodyInfo(size=declared or 0, complete=not declared)
+    data: bytes
+    if encoding is not None and encoding.strip().lower() == "base64":
+        try:
+            data = base64.b64decode("".join(text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            data = text.encode("utf-8", "surrogatepass")
+            scope.note("har.bad_base64", f"{side} body is marked base64 but is not valid base64; read as text")
+    else:
+        data = text.encode("utf-8", "surrogatepass")
+    complete = declared is None or declared <= len(data)
+    if not complete:
+        detail = f"{side} body truncated by the producer: {len(data)} of {declared} bytes exported"
+        scope.note("har.body_truncated", detail)
+    return BodyInfo(
+        size=declared if declared is not None else len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        prefix=data[:BODY_PREFIX_LIMIT],
+        complete=complete,
+    )
+
+
+def _timing(entry: dict[str, Any], scope: _Scope) -> Timing:
+    """``startedDateTime`` + ``timings`` / ``time`` (milliseconds) as epoch seconds."""
+    raw = entry.get("startedDateTime")
+    started, zoned = parse_time(raw)
+    ctx = scope.ctx
+    if started is None:
+        shown = repr(raw)[:60] if raw is not None else "missing"
+        scope.note("har.bad_time", f"startedDateTime {shown} is not a date; the previous entry's time is used")
+        started = ctx.last_started if ctx.last_started is not None else 0.0
+    elif not zoned:
+        scope.tally("har.time_no_zone", "startedDateTime without a time zone: read as UTC")
+    ctx.last_started = started
+
+    timings = entry.get("timings")
+    if not isinstance(timings, dict):
+        timings = {}
+    phase = {k: as_float(timings.get(k)) for k in ("blocked", "dns", "connect", "send", "wait", "receive")}
+    request_done = response_started = None
+    if phase["send"] is not None and phase["send"] >= 0:
+        before = sum(v for k in ("blocked", "dns", "connect", "send") if (v := phase[k]) is not None and v > 0)
+        request_done = started + before / 1000.0
+        if phase["wait"] is not None and phase["wait"] >= 0:
+            response_started = request_done + phase["wait"] / 1000.0
+    total = as_float(entry.get("time"))
+    finished = None
+    if total is not None and total >= 0:
+        finished = started + total / 1000.0
+    elif response_started is not None and phase["receive"] is not None and phase["receive"] >= 0:
+        finished = response_started + phase["receive"] / 1000.0
+    return Timing(started=started, request_done=request_done, response_started=response_started, finished=finished)
+
+
+def _server(entry: dict[str, Any], scheme: str, port: int | None) -> Endpoint | None:
+    """``serverIPAddress`` (the VIP as the client saw it) with the URL's port."""
+    raw = as_text(entry.get("serverIPAddress"))
+    if not raw:
+        return None
+    text = raw.strip().strip("[]")
+    try:
+        ip = str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+    server_port = as_int(entry.get("_serverPort"))
+    if server_port is None or not 0 < server_port < 65536:
+        server_port = port if port is not None else _DEFAULT_PORTS[scheme]
+    return Endpoint(ip, server_port)
+
+
+def _connection(value: Any) -> str | None:
+    """Chrome's connection id or Firefox's port, as text."""
+    text = as_text(value)
+    return text.strip() or None if text is not None else None

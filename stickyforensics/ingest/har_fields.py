@@ -1,0 +1,144 @@
+"""Lenient readers for HAR scalar fields, as real producers write them.
+
+HAR 1.2 says numbers are numbers and dates are ISO 8601, but exports carry
+``"time": "12.5"``, ``"status": "200"``, seven-digit fractions from Fiddler,
+``-0700`` offsets without a colon, dates without a zone, and epoch numbers.
+Every helper here returns None for what it cannot read; callers decide whether
+that makes the entry invalid or only earns a diagnostic.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+
+def as_int(value: Any) -> int | None:
+    """An integer from a JSON number or numeric string (``"200"``, ``200.0``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            number = as_float(text)
+            return int(number) if number is not None else None
+    return None
+
+
+def as_float(value: Any) -> float | None:
+    """A finite float from a JSON number or numeric string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_text(value: Any) -> str | None:
+    """A string field, with numbers turned into text (``"connection": 443``); None otherwise."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return None
+
+
+def parse_time(value: Any) -> tuple[float | None, bool]:
+    """Epoch seconds from an ISO-8601 date (or epoch number), and whether it had a zone.
+
+    Naive dates are taken as UTC (never the analyst's local zone), and the caller
+    is told so it can say the times may be shifted.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if not math.isfinite(number) or number <= 0:
+            return None, True
+        # Milli- or microseconds since the epoch are 1000x larger than any plausible seconds value.
+        while number > 1e11:
+            number /= 1000.0
+        return number, True
+    if not isinstance(value, str):
+        return None, True
+    text = value.strip()
+    if not text:
+        return None, True
+    if text.endswith("z"):
+        text = text[:-1] + "Z"
+    try:
+        # Python 3.11 reads Z, +hh:mm, +hhmm, any fraction length and a space separator.
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None, True
+    zoned = moment.tzinfo is not None
+    try:
+        return (moment if zoned else moment.replace(tzinfo=UTC)).timestamp(), zoned
+    except (OverflowError, OSError, ValueError):
+        return None, True
+
+
+def http_date(epoch: float) -> str | None:
+    """RFC 7231 IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``) for a rebuilt ``Expires``."""
+    try:
+        moment = datetime.fromtimestamp(epoch, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    # email.utils spells day and month names in English whatever the locale.
+    return format_datetime(moment, usegmt=True)
+
+
+_VERSIONS = {
+    "HTTP/0.9": "HTTP/0.9",
+    "0.9": "HTTP/0.9",
+    "HTTP/1.0": "HTTP/1.0",
+    "1.0": "HTTP/1.0",
+    "HTTP/1.1": "HTTP/1.1",
+    "1.1": "HTTP/1.1",
+    "HTTP/2": "HTTP/2",
+    "HTTP/2.0": "HTTP/2",
+    "H2": "HTTP/2",
+    "H2C": "HTTP/2",
+    "2": "HTTP/2",
+    "2.0": "HTTP/2",
+    "HTTP/3": "HTTP/3",
+    "HTTP/3.0": "HTTP/3",
+    "H3": "HTTP/3",
+    "3": "HTTP/3",
+    "QUIC": "HTTP/3",
+}
+
+
+def http_version(value: Any, *, has_pseudo_headers: bool) -> tuple[str, bool]:
+    """A normalized ``HTTP/x`` version and whether the producer's value was understood.
+
+    HTTP Toolkit and WebPageTest write garbage (``ori``), Firefox writes ``""``
+    for some entries; those fall back to what the headers show (pseudo-headers
+    mean HTTP/2 or later), else HTTP/1.1.
+    """
+    fallback = "HTTP/2" if has_pseudo_headers else "HTTP/1.1"
+    if not isinstance(value, str):
+        return fallback, False
+    key = value.strip().upper()
+    if key in _VERSIONS:
+        return _VERSIONS[key], True
+    if key.startswith(("H3-", "H3Q", "HTTP/3")):
+        return "HTTP/3", True
+    if key.startswith("SPDY"):
+        return "HTTP/2", True
+    return fallback, False

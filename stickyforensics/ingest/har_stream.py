@@ -1,0 +1,316 @@
+"""Streaming access to a HAR file: one ``log.entries`` item at a time.
+
+Theory of operation:
+
+* A HAR can be hundreds of MB (bodies are base64 text). ``json.load`` or
+  haralyzer build the whole tree (about 4x the file size in RSS, see
+  docs/decisions/0001-har-reader.md); ``ijson.items(f, "log.entries.item")``
+  builds one entry at a time, so memory is bounded by the largest entry.
+* The file is opened twice. A *head pass* walks parse events up to the start of
+  ``log.entries`` to check the shape (``log`` is an object, ``entries`` an array)
+  and to pick up ``log.creator`` (the producer). The *entry pass* then yields the
+  entries. The head pass normally stops within the first KB.
+* Byte positions: the parser is fed through ``_CountingReader``, so on a parse
+  error we know which chunk broke. For files up to ``EXACT_POSITION_LIMIT`` the
+  exact byte is then found with the standard ``json`` module; beyond that the
+  position is the end of the chunk ("near byte N").
+* Encodings: gzip (by magic), a UTF-8 BOM, and UTF-16 with a BOM (transcoded to
+  UTF-8 on the fly; positions then count transcoded bytes).
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import ijson
+
+from stickyforensics.errors import InputError
+
+CHUNK = 64 * 1024
+"""Bytes handed to the JSON parser per read."""
+
+EXACT_POSITION_LIMIT = 16 * 1024 * 1024
+"""Up to this many (decompressed) bytes, a parse error position is located exactly."""
+
+_READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeDecodeError)
+"""What reading a damaged gzip / UTF-16 stream raises (gzip.BadGzipFile is an OSError)."""
+
+
+def ijson_backend() -> str:
+    """The ijson backend in use; ``yajl2_c`` is about 10x faster than the pure-Python one."""
+    return str(getattr(ijson, "backend", "unknown"))
+
+
+class _CountingReader:
+    """A binary ``read()`` that skips a leading BOM, transcodes UTF-16 and counts bytes."""
+
+    def __init__(self, raw: io.BufferedIOBase) -> None:
+        self._raw = raw
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._pending = b""
+        self.consumed = 0
+        """Bytes handed to the parser so far (BOM excluded)."""
+        self.encoding = "utf-8"
+        self.bom_len = 0
+        """Length of a skipped UTF-8 BOM, added back when reporting file positions."""
+        start = raw.read(4)
+        if start.startswith(codecs.BOM_UTF8):
+            self._pending = start[3:]
+            self.bom_len = 3
+        elif start.startswith(codecs.BOM_UTF16_LE):
+            self._init_utf16("utf-16-le", start[2:])
+        elif start.startswith(codecs.BOM_UTF16_BE):
+            self._init_utf16("utf-16-be", start[2:])
+        else:
+            self._pending = start
+
+    def _init_utf16(self, codec: str, rest: bytes) -> None:
+        self.encoding = codec
+        self._decoder = codecs.getincrementaldecoder(codec)("strict")
+        self._pending = self._decoder.decode(rest).encode("utf-8")
+
+    def read(self, size: int = -1) -> bytes:
+        want = CHUNK if size is None or size < 0 else size
+        if want == 0:
+            return b""
+        out = self._pending
+        self._pending = b""
+        while len(out) < want:
+            raw = self._raw.read(want)
+            if self._decoder is not None:
+                final = not raw
+                out += self._decoder.decode(raw, final).encode("utf-8")
+                if final:
+                    break
+            else:
+                if not raw:
+                    break
+                out += raw
+        if len(out) > want:
+            out, self._pending = out[:want], out[want:]
+        self.consumed += len(out)
+        return out
+
+
+def _open_raw(path: str) -> io.BufferedIOBase:
+    try:
+        fh: io.BufferedIOBase = open(path, "rb")  # noqa: SIM115 - returned open, closed by the caller
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a HAR file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if fh.read(2) == b"\x1f\x8b":
+        fh.close()
+        return gzip.GzipFile(path, "rb")
+    fh.seek(0)
+    return fh
+
+
+def open_har_stream(path: str) -> tuple[io.BufferedIOBase, _CountingReader]:
+    """The raw handle (to close) and the counting, BOM-skipping reader over it."""
+    raw = _open_raw(path)
+    try:
+        return raw, _CountingReader(raw)
+    except _READ_ERRORS as exc:
+        raw.close()
+        raise InputError(path, f"cannot read: {exc}") from None
+
+
+@dataclass(slots=True)
+class HarHead:
+    """What precedes ``log.entries``: the producer and whether the shape is a HAR."""
+
+    creator: str | None = None
+    creator_version: str | None = None
+    browser: str | None = None
+    has_pages: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def producer(self) -> str | None:
+        """``Chrome 120.0`` style label from ``creator`` / ``browser``, or None."""
+        name = self.creator or self.browser
+        if not name:
+            return None
+        return f"{name} {self.creator_version}" if self.creator_version else name
+
+
+@dataclass(frozen=True, slots=True)
+class JsonBreak:
+    """Where and why the JSON stopped being readable."""
+
+    offset: int
+    message: str
+    exact: bool
+
+    @property
+    def where(self) -> str:
+        return f"byte {self.offset}" if self.exact else f"near byte {self.offset}"
+
+
+def read_head(path: str) -> HarHead:
+    """Check the HAR shape up to ``log.entries`` and collect the producer.
+
+    Raises ``InputError`` when the file is not JSON, not a HAR (no ``log`` object,
+    no ``entries`` array) or breaks before the entries start.
+    """
+    head = HarHead()
+    raw, reader = open_har_stream(path)
+    seen_log = False
+    try:
+        events = ijson.parse(reader, buf_size=CHUNK, use_float=True)
+        first = True
+        for prefix, event, value in events:
+            if first:
+                first = False
+                if event != "start_map":
+                    raise InputError(path, f"not a HAR file: the top level is a JSON {_kind(event)}, not an object")
+            if prefix == "log" and event not in ("map_key", "end_map"):
+                if event != "start_map":
+                    raise InputError(path, f'not a HAR file: "log" is a JSON {_kind(event)}, not an object')
+                seen_log = True
+            elif prefix == "log.entries" and event != "map_key":
+                if event != "start_array":
+                    raise InputError(path, f'not a HAR file: "log.entries" is a JSON {_kind(event)}, not an array')
+                return head
+            elif prefix == "log.pages" and event == "start_array":
+                head.has_pages = True
+            elif event == "string":
+                _note_creator(head, prefix, value)
+    except ijson.JSONError as exc:
+        brk = locate_break(path, reader, exc)
+        raise InputError(path, f"invalid JSON at {brk.where}: {brk.message}", position=brk.where) from None
+    except _READ_ERRORS as exc:
+        where = f"near byte {reader.consumed + reader.bom_len}"
+        raise InputError(path, f"cannot read at {where}: {exc}", position=where) from None
+    finally:
+        raw.close()
+    if not seen_log:
+        raise InputError(path, 'not a HAR file: no "log" object')
+    raise InputError(path, 'not a HAR file: "log" has no "entries" array')
+
+
+_TAIL = 64 * 1024
+_CREATOR = re.compile(rb'"creator"\s*:\s*\{([^{}]*)\}')
+_FIELD = re.compile(rb'"(name|version)"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def creator_from_tail(path: str, head: HarHead) -> None:
+    """Fill ``head.creator`` from the end of an uncompressed file (Fiddler writes it after the entries)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(2) == b"\x1f\x8b":
+                return
+            fh.seek(max(0, fh.seek(0, io.SEEK_END) - _TAIL))
+            tail = fh.read(_TAIL)
+    except OSError:
+        return
+    found = _CREATOR.search(tail)
+    if found is None:
+        return
+    for key, raw in _FIELD.findall(found.group(1)):
+        try:
+            value = str(json.loads(raw.decode("utf-8", "replace")))[:200]
+        except ValueError:
+            continue
+        if key == b"name":
+            head.creator = value
+        else:
+            head.creator_version = value
+
+
+def _note_creator(head: HarHead, prefix: str, value: Any) -> None:
+    text = str(value)[:200]
+    if prefix == "log.creator.name":
+        head.creator = text
+    elif prefix == "log.creator.version":
+        head.creator_version = text
+    elif prefix == "log.browser.name":
+        head.browser = text
+
+
+def _kind(event: str) -> str:
+    return {
+        "start_array": "array",
+        "start_map": "object",
+        "string": "string",
+        "number": "number",
+        "boolean": "boolean",
+        "null": "null",
+    }.get(event, event)
+
+
+def iter_entries(path: str) -> Iterator[Any]:
+    """Yield each ``log.entries`` item; on a break, raise ``HarBreak`` after the good ones."""
+    raw, reader = open_har_stream(path)
+    try:
+        try:
+            yield from ijson.items(reader, "log.entries.item", buf_size=CHUNK, use_float=True)
+        except ijson.JSONError as exc:
+            raise HarBreak(locate_break(path, reader, exc)) from None
+        except _READ_ERRORS as exc:
+            where = reader.consumed + reader.bom_len
+            raise HarBreak(JsonBreak(where, f"cannot read: {exc}", exact=False)) from None
+    finally:
+        raw.close()
+
+
+class HarBreak(Exception):
+    """The entry stream ended at a JSON or read error (entries before it are good)."""
+
+    def __init__(self, brk: JsonBreak) -> None:
+        super().__init__(brk.message)
+        self.brk = brk
+
+
+def locate_break(path: str, reader: _CountingReader, exc: Exception) -> JsonBreak:
+    """Turn a parser error into a byte position (in the file, or in the decompressed data) and a reason."""
+    consumed = reader.consumed
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "premature EOF" in first_line:
+        first_line = "unexpected end of data (the file is truncated)"
+    if consumed <= EXACT_POSITION_LIMIT:
+        exact = _exact_break(path)
+        if exact is not None:
+            return JsonBreak(exact.offset + reader.bom_len, exact.message, exact=True)
+    return JsonBreak(consumed + reader.bom_len, first_line, exact=False)
+
+
+def _exact_break(path: str) -> JsonBreak | None:
+    """Re-parse a small file with ``json`` to get the exact byte of the error."""
+    try:
+        raw, reader = open_har_stream(path)
+    except InputError:
+        return None
+    try:
+        data = reader.read(EXACT_POSITION_LIMIT + 1)
+    except _READ_ERRORS:
+        return None
+    finally:
+        raw.close()
+    if len(data) > EXACT_POSITION_LIMIT:
+        return None
+    text = data.decode("utf-8", "surrogateescape")
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as err:
+        offset = len(text[: err.pos].encode("utf-8", "surrogateescape"))
+        message = err.msg
+        if err.pos >= len(text.rstrip()):
+            message = f"{err.msg} (unexpected end of data: the file is truncated)"
+        return JsonBreak(offset, message, exact=True)
+    except (ValueError, RecursionError):
+        return None
+    return None

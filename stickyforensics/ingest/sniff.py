@@ -1,0 +1,216 @@
+"""Which reader a file needs, decided by its content, never by its name alone.
+
+Users hand us ``capture.pcap`` files that are really pcapng, HARs saved as
+``.json`` or ``.txt``, gzip-compressed captures and the occasional zip archive
+or PDF. The magic bytes say what a file is; the extension is only a hint for the
+error message. ``expand_inputs`` turns the command line (files and folders) into
+the ordered list of files to read, skipping non-captures found inside folders.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import gzip
+import os
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+
+from stickyforensics.errors import InputError
+
+SNIFF_BYTES = 64 * 1024
+"""How much of a file (or of its decompressed start) is looked at."""
+
+HAR_KEY_WINDOW = 16 * 1024
+"""The ``"log"`` key must appear within this many characters after the opening brace."""
+
+_PCAP_MAGICS = {
+    b"\xa1\xb2\xc3\xd4": "pcap",  # big-endian, microseconds
+    b"\xd4\xc3\xb2\xa1": "pcap",  # little-endian, microseconds
+    b"\xa1\xb2\x3c\x4d": "pcap",  # big-endian, nanoseconds
+    b"\x4d\x3c\xb2\xa1": "pcap",  # little-endian, nanoseconds
+}
+_PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+_LOG_KEY = re.compile(r'"log"\s*:')
+
+_HINTS: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a zip archive?"),
+    (b"PK\x05\x06", "an empty zip archive?"),
+    (b"%PDF", "a PDF document?"),
+    (b"\x89PNG", "a PNG image?"),
+    (b"\xff\xd8\xff", "a JPEG image?"),
+    (b"BZh", "a bzip2 archive? decompress it first"),
+    (b"\xfd7zXZ", "an xz archive? decompress it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive?"),
+    (b"\x28\xb5\x2f\xfd", "a zstd archive? decompress it first"),
+    (b"Rar!", "a RAR archive?"),
+    (b"\x7fELF", "an executable?"),
+    (b"\xa1\xb2\xcd\x34", "a Kuznetzov-modified pcap: convert it with editcap"),
+    (b"\x34\xcd\xb2\xa1", "a Kuznetzov-modified pcap: convert it with editcap"),
+    (b"GMBU", "a Microsoft Network Monitor capture: convert it with editcap"),
+    (b"snoop", "a Solaris snoop capture: convert it with editcap"),
+    (b"\xd0\xcf\x11\xe0", "an OLE/Office document?"),
+)
+
+
+def sniff(path: str) -> str:
+    """Return ``"har"``, ``"pcap"`` or ``"pcapng"`` for ``path`` from its content.
+
+    gzip files are looked into: the format of the decompressed data is returned
+    (readers open gzip transparently). Raises ``InputError`` naming the file for
+    anything that is not one of the three formats or cannot be read.
+    """
+    head = _read_head(path)
+    if head.startswith(_GZIP_MAGIC):
+        inner = _gunzip_head(path)
+        fmt = _classify(inner)
+        if fmt is None:
+            raise InputError(path, "gzip-compressed, but the content is " + _describe_unknown(inner, path))
+        return fmt
+    fmt = _classify(head)
+    if fmt is None:
+        raise InputError(path, _describe_unknown(head, path))
+    return fmt
+
+
+def expand_inputs(paths: Sequence[str]) -> list[str]:
+    """Files as given and folders recursed (sorted), keeping only captures and HARs.
+
+    A file named explicitly must be a capture or HAR (``InputError`` otherwise);
+    inside a folder, other files (README.md, keys, screenshots) are skipped silently,
+    and so are hidden files and folders. The same file reached twice is listed once.
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def add(candidate: str) -> None:
+        key = os.path.realpath(candidate)
+        if key not in seen:
+            seen.add(key)
+            out.append(candidate)
+
+    for path in paths:
+        if os.path.isdir(path):
+            for candidate in _walk(path):
+                try:
+                    sniff(candidate)
+                except InputError:
+                    continue
+                add(candidate)
+        elif os.path.lexists(path):
+            sniff(path)
+            add(path)
+        else:
+            raise InputError(path, "no such file or folder")
+    return out
+
+
+def _walk(folder: str) -> Iterator[str]:
+    """Every non-hidden file under ``folder``, directories and files in sorted order."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield os.path.join(root, name)
+
+
+def _read_head(path: str) -> bytes:
+    if os.path.isdir(path):
+        raise InputError(path, "is a folder, not a capture or HAR file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a capture or HAR file") from None
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise InputError(path, "no such file") from None
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not head:
+        raise InputError(path, "empty file (0 bytes)")
+    return head
+
+
+def _gunzip_head(path: str) -> bytes:
+    """The first ``SNIFF_BYTES`` of the decompressed data (a truncated stream is fine here)."""
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            while got < SNIFF_BYTES:
+                chunk = fh.read(SNIFF_BYTES - got)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        if not chunks:
+            raise InputError(path, f"corrupt gzip data: {exc}") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    data = b"".join(chunks)
+    if not data:
+        raise InputError(path, "gzip-compressed, but empty once decompressed")
+    return data
+
+
+def _classify(head: bytes) -> str | None:
+    magic = head[:4]
+    if magic in _PCAP_MAGICS:
+        return _PCAP_MAGICS[magic]
+    if magic == _PCAPNG_MAGIC:
+        return "pcapng"
+    if looks_like_har(head):
+        return "har"
+    return None
+
+
+def decode_head(head: bytes) -> str:
+    """The text of a file start: UTF-8 (with or without BOM) or UTF-16 with a BOM."""
+    for bom, codec in _UTF16_BOMS:
+        if head.startswith(bom):
+            # An odd final byte of a cut UTF-16 sample is dropped by "ignore".
+            return head[len(bom) :].decode(codec, "ignore")
+    if head.startswith(_UTF8_BOM):
+        head = head[len(_UTF8_BOM) :]
+    return head.decode("utf-8", "ignore")
+
+
+def looks_like_har(head: bytes) -> bool:
+    """A JSON object whose ``"log"`` key appears within the first KBs."""
+    text = decode_head(head).lstrip()
+    if not text.startswith("{"):
+        return False
+    return _LOG_KEY.search(text, 1, HAR_KEY_WINDOW) is not None
+
+
+def _describe_unknown(head: bytes, path: str) -> str:
+    shown = repr(head[:4])[1:]
+    base = f"not a pcap, pcapng or HAR file: starts with {shown}"
+    for magic, hint in _HINTS:
+        if head.startswith(magic):
+            return f"{base} ({hint})"
+    text = decode_head(head).lstrip()
+    if text.startswith("{"):
+        return f'{base} (JSON, but no "log" key near the start: not a HAR)'
+    if text.startswith("["):
+        return f"{base} (a JSON array, not a HAR)"
+    lowered = text[:64].lower()
+    if lowered.startswith(("<!doctype html", "<html")):
+        return f"{base} (an HTML page?)"
+    if lowered.startswith(("get ", "post ", "http/1.")):
+        return f"{base} (raw HTTP text, not a capture?)"
+    ext = os.path.splitext(path)[1].lower()
+    if ext in {".pcap", ".pcapng", ".cap", ".har"}:
+        return f"{base} (the name says {ext} but the content does not match)"
+    return base

@@ -1,0 +1,191 @@
+"""The tshark command line and the rows it prints: one row per frame, one column per field.
+
+Why ``-T fields`` and not JSON/EK or pyshark: see docs/decisions/0003-tshark-engine.md (measured: EK/JSON
+cost 2.7-3.4x the tshark time and print 20-30x more bytes; pyshark is 25-50x slower and keeps one Set-Cookie).
+
+What tshark 4.0 prints, measured byte by byte (the parsing below depends on it):
+
+- columns are separated by TAB, rows end with LF, several occurrences of one field are joined by the
+  aggregator (``-E occurrence=a``);
+- inside a value tshark escapes exactly five characters, as two-character sequences: backspace ``\\b``,
+  TAB ``\\t``, form feed ``\\f``, LF ``\\n`` and CR ``\\r``. Every other control character and the
+  backslash itself are printed raw; non-ASCII header bytes arrive as U+FFFD.
+
+So TAB, LF and form feed never appear raw inside a value: TAB splits columns, LF splits rows and form feed
+(the aggregator) splits occurrences, whatever bytes a hostile capture carries. A header value holding
+``\\x1f`` or ``\\x1e`` (raw in the output) cannot split a header in two.
+"""
+
+from __future__ import annotations
+
+AGGREGATOR = "\f"
+"""Joins occurrences of one field; tshark escapes a form feed inside values, so this one is ours."""
+
+FIELDS: tuple[str, ...] = (
+    "frame.number",
+    "frame.time_epoch",
+    "tcp.stream",
+    "tcp.srcport",
+    "tcp.dstport",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "tcp.segment",
+    "tls.segment",
+    "tls.record.content_type",
+    "tls.handshake.type",
+    "tls.handshake.extensions_server_name",
+    "tls.app_data_proto",
+    "http.request.method",
+    "http.request.uri",
+    "http.request.version",
+    "http.request.line",
+    "http.response.version",
+    "http.response.code",
+    "http.response.phrase",
+    "http.response.line",
+    "http.request_in",
+    "http.content_length",
+    "http.file_data",
+    "http2.type",
+    "http2.streamid",
+    "http2.flags",
+    "http2.length",
+    "http2.header.count",
+    "http2.header.name",
+    "http2.header.value",
+    "http2.data.data",
+    "http2.push_promise.promised_stream_id",
+)
+"""Every field the engine reads, in column order (``C`` names the positions)."""
+
+
+class C:
+    """Column positions in a row (same order as ``FIELDS``)."""
+
+    FRAME = 0
+    TIME = 1
+    STREAM = 2
+    SRCPORT = 3
+    DSTPORT = 4
+    IP_SRC = 5
+    IP_DST = 6
+    IP6_SRC = 7
+    IP6_DST = 8
+    TCP_SEGMENTS = 9
+    TLS_SEGMENTS = 10
+    TLS_CONTENT_TYPE = 11
+    TLS_HANDSHAKE = 12
+    TLS_SNI = 13
+    TLS_APP_PROTO = 14
+    REQ_METHOD = 15
+    REQ_URI = 16
+    REQ_VERSION = 17
+    REQ_LINE = 18
+    RESP_VERSION = 19
+    RESP_CODE = 20
+    RESP_PHRASE = 21
+    RESP_LINE = 22
+    REQUEST_IN = 23
+    CONTENT_LENGTH = 24
+    FILE_DATA = 25
+    H2_TYPE = 26
+    H2_STREAMID = 27
+    H2_FLAGS = 28
+    H2_LENGTH = 29
+    H2_HEADER_COUNT = 30
+    H2_HEADER_NAME = 31
+    H2_HEADER_VALUE = 32
+    H2_DATA = 33
+    H2_PROMISED = 34
+
+    FIRST_TLS = TLS_CONTENT_TYPE
+    """Columns from here on are empty on a frame that carries neither TLS nor HTTP (most frames)."""
+
+
+assert len(FIELDS) == C.H2_PROMISED + 1
+
+
+def tshark_command(tshark: str, path: str, keylog: str | None) -> list[str]:
+    """The one tshark run per file: every frame (no display filter, so every frame's time is known)."""
+    cmd = [tshark, "-n", "-r", path]
+    if keylog is not None:
+        cmd += ["-o", f"tls.keylog_file:{keylog}"]
+    cmd += [
+        "-T", "fields",
+        "-E", "header=n",
+        "-E", "occurrence=a",
+        "-E", "separator=/t",
+        "-E", f"aggregator={AGGREGATOR}",
+        "-E", "quote=n",
+    ]  # fmt: skip
+    for name in FIELDS:
+        cmd += ["-e", name]
+    return cmd
+
+
+def occurrences(cell: str) -> list[str]:
+    """Every occurrence of a field, in order; an empty cell is no occurrence."""
+    return cell.split(AGGREGATOR) if cell else []
+
+
+def ints(cell: str) -> list[int]:
+    """Occurrences of an integer field; anything unparsable is dropped (tshark prints decimal)."""
+    out = []
+    for item in occurrences(cell):
+        try:
+            out.append(int(item, 0) if item.startswith("0x") else int(item))
+        except ValueError:
+            continue
+    return out
+
+
+_ESCAPES = {"b": "\b", "t": "\t", "f": "\f", "n": "\n", "r": "\r"}
+
+
+def unescape(text: str) -> str:
+    """Undo tshark's five escapes. A literal backslash before b/t/f/n/r is indistinguishable and is read
+    as an escape too: this is only used for body text, where it costs nothing that matters."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and text[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[text[i + 1]])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _strip_ows(value: str) -> str:
+    """Strip spaces and escaped tabs (tshark prints a TAB as ``\\t``) at both ends of a header value."""
+    while True:
+        stripped = value.strip(" ")
+        if stripped.startswith("\\t"):
+            stripped = stripped[2:]
+        if stripped.endswith("\\t"):
+            stripped = stripped[:-2]
+        if stripped == value:
+            return value
+        value = stripped
+
+
+def header_line(line: str) -> tuple[str, str] | None:
+    """``Name: value\\r\\n`` as tshark prints ``http.request.line`` -> (raw name, value); None if no colon.
+
+    The value keeps everything tshark printed between the colon and the line end (minus optional
+    whitespace): headers are evidence and are not rewritten.
+    """
+    if line.endswith("\\r\\n"):
+        line = line[:-4]
+    elif line.endswith("\\n"):
+        line = line[:-2]
+    name, colon, value = line.partition(":")
+    if not colon or not name.strip():
+        return None
+    return name.rstrip(" "), _strip_ows(value)

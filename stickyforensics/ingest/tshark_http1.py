@@ -1,0 +1,150 @@
+"""HTTP/1.x messages from tshark rows, paired into exchanges per TCP connection.
+
+Theory of operation:
+
+- tshark prints an HTTP/1 message in the row of the frame where its reassembly completed; the earlier
+  frames of the message are listed in ``tcp.segment`` / ``tls.segment`` of that row.
+- ``http.request.line`` / ``http.response.line`` list every header line of the row, raw casing, in wire
+  order, duplicates kept: that is how two ``Set-Cookie`` lines survive separately.
+- When one frame carries several messages of one direction (pipelining), the header lines of all of them
+  arrive in one flat list and tshark gives no boundary. Those messages keep their request line / status
+  but no headers, with ``Exchange.error`` and a ``tshark.headers_unattributed`` diagnostic: guessing
+  would put one user's cookies on another request.
+- A response is paired with the request tshark names in ``http.request_in``; a response tshark could not
+  pair (no ``request_in``) is a ``http.response_without_request`` diagnostic. Interim 1xx responses are
+  skipped; a ``101`` upgrading to ``h2c`` hands its request to HTTP/2 stream 1 (RFC 7540 §3.2: "The
+  HTTP/1.1 request that is sent prior to upgrade is assigned a stream identifier of 1").
+"""
+
+from __future__ import annotations
+
+from stickyforensics.ingest.tshark_fields import C, header_line, ints, occurrences, unescape
+from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message
+
+
+def _headers(lines: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for line in lines:
+        pair = header_line(line)
+        if pair is not None:
+            out.append(pair)
+    return out
+
+
+def _body(msg: Message, texts: list[str], content_length: list[int]) -> None:
+    """The body as tshark printed it (de-chunked, decompressed). For a binary body the text is lossy
+    (cut at NUL, non-ASCII as U+FFFD); its true length is the Content-Length when nothing re-encoded it."""
+    if not texts:
+        return
+    body = Body()
+    body.feed_decoded(unescape(texts[0]).encode())
+    if len(content_length) == 1 and msg.header("content-encoding") is None and content_length[0] != body.size:
+        body.size = content_length[0]
+    msg.body = body
+
+
+class Http1Conn:
+    """Requests waiting for responses, and finished exchanges, on one TCP connection."""
+
+    __slots__ = ("exchanges", "pending", "tcp_stream", "upgrade")
+
+    def __init__(self, tcp_stream: int) -> None:
+        self.tcp_stream = tcp_stream
+        self.pending: list[Exchange] = []
+        self.exchanges: list[Exchange] = []
+        self.upgrade: Exchange | None = None
+        """A request answered by ``101`` + ``Upgrade: h2c``: HTTP/2 stream 1 answers it."""
+
+    def on_row(self, cells: list[str], frame: int, src: Addr, dst: Addr, frames: list[int], diags: Diags) -> None:
+        if cells[C.REQ_METHOD]:
+            self._requests(cells, frame, src, dst, frames, diags)
+        if cells[C.RESP_CODE]:
+            self._responses(cells, frame, src, dst, frames, diags)
+
+    def _requests(self, cells: list[str], frame: int, src: Addr, dst: Addr, frames: list[int], diags: Diags) -> None:
+        methods = occurrences(cells[C.REQ_METHOD])
+        uris = occurrences(cells[C.REQ_URI])
+        versions = occurrences(cells[C.REQ_VERSION])
+        single = len(methods) == 1
+        for i, method in enumerate(methods):
+            msg = Message(
+                src=src,
+                dst=dst,
+                frames=list(frames) if i == 0 else [frame],
+                method=method,
+                target=uris[i] if len(uris) == len(methods) else "",
+                version=versions[i] if len(versions) == len(methods) else "",
+                head_frame=frame,
+            )
+            ex = Exchange(self.tcp_stream, msg)
+            if single:
+                msg.headers = _headers(occurrences(cells[C.REQ_LINE]))
+                _body(msg, occurrences(cells[C.FILE_DATA]), ints(cells[C.CONTENT_LENGTH]))
+            else:
+                _unattributed(ex, "requests", len(methods), frame, diags)
+            self.pending.append(ex)
+            self.exchanges.append(ex)
+
+    def _responses(self, cells: list[str], frame: int, src: Addr, dst: Addr, frames: list[int], diags: Diags) -> None:
+        codes = occurrences(cells[C.RESP_CODE])
+        versions = occurrences(cells[C.RESP_VERSION])
+        phrases = occurrences(cells[C.RESP_PHRASE])
+        request_in = ints(cells[C.REQUEST_IN])
+        single = len(codes) == 1
+        for i, code in enumerate(codes):
+            try:
+                status = int(code)
+            except ValueError:
+                status = 0
+            msg = Message(
+                src=src,
+                dst=dst,
+                frames=list(frames) if i == 0 else [frame],
+                status=status,
+                reason=phrases[i] if len(phrases) == len(codes) else "",
+                version=versions[i] if len(versions) == len(codes) else "",
+                head_frame=frame,
+            )
+            if single:
+                msg.headers = _headers(occurrences(cells[C.RESP_LINE]))
+                _body(msg, occurrences(cells[C.FILE_DATA]), ints(cells[C.CONTENT_LENGTH]))
+            req_in = request_in[i] if len(request_in) == len(codes) else None
+            ex = self._pair(msg, req_in, frame, diags)
+            if ex is not None and not single:
+                _unattributed(ex, "responses", len(codes), frame, diags)
+
+    def _pair(self, msg: Message, request_in: int | None, frame: int, diags: Diags) -> Exchange | None:
+        if 100 <= msg.status < 200 and msg.status != 101:
+            return None  # interim (100 Continue, 103 Early Hints): the final response follows
+        ex = next((e for e in self.pending if request_in is not None and e.request.head_frame == request_in), None)
+        if ex is None:
+            diags.add(
+                "http.response_without_request",
+                f"HTTP response {msg.status} without a request tshark could pair it with",
+                f"frame {frame}",
+            )
+            return None
+        self.pending.remove(ex)
+        ex.response = msg
+        upgrade = (msg.header("upgrade") or "").strip().lower()
+        if msg.status == 101 and upgrade == "h2c" and self.upgrade is None:
+            self.upgrade = ex
+            self.exchanges.remove(ex)
+        return ex
+
+    def finish(self) -> list[Exchange]:
+        """Exchanges in request order; requests never answered get ``error`` set."""
+        for ex in self.pending:
+            if ex.error is None:
+                ex.error = "no response seen"
+        self.pending = []
+        return self.exchanges
+
+
+def _unattributed(ex: Exchange, what: str, n: int, frame: int, diags: Diags) -> None:
+    why = f"{n} HTTP/1 {what} in frame {frame}: tshark does not say which header lines belong to which"
+    if ex.error is None:
+        ex.error = why
+    if "tshark.headers_unattributed" not in ex.notes:
+        ex.notes.append("tshark.headers_unattributed")
+    diags.add("tshark.headers_unattributed", why + "; their headers are left out (try --engine native)", f"frame {frame}")

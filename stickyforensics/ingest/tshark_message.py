@@ -1,0 +1,160 @@
+"""What the tshark engine collects per HTTP message before it becomes a model ``Request``/``Response``.
+
+A ``Message`` is filled frame by frame (HTTP/2 heads, bodies and frames arrive in pieces); a ``Body``
+keeps only what the model keeps (size, hash, bounded prefix), so memory stays flat whatever the body size.
+HTTP/2 bodies arrive as raw DATA bytes and are content-decoded here (gzip/deflate), the way tshark
+already decodes HTTP/1 bodies (``http.decompress_body``), so both versions give detectors the same text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+
+from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo, Diagnostic, DiagLevel
+
+DECODE_LIMIT = 64 * 1024 * 1024
+"""Decoded bytes counted per body before decoding stops (a compression bomb costs no more than this)."""
+
+Addr = tuple[str, int]
+"""(ip, port) of one side of a TCP connection."""
+
+
+class Body:
+    """Size, SHA-256 and the first ``BODY_PREFIX_LIMIT`` bytes of a body fed in pieces."""
+
+    __slots__ = ("_decoder", "_encoding", "_hash", "_prefix", "complete", "size")
+
+    def __init__(self, content_encoding: str | None = None) -> None:
+        self.size = 0
+        self.complete = True
+        self._hash = hashlib.sha256()
+        self._prefix = bytearray()
+        self._encoding = (content_encoding or "").strip().lower()
+        self._decoder: zlib._Decompress | None = None
+        if self._encoding in ("gzip", "x-gzip"):
+            self._decoder = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        elif self._encoding == "deflate":
+            self._decoder = zlib.decompressobj()  # RFC 9110 §8.4.1.2: zlib-wrapped; raw deflate is retried
+
+    def feed_raw(self, data: bytes) -> None:
+        """Bytes as they crossed the wire (HTTP/2 DATA): decoded first when the encoding is known."""
+        if not data:
+            return
+        if self._decoder is None:
+            self._add(data)
+            return
+        try:
+            self._decode(data)
+        except zlib.error:
+            if self._encoding == "deflate" and self.size == 0 and not self._decoder.unused_data:
+                self._decoder = zlib.decompressobj(wbits=-zlib.MAX_WBITS)
+                try:
+                    self._decode(data)
+                    return
+                except zlib.error:
+                    pass
+            self._decoder = None
+            self.complete = False
+
+    def feed_decoded(self, data: bytes) -> None:
+        """Bytes already decoded by tshark (HTTP/1 ``http.file_data``)."""
+        self._add(data)
+
+    def _decode(self, data: bytes) -> None:
+        assert self._decoder is not None
+        pending = data
+        while pending and self._decoder is not None:
+            room = DECODE_LIMIT - self.size
+            if room <= 0:
+                self._decoder = None
+                self.complete = False
+                return
+            out = self._decoder.decompress(pending, room)
+            self._add(out)
+            pending = self._decoder.unconsumed_tail
+
+    def _add(self, data: bytes) -> None:
+        self.size += len(data)
+        self._hash.update(data)
+        room = BODY_PREFIX_LIMIT - len(self._prefix)
+        if room > 0:
+            self._prefix += data[:room]
+
+    def info(self) -> BodyInfo:
+        return BodyInfo(
+            size=self.size,
+            sha256=self._hash.hexdigest() if self.size else None,
+            prefix=bytes(self._prefix),
+            complete=self.complete,
+        )
+
+
+@dataclass(slots=True)
+class Message:
+    """One request or response head plus body, as far as the capture showed it."""
+
+    src: Addr
+    dst: Addr
+    frames: list[int]
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: Body = field(default_factory=Body)
+    method: str = ""
+    target: str = ""
+    status: int = 0
+    reason: str = ""
+    version: str = ""
+    head_frame: int = 0
+    """The frame where tshark dissected the head (what ``http.request_in`` points to)."""
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+@dataclass(slots=True)
+class Exchange:
+    """A request and the response that answered it, before it becomes a ``Transaction``."""
+
+    tcp_stream: int
+    request: Message
+    response: Message | None = None
+    http2_stream: int | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Tally:
+    message: str
+    position: str | None
+    level: DiagLevel
+    count: int = 1
+
+
+class Diags:
+    """Diagnostics aggregated by code: one ``Diagnostic`` per code with a count and the first position."""
+
+    __slots__ = ("_items", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._items: dict[str, _Tally] = {}
+
+    def add(self, code: str, message: str, position: str | None = None, level: DiagLevel = DiagLevel.WARNING) -> None:
+        item = self._items.get(code)
+        if item is None:
+            self._items[code] = _Tally(message, position, level)
+        else:
+            item.count += 1
+
+    def diagnostics(self) -> list[Diagnostic]:
+        out = []
+        for code, t in self._items.items():
+            text = t.message if t.count == 1 else f"{t.message} ({t.count} times; first at {t.position})"
+            out.append(Diagnostic(code, text, self.source, t.position, t.level, t.count))
+        return out

@@ -1,0 +1,91 @@
+"""Which TLS connections of a capture carried data the engine could not read, and the diagnostic saying so.
+
+A connection counts as "TLS not decrypted" when it carried TLS application data (record type 23) and
+nothing inside it was ever dissected: no ``tls.app_data_proto`` (tshark names the inner protocol only
+after decrypting a record) and no HTTP message. A handshake that never reached application data is not
+counted: there was nothing to decrypt.
+
+The message names the servers (``ip:port`` and SNI, up to five) so the user knows which key log is needed,
+and says why nothing could be read: no key log given, or a key log that did not match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stickyforensics.model import Diagnostic, DiagLevel
+
+SERVERS_SHOWN = 5
+
+Addr = tuple[str, int]
+
+
+@dataclass(slots=True)
+class TlsState:
+    """TLS facts about one TCP connection."""
+
+    seen: bool = False
+    client: Addr | None = None
+    server: Addr | None = None
+    """From the ClientHello (sender is the client), else from the ServerHello (sender is the server)."""
+    sni: str | None = None
+    app_data: bool = False
+    decrypted: bool = False
+
+    def observe(
+        self, src: Addr, dst: Addr, content_types: list[str], handshakes: list[int], sni: list[str], app_proto: bool
+    ) -> None:
+        self.seen = True
+        if "23" in content_types:
+            self.app_data = True
+        if app_proto:
+            self.decrypted = True
+        if 1 in handshakes:
+            self.client, self.server = src, dst
+            if sni and self.sni is None:
+                self.sni = sni[0]
+        elif 2 in handshakes and self.server is None:
+            self.client, self.server = dst, src
+
+
+def _addr(addr: Addr) -> str:
+    ip, port = addr
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def not_decrypted_diagnostic(
+    source: str,
+    keylog: str | None,
+    undecrypted: list[tuple[int, TlsState, Addr]],
+) -> Diagnostic | None:
+    """One ``tls.not_decrypted`` diagnostic for every TLS connection left unread, or None if there is none.
+
+    ``undecrypted`` holds (tcp.stream, its TLS state, the server address seen at the TCP level) in
+    stream order; the TCP-level address is the fallback when no hello was captured.
+    """
+    if not undecrypted:
+        return None
+    servers: dict[str, int] = {}
+    for _stream, tls, fallback in undecrypted:
+        label = _addr(tls.server or fallback) + (f" (SNI {tls.sni})" if tls.sni else " (no SNI)")
+        servers[label] = servers.get(label, 0) + 1
+    shown = [f"{label} x{count}" if count > 1 else label for label, count in list(servers.items())[:SERVERS_SHOWN]]
+    more = len(servers) - SERVERS_SHOWN
+    if more > 0:
+        shown.append(f"and {more} more server{'s' if more > 1 else ''}")
+    n = len(undecrypted)
+    head = f"{n} TLS connection{'s' if n > 1 else ''} not decrypted, to {', '.join(shown)}: no HTTP could be read"
+    if keylog is None:
+        why = "pass --tls-keylog FILE (SSLKEYLOGFILE format)"
+    else:
+        why = f"the key log did not decrypt these connections ({keylog})"
+    streams = [str(stream) for stream, _tls, _addr_ in undecrypted[:10]]
+    position = "tcp.stream " + ", ".join(streams) + (", ..." if n > 10 else "")
+    return Diagnostic(
+        code="tls.not_decrypted",
+        message=f"{head}; {why}",
+        source=source,
+        position=position,
+        level=DiagLevel.WARNING,
+        count=n,
+    )

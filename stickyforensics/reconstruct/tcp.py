@@ -1,0 +1,651 @@
+"""TCP reassembly: ``TcpSegment``s in capture order -> ordered byte streams per connection direction.
+
+Theory of operation
+-------------------
+A *connection* is what Wireshark calls a TCP conversation and numbers with ``tcp.stream``.
+Its index is given the way Wireshark 4.0 gives it (``packet-tcp.c``), so evidence can point
+at ``tcp.stream eq N``:
+
+- the first packet of an unknown 4-tuple (either direction) opens a new connection, numbered
+  in order of first packet;
+- every direction remembers a *base sequence number* from its first packet (the SYN's ``seq``,
+  or ``seq - 1`` for any other first packet);
+- a SYN without ACK whose ``seq`` differs from its direction's base opens a new connection on
+  the same 4-tuple ("TCP port numbers reused"), whatever state the old one was in; a SYN with
+  the same ``seq`` is a retransmission.
+
+Each direction (``_Half``) keeps the stream offset of the next expected byte (``next_off``) and
+the matching 32-bit sequence number (``next_seq``); a segment's offset is found from the signed
+32-bit distance between its ``seq`` and ``next_seq``, so sequence wrap-around needs no special case.
+A direction is *anchored* at its SYN (ISN + 1), at the ``ack`` of a SYN-ACK for the other
+direction, or else at its first data segment (the stream's start was not captured; the consumer
+is told so and resynchronises).
+
+- **In order** (the fast path): the payload goes straight to the consumer; no copy, no sort.
+- **Ahead** (out of order): kept in a bounded, offset-sorted buffer of non-overlapping pieces;
+  when the buffer is full the hole before its first piece is declared missing.
+- **Behind** (retransmission / overlap): the first copy wins. Overlapping bytes are compared
+  with the last delivered segments (or buffered pieces); a difference is a
+  ``tcp.overlap_conflict`` diagnostic.
+- **Missing bytes** reach the consumer as ``gap(nbytes)`` and a ``tcp.missing_segments``
+  diagnostic; snaplen-truncated payloads become gaps too (``tcp.truncated_segments``).
+
+A connection ends on RST, when both FINs are reached in order, on port reuse, after
+``idle_timeout`` seconds without packets, or at the end of input. Its buffers and consumers are
+then dropped; a small *tombstone* (the connection object with its base sequence numbers) stays so
+late packets keep Wireshark's stream index. Tombstones are bounded (``max_tombstones``, oldest
+dropped first). A connection that ended by RST or idleness and then carries new data is reopened
+under the same index with fresh consumers that resynchronise.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from stickyforensics.model import DiagLevel, Diagnostic
+from stickyforensics.reconstruct.segments import ACK, FIN, RST, SYN, TcpSegment
+
+SEQ_MOD = 1 << 32
+SEQ_MASK = SEQ_MOD - 1
+SEQ_HALF = 1 << 31
+
+_SLOW_FLAGS = SYN | FIN | RST
+
+OPEN = 0
+CLOSED = 1
+"""Ended by FIN both ways or port reuse: late data is ignored."""
+RESET = 2
+"""Ended by RST: new data reopens the connection."""
+IDLE = 3
+"""Ended by the idle timeout: new data reopens the connection."""
+
+Address = tuple[str, int]
+
+
+class StreamConsumer(Protocol):
+    """Receives one direction's bytes in order."""
+
+    def begin(self, at_start: bool) -> None:
+        """Called once before the first delivery: True when the first byte is the stream's first."""
+
+    def data(self, chunk: bytes, frame: int, ts: float) -> None:
+        """In-order bytes, carried by ``frame``."""
+
+    def gap(self, nbytes: int, frame: int, ts: float) -> None:
+        """``nbytes`` bytes are missing here (not captured); ``frame`` is where that was noticed."""
+
+    def end(self, frame: int, ts: float) -> None:
+        """The FIN was reached in order: no more bytes in this direction."""
+
+
+class ConnectionHandler(Protocol):
+    """What a connection's bytes are handed to (the HTTP layer)."""
+
+    def consumer(self, from_a: bool) -> StreamConsumer:
+        """The consumer of the ``a -> b`` direction (``from_a``) or of ``b -> a``."""
+
+    def closed(self, reason: str, ts: float) -> None:
+        """The connection ended (``fin``, ``reset``, ``port_reused``, ``idle``, ``end_of_input``)."""
+
+
+HandlerFactory = Callable[["TcpConnection"], ConnectionHandler]
+
+
+class TcpConnection:
+    """One TCP connection: one Wireshark ``tcp.stream``.
+
+    ``a`` is the sender of the connection's first packet. The handler may set ``skip`` (the
+    connection is not worth reassembling, e.g. not HTTP) and keeps its own counters in ``depth``.
+    """
+
+    __slots__ = (
+        "a",
+        "ab",
+        "b",
+        "ba",
+        "client_is_a",
+        "depth",
+        "first_frame",
+        "handler",
+        "handshake",
+        "last_ts",
+        "non_http",
+        "skip",
+        "state",
+        "stream",
+    )
+
+    def __init__(self, stream: int, a: Address, b: Address, client_is_a: bool, handshake: bool, frame: int) -> None:
+        self.stream = stream
+        self.a = a
+        self.b = b
+        self.client_is_a = client_is_a
+        """Who opened the connection: known from SYN / SYN-ACK when ``handshake``, else a port-based guess."""
+        self.handshake = handshake
+        self.first_frame = frame
+        self.state = OPEN
+        self.skip = False
+        """Set by the handler: stop delivering bytes (e.g. not HTTP); reassembly state is dropped."""
+        self.non_http = False
+        """Set by the handler when the connection is known not to carry HTTP/1.x."""
+        self.depth = 0
+        """Handler-owned counter that survives a reopen (next exchange index)."""
+        self.last_ts = 0.0
+        self.handler: ConnectionHandler | None = None
+        self.ab = _Half(self, True)
+        self.ba = _Half(self, False)
+
+    @property
+    def client(self) -> Address:
+        return self.a if self.client_is_a else self.b
+
+    @property
+    def server(self) -> Address:
+        return self.b if self.client_is_a else self.a
+
+
+class _Piece:
+    """A buffered out-of-order piece: bytes ``[off, off + wire)``, of which ``payload`` is captured."""
+
+    __slots__ = ("frame", "off", "payload", "ts", "wire")
+
+    def __init__(self, off: int, payload: bytes, wire: int, frame: int, ts: float) -> None:
+        self.off = off
+        self.payload = payload
+        self.wire = wire
+        self.frame = frame
+        self.ts = ts
+
+
+class _Half:
+    """One direction of a connection: the reassembly state."""
+
+    __slots__ = (
+        "anchored",
+        "base_seq",
+        "base_set",
+        "begun",
+        "conn",
+        "consumer",
+        "ended",
+        "fin_off",
+        "from_a",
+        "hist",
+        "next_off",
+        "next_seq",
+        "ooo",
+        "ooo_bytes",
+        "ready",
+        "sink",
+        "start_known",
+    )
+
+    def __init__(self, conn: TcpConnection, from_a: bool) -> None:
+        self.conn = conn
+        self.from_a = from_a
+        self.base_seq = 0
+        self.base_set = False
+        self.ready = False
+        """Both directions' base sequence numbers are known: the fast path may take this half."""
+        self.anchored = False
+        self.start_known = False
+        self.begun = False
+        self.next_seq = -1
+        """Sequence number of the next expected byte; -1 (never equal to a seq) until anchored."""
+        self.next_off = 0
+        self.fin_off: int | None = None
+        self.ended = False
+        self.ooo: list[_Piece] = []
+        self.ooo_bytes = 0
+        self.hist: deque[tuple[int, bytes]] = deque(maxlen=16)
+        """The last delivered (offset, payload) pairs, to compare retransmitted bytes with."""
+        self.consumer: StreamConsumer | None = None
+        self.sink: Callable[[bytes, int, float], None] | None = None
+
+    def anchor(self, seq: int, start_known: bool) -> None:
+        self.next_seq = seq & SEQ_MASK
+        self.next_off = 0
+        self.anchored = True
+        self.start_known = start_known
+
+    def offset_of(self, seq: int) -> int:
+        """Stream offset of ``seq`` (signed 32-bit distance from the next expected byte)."""
+        delta = (seq - self.next_seq) & SEQ_MASK
+        if delta >= SEQ_HALF:
+            delta -= SEQ_MOD
+        return self.next_off + delta
+
+
+class TcpReassembler:
+    """Sans-IO TCP reassembly with Wireshark ``tcp.stream`` numbering.
+
+    Feed every TCP segment of the input in capture order with ``feed`` (it returns the segment's
+    ``tcp.stream``), then call ``finish``. Bytes go to the handler the factory makes for each
+    connection; anomalies are appended to ``diagnostics``.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        factory: HandlerFactory,
+        diagnostics: list[Diagnostic],
+        *,
+        idle_timeout: float = 600.0,
+        max_ooo_bytes: int = 1 << 20,
+        max_ooo_pieces: int = 256,
+        max_tombstones: int = 200_000,
+        sweep_every: int = 50_000,
+    ) -> None:
+        self.source = source
+        self._factory = factory
+        self.diagnostics = diagnostics
+        self.idle_timeout = idle_timeout
+        self.max_ooo_bytes = max_ooo_bytes
+        self.max_ooo_pieces = max_ooo_pieces
+        self.max_tombstones = max_tombstones
+        self._sweep_every = sweep_every
+        self._countdown = sweep_every
+        self._halves: dict[tuple[str, int, str, int], _Half] = {}
+        self._open: dict[int, TcpConnection] = {}
+        self._tombs: deque[TcpConnection] = deque()
+        self._now = 0.0
+        self._numbering_warned = False
+        self.streams = 0
+        """How many ``tcp.stream`` indices were given."""
+        self.retransmitted_segments = 0
+        self.gaps = 0
+        self.missing_bytes = 0
+
+    # -- the hot path -------------------------------------------------------------------------
+
+    def feed(self, seg: TcpSegment) -> int:
+        """Take one segment (capture order); returns its Wireshark ``tcp.stream`` index."""
+        half = self._halves.get((seg.src_ip, seg.src_port, seg.dst_ip, seg.dst_port))
+        if half is None or seg.flags & _SLOW_FLAGS or seg.truncated or not half.ready:
+            return self._feed_slow(seg, half)
+        conn = half.conn
+        conn.last_ts = seg.ts
+        payload = seg.payload
+        if payload:
+            if conn.skip:
+                if conn.state != OPEN and not conn.non_http:
+                    return self._feed_slow(seg, half)
+            elif seg.seq == half.next_seq and not half.ooo:
+                n = len(payload)
+                half.hist.append((half.next_off, payload))
+                half.next_off += n
+                half.next_seq = (half.next_seq + n) & SEQ_MASK
+                half.sink(payload, seg.frame, seg.ts)  # type: ignore[misc]
+            else:
+                self._insert(half, seg.seq, payload, len(payload), seg.frame, seg.ts)
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._sweep(seg.ts)
+        return conn.stream
+
+    # -- everything else ----------------------------------------------------------------------
+
+    def _feed_slow(self, seg: TcpSegment, half: _Half | None) -> int:
+        flags = seg.flags
+        syn_only = flags & (SYN | ACK) == SYN
+        if half is None:
+            half = self._new_connection(seg)
+        elif syn_only and half.base_set and seg.seq != half.base_seq:
+            # Wireshark: a SYN with another ISN on a known 4-tuple is a new conversation.
+            self._close(half.conn, CLOSED, "port_reused", seg.ts)
+            half = self._new_connection(seg)
+        conn = half.conn
+        other = conn.ba if half.from_a else conn.ab
+        if not half.ready:
+            # Wireshark's base sequence numbers: the first packet's seq (minus one unless SYN), or
+            # for the reverse direction the first ACK's ack minus one.
+            if not half.base_set:
+                half.base_seq = seg.seq if flags & SYN else (seg.seq - 1) & SEQ_MASK
+                half.base_set = True
+            if flags & ACK and not other.base_set:
+                other.base_seq = (seg.ack - 1) & SEQ_MASK
+                other.base_set = True
+            if other.base_set:
+                half.ready = other.ready = True
+        conn.last_ts = seg.ts
+        if seg.ts > self._now:
+            self._now = seg.ts
+        payload = seg.payload
+        wire = max(seg.wire_len, len(payload))
+        if conn.state != OPEN:
+            if conn.state == CLOSED or conn.non_http or not (wire or flags & SYN):
+                return conn.stream
+            if payload and half.anchored and half.offset_of(seg.seq) + wire <= half.next_off:
+                return conn.stream  # an old retransmission: nothing new to reopen for
+            self._reopen(conn)
+        seq = seg.seq
+        if flags & SYN:
+            if not half.anchored:
+                self._anchor(half, seq + 1, True)
+            if flags & ACK and not other.anchored:
+                self._anchor(other, seg.ack, True)
+            seq = (seq + 1) & SEQ_MASK
+        if wire and not conn.skip and not flags & RST:  # an RST's payload is a diagnostic text, not stream data
+            self._insert(half, seq, payload, wire, seg.frame, seg.ts)
+        if flags & FIN and not conn.skip:
+            self._fin(half, (seq + wire) & SEQ_MASK, seg.frame, seg.ts)
+        if flags & RST:
+            self._close(conn, RESET, "reset", seg.ts)
+        elif conn.skip and conn.state == OPEN and flags & FIN:
+            self._fin_skipped(half, seg.ts)
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._sweep(seg.ts)
+        return conn.stream
+
+    def _new_connection(self, seg: TcpSegment) -> _Half:
+        flags = seg.flags
+        if flags & SYN:
+            client_is_a, handshake = not (flags & ACK), True
+        else:
+            client_is_a, handshake = _guess_client_is_src(seg.src_port, seg.dst_port), False
+        a = (seg.src_ip, seg.src_port)
+        b = (seg.dst_ip, seg.dst_port)
+        conn = TcpConnection(self.streams, a, b, client_is_a, handshake, seg.frame)
+        self.streams += 1
+        conn.last_ts = seg.ts
+        self._attach(conn)
+        self._halves[(a[0], a[1], b[0], b[1])] = conn.ab
+        self._halves[(b[0], b[1], a[0], a[1])] = conn.ba
+        self._open[conn.stream] = conn
+        return conn.ab
+
+    def _attach(self, conn: TcpConnection) -> None:
+        handler = self._factory(conn)
+        conn.handler = handler
+        for half in (conn.ab, conn.ba):
+            consumer = handler.consumer(half.from_a)
+            half.consumer = consumer
+            half.sink = consumer.data
+            half.begun = False
+
+    def _reopen(self, conn: TcpConnection) -> None:
+        """New data on a connection that ended by RST or idleness: same index, fresh consumers."""
+        conn.state = OPEN
+        conn.skip = False
+        conn.handshake = False
+        for half in (conn.ab, conn.ba):
+            half.ended = False
+            half.fin_off = None
+            half.start_known = False
+        self._attach(conn)
+        self._open[conn.stream] = conn
+        for half in (conn.ab, conn.ba):
+            if half.anchored:
+                self._begin(half)
+
+    def _anchor(self, half: _Half, seq: int, start_known: bool) -> None:
+        half.anchor(seq, start_known)
+        if half.consumer is not None:
+            self._begin(half)
+
+    def _begin(self, half: _Half) -> StreamConsumer:
+        consumer = half.consumer
+        assert consumer is not None
+        if not half.begun:
+            half.begun = True
+            consumer.begin(half.start_known and half.next_off == 0)
+        return consumer
+
+    def _insert(self, half: _Half, seq: int, payload: bytes, wire: int, frame: int, ts: float) -> None:
+        if not half.anchored:
+            self._anchor(half, seq, False)
+        off = half.offset_of(seq)
+        end = off + wire
+        nxt = half.next_off
+        if end <= nxt:
+            self.retransmitted_segments += 1
+            self._compare(half, off, payload, frame)
+            return
+        if off < nxt:
+            cut = nxt - off
+            self._compare(half, off, payload[:cut], frame)
+            payload = payload[cut:]
+            wire -= cut
+            off = nxt
+        if off == nxt and not half.ooo:
+            self._deliver(half, payload, wire, frame, ts)
+        else:
+            self._buffer(half, off, payload, wire, frame, ts)
+            self._drain(half)
+            while half.ooo and (len(half.ooo) > self.max_ooo_pieces or half.ooo_bytes > self.max_ooo_bytes):
+                self._skip_hole(half)
+                self._drain(half)
+        self._check_end(half, frame, ts)
+
+    def _deliver(self, half: _Half, payload: bytes, wire: int, frame: int, ts: float) -> None:
+        consumer = self._begin(half)
+        if payload:
+            n = len(payload)
+            half.hist.append((half.next_off, payload))
+            half.next_off += n
+            half.next_seq = (half.next_seq + n) & SEQ_MASK
+            consumer.data(payload, frame, ts)
+            if half.conn.skip:
+                return
+        missing = wire - len(payload)
+        if missing > 0:
+            self._diag(
+                "tcp.truncated_segments",
+                f"tcp.stream {half.conn.stream}: frame {frame} was cut by the snaplen; "
+                f"{missing} payload bytes were not captured",
+                frame,
+            )
+            self._gap(half, missing, frame, ts, report=False)
+
+    def _gap(self, half: _Half, nbytes: int, frame: int, ts: float, *, report: bool = True) -> None:
+        consumer = self._begin(half)
+        if report:
+            src, dst = (half.conn.a, half.conn.b) if half.from_a else (half.conn.b, half.conn.a)
+            self.gaps += 1
+            self._diag(
+                "tcp.missing_segments",
+                f"tcp.stream {half.conn.stream}: {nbytes} bytes from {_fmt(src)} to {_fmt(dst)} were not "
+                f"captured before frame {frame}",
+                frame,
+            )
+        self.missing_bytes += nbytes
+        half.next_off += nbytes
+        half.next_seq = (half.next_seq + nbytes) & SEQ_MASK
+        consumer.gap(nbytes, frame, ts)
+
+    def _buffer(self, half: _Half, off: int, payload: bytes, wire: int, frame: int, ts: float) -> None:
+        """Keep an out-of-order segment; bytes already buffered win (first copy)."""
+        end = off + wire
+        pieces = [(off, end)]
+        for p in half.ooo:
+            p_end = p.off + p.wire
+            if p.off >= end:
+                break
+            if p_end <= off:
+                continue
+            lo, hi = max(off, p.off), min(end, p_end)
+            mine = payload[lo - off : hi - off]
+            theirs = p.payload[lo - p.off : hi - p.off]
+            common = min(len(mine), len(theirs))
+            if mine[:common] != theirs[:common]:
+                self._conflict(half, lo, frame)
+            pieces = _subtract(pieces, p.off, p_end)
+            if not pieces:
+                self.retransmitted_segments += 1
+                return
+        for lo, hi in pieces:
+            piece = _Piece(lo, payload[lo - off : hi - off], hi - lo, frame, ts)
+            i = len(half.ooo)
+            while i > 0 and half.ooo[i - 1].off > lo:
+                i -= 1
+            half.ooo.insert(i, piece)
+            half.ooo_bytes += len(piece.payload)
+
+    def _drain(self, half: _Half) -> None:
+        ooo = half.ooo
+        while ooo and ooo[0].off <= half.next_off and not half.conn.skip:
+            p = ooo.pop(0)
+            half.ooo_bytes -= len(p.payload)
+            nxt = half.next_off
+            end = p.off + p.wire
+            if end <= nxt:
+                self._compare(half, p.off, p.payload, p.frame)
+                continue
+            payload, wire = p.payload, p.wire
+            if p.off < nxt:
+                cut = nxt - p.off
+                self._compare(half, p.off, payload[:cut], p.frame)
+                payload, wire = payload[cut:], wire - cut
+            self._deliver(half, payload, wire, p.frame, p.ts)
+        if half.conn.skip:
+            self._drop_buffers(half)
+
+    def _skip_hole(self, half: _Half) -> None:
+        """Declare the bytes before the first buffered piece missing."""
+        first = half.ooo[0]
+        hole = first.off - half.next_off
+        if hole > 0:
+            self._gap(half, hole, first.frame, first.ts)
+
+    def _compare(self, half: _Half, off: int, data: bytes, frame: int) -> None:
+        """Compare re-sent bytes with the delivered copy still in the history."""
+        end = off + len(data)
+        for h_off, h_payload in half.hist:
+            h_end = h_off + len(h_payload)
+            if h_end <= off or h_off >= end:
+                continue
+            lo, hi = max(off, h_off), min(end, h_end)
+            if data[lo - off : hi - off] != h_payload[lo - h_off : hi - h_off]:
+                self._conflict(half, lo, frame)
+                return
+
+    def _conflict(self, half: _Half, off: int, frame: int) -> None:
+        self._diag(
+            "tcp.overlap_conflict",
+            f"tcp.stream {half.conn.stream}: frame {frame} re-sends bytes at stream offset {off} with "
+            "different content; the first copy was kept",
+            frame,
+        )
+
+    def _fin(self, half: _Half, fin_seq: int, frame: int, ts: float) -> None:
+        if not half.anchored:
+            self._anchor(half, fin_seq, False)
+        fin_off = half.offset_of(fin_seq)
+        if half.fin_off is None or fin_off < half.fin_off:
+            half.fin_off = max(fin_off, half.next_off)
+        self._check_end(half, frame, ts)
+
+    def _fin_skipped(self, half: _Half, ts: float) -> None:
+        half.ended = True
+        other = half.conn.ba if half.from_a else half.conn.ab
+        if other.ended:
+            self._close(half.conn, CLOSED, "fin", ts)
+
+    def _check_end(self, half: _Half, frame: int, ts: float) -> None:
+        if half.fin_off is None or half.ended or half.ooo or half.next_off < half.fin_off:
+            return
+        half.ended = True
+        conn = half.conn
+        if not conn.skip:
+            self._begin(half).end(frame, ts)
+        other = conn.ba if half.from_a else conn.ab
+        if other.ended:
+            self._close(conn, CLOSED, "fin", ts)
+
+    def _flush(self, half: _Half) -> None:
+        """Hand over everything still buffered, declaring holes missing."""
+        while half.ooo and not half.conn.skip:
+            self._skip_hole(half)
+            self._drain(half)
+        if half.fin_off is not None and half.fin_off > half.next_off and half.anchored and not half.conn.skip:
+            self._gap(half, half.fin_off - half.next_off, -1, self._now)
+
+    def _drop_buffers(self, half: _Half) -> None:
+        half.ooo.clear()
+        half.ooo_bytes = 0
+        half.hist.clear()
+
+    def _close(self, conn: TcpConnection, state: int, reason: str, ts: float) -> None:
+        if conn.state != OPEN:
+            return
+        for half in (conn.ab, conn.ba):
+            self._flush(half)
+        handler = conn.handler
+        conn.state = state
+        conn.skip = True
+        if handler is not None:
+            handler.closed(reason, ts)
+        conn.handler = None
+        for half in (conn.ab, conn.ba):
+            self._drop_buffers(half)
+            half.consumer = None
+            half.sink = None
+        self._open.pop(conn.stream, None)
+        self._tombs.append(conn)
+        while len(self._tombs) > self.max_tombstones:
+            self._forget(self._tombs.popleft())
+
+    def _forget(self, conn: TcpConnection) -> None:
+        for half, (x, y) in ((conn.ab, (conn.a, conn.b)), (conn.ba, (conn.b, conn.a))):
+            key = (x[0], x[1], y[0], y[1])
+            if self._halves.get(key) is half:
+                del self._halves[key]
+        if not self._numbering_warned:
+            self._numbering_warned = True
+            self._diag(
+                "tcp.stream_numbering_approximate",
+                f"more than {self.max_tombstones} ended connections: the oldest were forgotten, so a late packet "
+                "of one of them gets a new tcp.stream index where Wireshark would reuse the old one",
+                None,
+                level=DiagLevel.INFO,
+            )
+
+    def _sweep(self, ts: float) -> None:
+        self._countdown = self._sweep_every
+        now = max(ts, self._now)
+        self._now = now
+        for conn in [c for c in self._open.values() if now - c.last_ts > self.idle_timeout]:
+            self._close(conn, IDLE, "idle", now)
+
+    def finish(self) -> None:
+        """End of input: flush and close every open connection."""
+        for conn in list(self._open.values()):
+            self._close(conn, IDLE, "end_of_input", self._now)
+
+    def _diag(self, code: str, message: str, frame: int | None, *, level: DiagLevel = DiagLevel.WARNING) -> None:
+        position = f"frame {frame}" if frame is not None and frame > 0 else None
+        self.diagnostics.append(Diagnostic(code, message, self.source, position, level))
+
+
+_HTTP_PORTS = frozenset({80, 81, 591, 631, 1900, 2869, 3128, 3132, 5985, 8000, 8008, 8080, 8081, 8088, 8888, 9000})
+
+
+def _guess_client_is_src(src_port: int, dst_port: int) -> bool:
+    """Without a handshake: the side on a well-known (or the lower) port is the server."""
+    if dst_port in _HTTP_PORTS and src_port not in _HTTP_PORTS:
+        return True
+    if src_port in _HTTP_PORTS and dst_port not in _HTTP_PORTS:
+        return False
+    return src_port >= dst_port
+
+
+def _subtract(pieces: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Remove ``[lo, hi)`` from a list of half-open intervals."""
+    out: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if b <= lo or a >= hi:
+            out.append((a, b))
+            continue
+        if a < lo:
+            out.append((a, lo))
+        if b > hi:
+            out.append((hi, b))
+    return out
+
+
+def _fmt(addr: Address) -> str:
+    ip, port = addr
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
