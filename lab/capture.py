@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import time
@@ -27,7 +28,12 @@ class Capture:
         self.sup = sup
         self.pcap = pcap
         self.filter = port_filter(ports)
-        argv = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0", "-w", str(pcap), self.filter]
+        # --immediate-mode: hand every packet over at once (the default 1 s buffering loses the tail of a short
+        # run at SIGINT); -Z root keeps the file owned by the lab's user instead of tcpdump's.
+        argv = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0", "-w", str(pcap)]
+        if os.geteuid() == 0:
+            argv += ["-Z", "root"]
+        argv.append(self.filter)
         if netns is not None:
             argv = ["ip", "netns", "exec", netns, *argv]
         name = f"tcpdump-{pcap.parent.name}-{pcap.stem}"

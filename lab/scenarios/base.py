@@ -53,6 +53,13 @@ def expected_document(scenario: Scenario, outcome: Outcome, facts: list[Fact]) -
         "findings": [f.to_json() for f in facts],
         "healthy_clients": healthy(outcome.clients, facts),
         "engine": outcome.engine,
+        "oracle": {
+            "persistence": list(outcome.rules.persistence),
+            "session": outcome.rules.session,
+            "static_prefix": outcome.rules.static_prefix,
+            "maxidle": outcome.rules.maxidle,
+            "maxlife": outcome.rules.maxlife,
+        },
     }
     if scenario.seed is not None:
         doc["seed"] = scenario.seed

@@ -12,6 +12,26 @@ from lab.stack import HAPROXY_DEFAULTS, Backend
 HEALTH = "check inter 500ms fall 1 rise 1"
 
 
+def backend_section(
+    name: str,
+    backends: Sequence[Backend],
+    *,
+    cookie: str | None = "cookie SERVERID insert indirect nocache",
+    labels: Mapping[str, str] | None = None,
+    options: Sequence[str] = (),
+) -> list[str]:
+    """One HAProxy ``backend``: round-robin with health checks, sticky when ``cookie`` is given."""
+    labels = labels or {b.node: b.node for b in backends}
+    lines = ["", f"backend {name}", "    balance roundrobin", "    option httpchk GET /health"]
+    if cookie:
+        lines.append(f"    {cookie}")
+    lines += [f"    {opt}" for opt in options]
+    for b in backends:
+        label = f" cookie {labels[b.node]}" if cookie else ""
+        lines.append(f"    server {b.node} {b.addr}{label} {HEALTH}")
+    return lines
+
+
 def sticky_haproxy(
     bind: str,
     backends: Sequence[Backend],
@@ -23,17 +43,13 @@ def sticky_haproxy(
 ) -> str:
     """HAProxy in front of ``backends``: ``/app`` sticky by an inserted cookie; ``/static/`` optionally
     balanced freely with no persistence at all (seed 001: Stingray persisting only some paths)."""
-    labels = labels or {b.node: b.node for b in backends}
     lines = [HAPROXY_DEFAULTS, "frontend fe", f"    bind {bind}"]
     if static_round_robin:
         lines.append("    use_backend static if { path_beg /static/ }")
-    lines += ["    default_backend app", "", "backend app", "    balance roundrobin", f"    {cookie}",
-              "    option httpchk GET /health"]
-    lines += [f"    {opt}" for opt in app_options]
-    lines += [f"    server {b.node} {b.addr} cookie {labels[b.node]} {HEALTH}" for b in backends]
+    lines.append("    default_backend app")
+    lines += backend_section("app", backends, cookie=cookie, labels=labels, options=app_options)
     if static_round_robin:
-        lines += ["", "backend static", "    balance roundrobin", "    option httpchk GET /health"]
-        lines += [f"    server {b.node} {b.addr} {HEALTH}" for b in backends]
+        lines += backend_section("static", backends, cookie=None)
     return "\n".join(lines) + "\n"
 
 

@@ -146,6 +146,8 @@ def _run_analysis(
     session_cookie: list[str] | None,
     disable: list[str] | None,
     summary_always: bool,
+    baseline: str | None = None,
+    write_baseline: str | None = None,
 ) -> None:
     from dataclasses import replace
 
@@ -172,6 +174,14 @@ def _run_analysis(
                          progress=progress)
         if progress is not None:
             progress.close()
+        from stickyforensics import baseline as bl
+
+        if write_baseline:
+            bl.write_baseline(report, write_baseline)
+        if baseline:
+            report, suppressed = bl.apply_baseline(report, bl.read_baseline(baseline))
+            if suppressed:
+                typer.echo(f"stickyforensics: {suppressed} known finding(s) suppressed by {baseline}", err=True)
         redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
         text = render(report, fmt, redactor=redactor, fail_on=threshold,
                       color=output is None and fmt is Format.text and sys.stdout.isatty())
@@ -221,6 +231,8 @@ KeyOpt = Annotated[str | None, typer.Option("--redaction-key", help="Secret for 
 PCookieOpt = Annotated[list[str] | None, typer.Option("--persistence-cookie", help="Treat this cookie name (or re:REGEX) as the LB persistence cookie.")]
 SCookieOpt = Annotated[list[str] | None, typer.Option("--session-cookie", help="Treat this cookie name (or re:REGEX) as an application session cookie.")]
 DisableOpt = Annotated[list[str] | None, typer.Option("--disable", help="Disable a rule by code or name.")]
+BaselineOpt = Annotated[str | None, typer.Option("--baseline", help="Suppress findings already in this baseline (or JSON report).")]
+WriteBaselineOpt = Annotated[str | None, typer.Option("--write-baseline", help="Write the findings' fingerprints to FILE.")]
 
 
 @app.command()
@@ -238,12 +250,14 @@ def analyze(
     persistence_cookie: PCookieOpt = None,
     session_cookie: SCookieOpt = None,
     disable: DisableOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
 ) -> None:
     """Analyze captures and HAR files; print findings with evidence (exit 1 when findings reach --fail-on)."""
     _run_analysis(inputs, fmt=fmt, output=output, fail_on=fail_on, exit_zero=exit_zero, engine=engine,
                   tls_keylog=tls_keylog, config_file=config, reveal_secrets=reveal_secrets, redaction_key=redaction_key,
                   persistence_cookie=persistence_cookie, session_cookie=session_cookie, disable=disable,
-                  summary_always=False)
+                  summary_always=False, baseline=baseline, write_baseline=write_baseline)
 
 
 @app.command()
@@ -261,12 +275,14 @@ def check(
     persistence_cookie: PCookieOpt = None,
     session_cookie: SCookieOpt = None,
     disable: DisableOpt = None,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
 ) -> None:
     """CI check: like analyze, and always prints a human summary, whatever the machine format."""
     _run_analysis(inputs, fmt=fmt, output=output, fail_on=fail_on, exit_zero=exit_zero, engine=engine,
                   tls_keylog=tls_keylog, config_file=config, reveal_secrets=reveal_secrets, redaction_key=redaction_key,
                   persistence_cookie=persistence_cookie, session_cookie=session_cookie, disable=disable,
-                  summary_always=True)
+                  summary_always=True, baseline=baseline, write_baseline=write_baseline)
 
 
 @app.command("rules")

@@ -178,9 +178,19 @@ def _consequence(view: _View, tx: Transaction, before_backend: str | None, routi
     now = view.served_by(tx)
     if now is not None and before_backend is not None and now != before_backend:
         out.append(f"routed to another backend ({before_backend} -> {now})")
-    for ev in view.events.get(tx.id, ()):
-        if ev.name in routing and ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED):
+    tx_events = view.events.get(tx.id, ())
+    for ev in tx_events:
+        if ev.name not in routing or ev.kind not in (CookieEventKind.SET, CookieEventKind.CHANGED):
+            continue
+        sent = next((e for e in tx_events if e.name == ev.name and e.kind in (CookieEventKind.SENT,
+                     CookieEventKind.UNEXPECTED)), None)
+        if sent is None:
             out.append(f"the load balancer issued a new {ev.name}")
+            break
+        old_b = sent.persistence.backend if sent.persistence is not None else None
+        new_b = ev.persistence.backend if ev.persistence is not None else None
+        if old_b != new_b:
+            out.append(f"the load balancer replaced {ev.name}")
             break
     for ev in view.events.get(tx.id, ()):
         if ev.kind is CookieEventKind.CHANGED and view.role(ev.name) is CookieRole.SESSION:

@@ -309,13 +309,17 @@ def _response(entry: dict[str, Any], scope: _Scope, has_pseudo: bool) -> tuple[R
 
 
 def _from_cache(entry: dict[str, Any], resp: dict[str, Any]) -> str | None:
-    """Chrome's ``_fromCache`` (``memory`` / ``disk``) and older ``_fromDiskCache`` flags."""
+    """Chrome's ``_fromCache`` (``memory`` / ``disk``), Safari's ``_fetchType`` and older flags."""
     for holder in (entry, resp):
         value = holder.get("_fromCache")
         if isinstance(value, str) and value.strip():
             return value.strip()
         if value is True:
             return "cache"
+    fetch_type = as_text(entry.get("_fetchType"))
+    if fetch_type and "cache" in fetch_type.lower():
+        # Safari: "Memory Cache" / "Disk Cache" (vs "Network Load").
+        return fetch_type.strip()
     if resp.get("_fromDiskCache") is True:
         return "disk"
     if resp.get("_fromServiceWorker") is True:
@@ -358,7 +362,8 @@ def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, sco
             data = base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
             data = text.encode("utf-8", "surrogatepass")
-            scope.note("har.bad_base64", f"{side} body is marked base64 but is not valid base64; read as text")
+            detail = f"{side} body is marked base64 but is not valid base64; read as text"
+            scope.note("har.bad_base64", detail, DiagLevel.INFO)
     else:
         data = text.encode("utf-8", "surrogatepass")
     complete = declared is None or declared <= len(data)

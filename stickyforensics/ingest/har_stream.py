@@ -277,15 +277,20 @@ class HarBreak(Exception):
 
 def locate_break(path: str, reader: _CountingReader, exc: Exception) -> JsonBreak:
     """Turn a parser error into a byte position (in the file, or in the decompressed data) and a reason."""
+    text = str(exc).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    truncated = "premature EOF" in first_line
     consumed = reader.consumed
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "premature EOF" in first_line:
-        first_line = "unexpected end of data (the file is truncated)"
+    brk: JsonBreak | None = None
     if consumed <= EXACT_POSITION_LIMIT:
         exact = _exact_break(path)
         if exact is not None:
-            return JsonBreak(exact.offset + reader.bom_len, exact.message, exact=True)
-    return JsonBreak(consumed + reader.bom_len, first_line, exact=False)
+            brk = JsonBreak(exact.offset + reader.bom_len, exact.message, exact=True)
+    if brk is None:
+        brk = JsonBreak(consumed + reader.bom_len, first_line.removeprefix("parse error: "), exact=False)
+    if truncated:
+        brk = JsonBreak(brk.offset, f"{brk.message} (the file ends early: it is truncated)", brk.exact)
+    return brk
 
 
 def _exact_break(path: str) -> JsonBreak | None:
@@ -307,9 +312,8 @@ def _exact_break(path: str) -> JsonBreak | None:
         json.loads(text)
     except json.JSONDecodeError as err:
         offset = len(text[: err.pos].encode("utf-8", "surrogateescape"))
-        message = err.msg
-        if err.pos >= len(text.rstrip()):
-            message = f"{err.msg} (unexpected end of data: the file is truncated)"
+        # json says "Unterminated string starting at"; the position follows in our message.
+        message = err.msg.removesuffix(" starting at").removesuffix(" at").lower()
         return JsonBreak(offset, message, exact=True)
     except (ValueError, RecursionError):
         return None

@@ -84,6 +84,9 @@ _U16BE = Struct(">H").unpack_from
 _U16X2BE = Struct(">HH").unpack_from
 _IPV4_MID = Struct(">HHHBB").unpack_from
 """IPv4 total length, id, flags+fragment offset, TTL, protocol."""
+_ETH_IPV4_TCP = Struct(">HBxHxxHxB10xHHIIH").unpack_from
+"""From Ethernet byte 12: EtherType, IPv4 version/IHL, total length, flags+offset, protocol, then (for a
+20-byte IPv4 header) TCP ports, sequence, acknowledgement, data offset + flags."""
 _TCP_HEAD = Struct(">HHIIH").unpack_from
 """TCP ports, sequence, acknowledgement, data offset + flags."""
 _inet_ntop = socket.inet_ntop
@@ -669,9 +672,32 @@ class SegmentReader:
         )
 
     def _frame(self, buf: bytes, off: int, end: int, frame: int, ts: float, cut: bool, link: int) -> TcpSegment | None:
-        """Decode one frame at ``buf[off:end]``; return its TCP segment or None."""
-        if link == 1 and end - off >= 34 and buf[off + 12] == 8 and buf[off + 13] == 0:
-            return self._ipv4(buf, off + 14, end, frame, ts, cut)
+        """Decode one frame at ``buf[off:end]``; return its TCP segment or None.
+
+        The first branch is the whole common case (Ethernet II, IPv4 without
+        options, unfragmented TCP, nothing cut) in one ``unpack_from`` and no
+        further call; anything else takes the general path below.
+        """
+        if link == 1 and end - off >= 54:
+            et, vihl, tot, frag, proto, sport, dport, seq, ack, offflags = _ETH_IPV4_TCP(buf, off + 12)
+            if et == 0x0800 and vihl == 0x45 and proto == _TCP and not frag & 0x3FFF:
+                ip = off + 14
+                decl_end = ip + tot
+                p = ip + 20 + ((offflags >> 12) << 2)
+                if decl_end <= end and ip + 40 <= p <= decl_end:
+                    k = buf[ip + 12 : ip + 20]
+                    pair = self._v4.get(k)
+                    if pair is None:
+                        pair = self._addr4(k)
+                    payload = buf[p:decl_end]
+                    self.tcp_segments += 1
+                    if payload and buf[p] == 0x16 and decl_end - p > 5 and buf[p + 1] == 3 and buf[p + 5] == 1:
+                        self._client_hello(payload, pair[1], dport)
+                    return TcpSegment(
+                        frame, ts, pair[0], pair[1], sport, dport, seq, ack, offflags & 0x1FF, payload, False, len(payload)
+                    )
+            if et == 0x0800:
+                return self._ipv4(buf, off + 14, end, frame, ts, cut)
         decoder = LINK_DECODERS.get(link)
         if decoder is None:
             self.non_ip += 1

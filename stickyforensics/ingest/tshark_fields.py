@@ -36,7 +36,7 @@ FIELDS: tuple[str, ...] = (
     "tls.record.content_type",
     "tls.handshake.type",
     "tls.handshake.extensions_server_name",
-    "tls.app_data_proto",
+    "tls.record.opaque_type",
     "http.request.method",
     "http.request.uri",
     "http.request.version",
@@ -78,7 +78,8 @@ class C:
     TLS_CONTENT_TYPE = 11
     TLS_HANDSHAKE = 12
     TLS_SNI = 13
-    TLS_APP_PROTO = 14
+    TLS_OPAQUE_TYPE = 14
+    """TLS 1.3 records show their outer type here until decrypted."""
     REQ_METHOD = 15
     REQ_URI = 16
     REQ_VERSION = 17

@@ -91,7 +91,7 @@ class Body:
         )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Message:
     """One request or response head plus body, as far as the capture showed it."""
 
@@ -116,7 +116,7 @@ class Message:
         return None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Exchange:
     """A request and the response that answered it, before it becomes a ``Transaction``."""
 

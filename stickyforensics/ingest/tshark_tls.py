@@ -1,9 +1,10 @@
 """Which TLS connections of a capture carried data the engine could not read, and the diagnostic saying so.
 
-A connection counts as "TLS not decrypted" when it carried TLS application data (record type 23) and
-nothing inside it was ever dissected: no ``tls.app_data_proto`` (tshark names the inner protocol only
-after decrypting a record) and no HTTP message. A handshake that never reached application data is not
-counted: there was nothing to decrypt.
+A connection counts as "TLS not decrypted" when it carried TLS application data (record type 23, or
+the TLS 1.3 outer ``opaque_type`` 23) and no HTTP/1 or HTTP/2 message was read from it. tshark gives no
+direct "decrypted" flag: ``tls.app_data_proto`` names the protocol it *would* hand the data to (from
+the port) even without keys, so only what was dissected counts. A handshake that never reached
+application data is not counted: there was nothing to decrypt.
 
 The message names the servers (``ip:port`` and SNI, up to five) so the user knows which key log is needed,
 and says why nothing could be read: no key log given, or a key log that did not match.
@@ -30,16 +31,11 @@ class TlsState:
     """From the ClientHello (sender is the client), else from the ServerHello (sender is the server)."""
     sni: str | None = None
     app_data: bool = False
-    decrypted: bool = False
 
-    def observe(
-        self, src: Addr, dst: Addr, content_types: list[str], handshakes: list[int], sni: list[str], app_proto: bool
-    ) -> None:
+    def observe(self, src: Addr, dst: Addr, content_types: list[str], handshakes: list[int], sni: list[str]) -> None:
         self.seen = True
         if "23" in content_types:
             self.app_data = True
-        if app_proto:
-            self.decrypted = True
         if 1 in handshakes:
             self.client, self.server = src, dst
             if sni and self.sni is None:
@@ -65,11 +61,14 @@ def not_decrypted_diagnostic(
     """
     if not undecrypted:
         return None
-    servers: dict[str, int] = {}
+    servers: dict[tuple[str, str], int] = {}
     for _stream, tls, fallback in undecrypted:
-        label = _addr(tls.server or fallback) + (f" (SNI {tls.sni})" if tls.sni else " (no SNI)")
-        servers[label] = servers.get(label, 0) + 1
-    shown = [f"{label} x{count}" if count > 1 else label for label, count in list(servers.items())[:SERVERS_SHOWN]]
+        key = (_addr(tls.server or fallback), f"SNI {tls.sni}" if tls.sni else "no SNI")
+        servers[key] = servers.get(key, 0) + 1
+    shown = [
+        f"{addr} ({sni}, {count} connections)" if count > 1 else f"{addr} ({sni})"
+        for (addr, sni), count in list(servers.items())[:SERVERS_SHOWN]
+    ]
     more = len(servers) - SERVERS_SHOWN
     if more > 0:
         shown.append(f"and {more} more server{'s' if more > 1 else ''}")

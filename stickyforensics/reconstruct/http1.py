@@ -62,7 +62,7 @@ S_DEAD = 9
 
 _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
 _REQ_LINE_RX = _TOKEN + rb"{1,32}[ \t]+[^\r\n]+?[ \t]+HTTP/[0-9]\.[0-9][ \t]*\r?\n"
-_RESP_LINE_RX = rb"HTTP/[0-9]\.[0-9](?:[ \t]+[0-9]{3}(?:[ \t][^\r\n]*)?|[ \t]+[0-9]{3})[ \t]*\r?\n"
+_RESP_LINE_RX = rb"HTTP/[0-9]\.[0-9][ \t]+[0-9]{3}(?:[ \t]+[^\r\n]*?)?[ \t]*\r?\n"
 _REQ_LINE = re.compile(rb"(" + _TOKEN + rb"{1,32})[ \t]+([^\r\n]+?)[ \t]+(HTTP/[0-9]\.[0-9])[ \t]*\r?\n")
 _RESP_LINE = re.compile(rb"(HTTP/[0-9]\.[0-9])[ \t]+([0-9]{3})(?:[ \t]+([^\r\n]*?))?[ \t]*\r?\n")
 _REQ_AT = re.compile(_REQ_LINE_RX)
@@ -439,7 +439,7 @@ class MessageParser:
                 return n
             scan = nl
         else:
-            scan = pos + self.scan_from if pos else self.scan_from
+            scan = self.scan_from  # the head was stashed: it starts at pos 0
         end = _head_end(data, scan)
         if end < 0:
             if n - pos > MAX_HEAD:
@@ -509,20 +509,19 @@ class MessageParser:
                 line = line[:-1]
             if not line:
                 continue
-            if line[0] in " \t":
-                if headers:
-                    name, value = headers[-1]
-                    folded = line.strip(" \t")
-                    headers[-1] = (name, f"{value} {folded}" if value else folded)
-                    if "http.obs_fold" not in msg.notes:
-                        msg.note("http.obs_fold")
-                        self.owner.diag(
-                            "http.obs_fold",
-                            f"obsolete line folding in header {name!r}; the lines were joined with a space",
-                            frame,
-                            DiagLevel.INFO,
-                        )
-                    continue
+            if line[0] in " \t" and headers:
+                name, value = headers[-1]
+                folded = line.strip(" \t")
+                headers[-1] = (name, f"{value} {folded}" if value else folded)
+                if "http.obs_fold" not in msg.notes:
+                    msg.note("http.obs_fold")
+                    self.owner.diag(
+                        "http.obs_fold",
+                        f"obsolete line folding in header {name!r}; the lines were joined with a space",
+                        frame,
+                        DiagLevel.INFO,
+                    )
+                continue
             name, sep, value = line.partition(":")
             name = name.rstrip(" \t")
             if not sep or not name or name[0] in " \t":

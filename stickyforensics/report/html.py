@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import jinja2
@@ -105,6 +105,7 @@ class Mark:
 @dataclass(frozen=True, slots=True)
 class Marker:
     x: float
+    y: float
     kind: str
     title: str
 
@@ -125,6 +126,7 @@ class Lane:
 class Swimlane:
     width: int
     height: int
+    lane_h: int
     plot_x0: int
     plot_x1: int
     lanes: tuple[Lane, ...]
@@ -292,6 +294,8 @@ def _doc_view(doc: RuleDoc) -> DocView:
 def _finding_view(f: Finding, n: int, index: TxIndex, redactor: Redactor, doc: RuleDoc | None,
                   families: Sequence[str], doc_open: bool) -> FindingView:
     rows = [evidence_row(ev, index, redactor) for ev in f.evidence[: EVIDENCE_SHOWN + EVIDENCE_FOLDED]]
+    own = display(f.client, 80)
+    rows = [replace(r, client="") if r.client == own else r for r in rows]
     return FindingView(
         anchor=f"f{n}",
         severity=f.severity.label,
@@ -349,6 +353,7 @@ def _lane_marks(session: ClientSession, y: float, tmin: float, span: float, colo
     backend = {o.transaction_id: o.backend for o in session.backends}
     txs = session.transactions
     if len(txs) <= LANE_MARKS_LIMIT:
+        width = min(5.0, max(2.0, (PLOT_X1 - PLOT_X0) / max(len(txs), 1) * 0.4))
         marks = []
         for tx in txs:
             b = backend.get(tx.id)
@@ -357,7 +362,7 @@ def _lane_marks(session: ClientSession, y: float, tmin: float, span: float, colo
             title = (f"{fmt_time(tx.timing.started)} {tx.request.method} {redact_target(tx.request.target, redactor)}"
                      f" -> {status} · backend {b or 'unknown'} · {where}")
             x = PLOT_X0 + (tx.timing.started - tmin) * scale
-            marks.append(Mark(round(x - 1.2, 1), y + TICK_Y, 2.4, TICK_H, colours.get(b, UNKNOWN_COLOUR) if b else
+            marks.append(Mark(round(x - width / 2, 1), y + TICK_Y, round(width, 1), TICK_H, colours.get(b, UNKNOWN_COLOUR) if b else
                               UNKNOWN_COLOUR, display(title, 300)))
         return tuple(marks), False
     # Downsample: one column per slot, stacked by backend share, so flips stay visible.
@@ -418,7 +423,7 @@ def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor, anchor
         marks, down = _lane_marks(s, y, tmin, span, colours, redactor)
         scale = (PLOT_X1 - PLOT_X0) / span
         lane_markers = tuple(
-            Marker(round(PLOT_X0 + (t - tmin) * scale, 1), kind, title)
+            Marker(round(PLOT_X0 + (t - tmin) * scale, 1), y + MARKER_Y, kind, title)
             for t, kind, title in sorted(markers.get(s.key.value, []))[:LANE_MARKERS_LIMIT]
         )
         label = display(s.key.value, 200)
@@ -433,6 +438,7 @@ def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor, anchor
     return Swimlane(
         width=SVG_WIDTH,
         height=AXIS_H + max(1, len(lanes)) * LANE_H + 6,
+        lane_h=LANE_H,
         plot_x0=PLOT_X0,
         plot_x1=PLOT_X1,
         lanes=tuple(lanes),

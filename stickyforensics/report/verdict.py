@@ -34,4 +34,6 @@ def verdict(report: AnalysisReport) -> tuple[str, str]:
             f"No stickiness anomalies in {len(report.sessions)} client(s); no persistence or session cookie was seen, "
             "so any stickiness relies on source addresses."
         )
-    return "sticky", f"No stickiness anomalies: {len(report.sessions)} client(s) kept their sessions."
+    suppressed = dict(report.stats).get("suppressed_by_baseline", 0)
+    note = f" ({suppressed} known finding(s) suppressed by the baseline)" if suppressed else ""
+    return "sticky", f"No stickiness anomalies: {len(report.sessions)} client(s) kept their sessions{note}."

@@ -61,6 +61,12 @@ def octets(text: str) -> int:
 # --------------------------------------------------------------------------- dates
 
 
+# "Www, DD Mmm YYYY HH:MM:SS GMT" (RFC 1123) and "Www, DD-Mmm-YYYY HH:MM:SS GMT" (Netscape, NetScaler).
+_COMMON_DATE = re.compile(
+    r"[A-Za-z]{3,9}, ([0-9]{2})[ -]([A-Za-z]{3})[ -]([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
+)
+
+
 def _digits(token: str, start: int, lo: int, hi: int) -> tuple[int, int] | None:
     """``lo*hi DIGIT`` at ``start`` (greedy): (value, end index), or None."""
     end = start
@@ -114,6 +120,12 @@ def parse_http_date(text: str) -> float | None:
     """
     if not text or len(text) > ATTRIBUTE_VALUE_LIMIT:
         return None
+    fast = _COMMON_DATE.fullmatch(text)
+    if fast is not None:
+        # The shapes nearly every server writes; the same result as the token loop below, faster.
+        fast_month = _MONTHS.get(fast[2].lower())
+        if fast_month is not None:
+            return _date_value(int(fast[3]), fast_month, int(fast[1]), (int(fast[4]), int(fast[5]), int(fast[6])))
     time_: tuple[int, int, int] | None = None
     day: int | None = None
     month: int | None = None
@@ -137,6 +149,11 @@ def parse_http_date(text: str) -> float | None:
             year = _number_token(token, 2, 4)
     if time_ is None or day is None or month is None or year is None:
         return None
+    return _date_value(year, month, day, time_)
+
+
+def _date_value(year: int, month: int, day: int, time_: tuple[int, int, int]) -> float | None:
+    """RFC 6265 §5.1.1 steps 3-7: two-digit years, range checks, then the UTC epoch."""
     # "If the year-value is greater than or equal to 70 and less than or equal to 99,
     #  increment the year-value by 1900. [...] 0 and [...] 69, increment [...] by 2000."
     if 70 <= year <= 99:

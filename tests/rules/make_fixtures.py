@@ -236,6 +236,21 @@ def main() -> None:
     write(HERE / "SF502/negative-user-activity.har", har(
         [poll[0]] + [E(t, "GET", f"{APP}/owa/mail{i}", cookie=f"ASP.NET_SessionId={SID_A}")
                      for i, t in enumerate((5, 7, 40, 41, 130, 300))]))
+    # SF601 expectations (the folder's stickyforensics.toml declares them)
+    (HERE / "SF601").mkdir(exist_ok=True)
+    (HERE / "SF601/stickyforensics.toml").write_text(
+        '[expectations]\npersistence_cookie = "SERVERID"\nsingle_backend_per_client = true\n'
+        'allowed_backends = ["s1", "s2"]\n', encoding="utf-8")
+    write(HERE / "SF601/positive-two-backends.har", har([
+        E(0, "GET", f"{APP}/app", set_cookies=["SERVERID=s1; path=/"], resp_headers=[("X-Backend", "s1")]),
+        E(1, "GET", f"{APP}/app/a", cookie="SERVERID=s1", resp_headers=[("X-Backend", "s1")]),
+        E(2, "GET", f"{APP}/app/b", cookie="SERVERID=s1", resp_headers=[("X-Backend", "s3")]),
+    ]))
+    write(HERE / "SF601/negative-one-backend.har", har([
+        E(0, "GET", f"{APP}/app", set_cookies=["SERVERID=s1; path=/"], resp_headers=[("X-Backend", "s1")]),
+        E(1, "GET", f"{APP}/app/a", cookie="SERVERID=s1", resp_headers=[("X-Backend", "s1")]),
+        E(2, "GET", f"{APP}/static/x.css", cookie="SERVERID=s1", resp_headers=[("X-Backend", "s2")]),
+    ]))
 
 
 if __name__ == "__main__":

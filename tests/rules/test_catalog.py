@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from stickyforensics.config import Config
+from stickyforensics.config import Config, load_config
 from stickyforensics.detect.catalog import load_rules
 from stickyforensics.detect.detectors import DETECTORS
 from stickyforensics.pipeline import analyze
 
 HERE = Path(__file__).resolve().parent
 RULES = load_rules()
+
+
+def _config(code: str) -> Config:
+    """A rule's fixture folder may declare configuration (expectations) in stickyforensics.toml."""
+    path = HERE / code / "stickyforensics.toml"
+    return load_config(str(path))[0] if path.is_file() else Config()
 
 
 def _cases(kind: str) -> list[object]:
@@ -47,13 +53,13 @@ def test_every_detector_is_used() -> None:
 
 @pytest.mark.parametrize(("code", "path"), _cases("positive"))
 def test_positive_case_fires(code: str, path: Path) -> None:
-    report = analyze([str(path)], Config())
+    report = analyze([str(path)], _config(code))
     fired = {f.rule for f in report.findings}
     assert code in fired, f"{code} did not fire on {path.name}; fired: {sorted(fired)}"
 
 
 @pytest.mark.parametrize(("code", "path"), _cases("negative"))
 def test_negative_case_is_quiet(code: str, path: Path) -> None:
-    report = analyze([str(path)], Config())
+    report = analyze([str(path)], _config(code))
     hits = [f.message for f in report.findings if f.rule == code]
     assert not hits, f"{code} fired on {path.name}: {hits}"

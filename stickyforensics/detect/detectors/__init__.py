@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from stickyforensics.detect.context import DetectContext
-from stickyforensics.detect.detectors import hygiene, inputs, replay, stickiness
+from stickyforensics.detect.detectors import expectations, hygiene, inputs, replay, stickiness
 from stickyforensics.detect.rule import Rule
 from stickyforensics.model import Finding
 
@@ -23,4 +23,5 @@ DETECTORS: dict[str, Detector] = {
     "stickiness.incidents": stickiness.incidents_of_kind,
     "replay.cached_set_cookie_replay": replay.cached_set_cookie_replay,
     "replay.cacheable_set_cookie": replay.cacheable_set_cookie,
+    "expectations.check": expectations.check_expectations,
 }

@@ -28,11 +28,9 @@ def _per_client(info: PersistenceInfo | None, value: str) -> bool:
         return False
     if info.role is CookieRole.SESSION:
         return True
-    if info.role is CookieRole.ROUTING:
-        if info.change_meaning is ChangeMeaning.ROTATES:
-            return True
-        return any("last" in k.lower() or "first" in k.lower() for k, _ in info.decoded)
-    return False
+    # Per-response encrypted routing values (AWSALB) are unique per client; date-stamped ones (HAProxy
+    # maxidle) are not: two clients on one server within the same 4 s share a value legitimately.
+    return info.role is CookieRole.ROUTING and info.change_meaning is ChangeMeaning.ROTATES
 
 
 def cache_signals(resp: Response) -> list[str]:

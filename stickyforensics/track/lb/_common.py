@@ -255,5 +255,8 @@ def opaque(
     )
 
 
+LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:@+=/-]{0,127}")
+"""A server label / route / node name as operators write them: starts with a letter or digit."""
+
 COOKIE_TOKEN = re.compile(r"[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z{|}~]{1,4096}")
 """RFC 6265 cookie-octets (printable ASCII without space, DQUOTE, comma, semicolon, backslash)."""

@@ -8,7 +8,7 @@ is the label itself.
 from __future__ import annotations
 
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
-from stickyforensics.track.lb._common import COOKIE_TOKEN, address_info, parse_hostport, unknown
+from stickyforensics.track.lb._common import LABEL, address_info, parse_hostport, unknown
 
 FAMILY = "label"
 VENDOR = "unknown"
@@ -21,7 +21,7 @@ def decode(name: str, value: str) -> PersistenceInfo:
     parsed = parse_hostport(value)
     if parsed is not None:
         return address_info(FAMILY, VENDOR, ROLE, parsed[0], parsed[1], [])
-    if len(value) <= 64 and COOKIE_TOKEN.fullmatch(value):
+    if len(value) <= 64 and LABEL.fullmatch(value):
         return PersistenceInfo(
             family=FAMILY,
             vendor=VENDOR,

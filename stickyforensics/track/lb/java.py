@@ -21,6 +21,7 @@ CHANGE = ChangeMeaning.SESSION_RENEWED
 
 WEBLOGIC = re.compile(r"([A-Za-z0-9_\-+/=.]{8,256}+)!(-?[0-9]{1,10})(?:!(-?[0-9]{1,10}|NONE))?(?:!([0-9]{10,14}))?")
 WEBSPHERE = re.compile(r"([0-9]{4})([A-Za-z0-9_-]{23})((?::[A-Za-z0-9_-]{1,64})+)")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
 TOMCAT = re.compile(r"([A-Za-z0-9_\-+/=]{8,256}+)\.([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})")
 
 
@@ -69,7 +70,7 @@ def decode(name: str, value: str) -> PersistenceInfo:
             decoded=(("jvm_route", m.group(2)),),
             note="backend is the jvmRoute suffix; a new suffix with the same id is a failover",
         )
-    if COOKIE_TOKEN.fullmatch(value):
+    if COOKIE_TOKEN.fullmatch(value) and _ALNUM.search(value):
         return PersistenceInfo(
             family="java-session",
             vendor="Java EE servlet container",

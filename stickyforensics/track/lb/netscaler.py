@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
-from stickyforensics.track.lb._common import COOKIE_TOKEN, address_info, unknown
+from stickyforensics.track.lb._common import address_info, unknown
 
 FAMILY = "citrix-netscaler"
 VENDOR = "Citrix NetScaler ADC"
@@ -28,6 +28,8 @@ _SHIFT_BACK = str.maketrans(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
     "zabcdefghijklmnopqrstuvwxyZABCDEFGHIJKLMNOPQRSTUVWXY",
 )
+_ENCRYPTED = re.compile(r"[A-Za-z0-9+/_-]{24,512}={0,2}")
+"""Secured/encrypted values: layout undocumented; a long hex/base64 token (not a cut classic value)."""
 _NAME_PART = re.compile(r"[A-Za-z0-9]+")
 _ALNUM_SWITCH = re.compile(r"[A-Za-z][0-9]|[0-9][A-Za-z]")
 _CASE_SWITCH = re.compile(r"[a-z][A-Z]")
@@ -88,7 +90,7 @@ def decode(name: str, value: str) -> PersistenceInfo:
         ip = ".".join(str((raw_ip >> shift) & 0xFF) for shift in (24, 16, 8, 0))
         port = int(m.group(2), 16) ^ _PORT_KEY
         return address_info(FAMILY, VENDOR, ROLE, ip, port, pairs, confidence=confidence, note=note)
-    if len(value) >= 16 and COOKIE_TOKEN.fullmatch(value):
+    if _ENCRYPTED.fullmatch(value) and len(set(value)) >= 8 and not lowered.startswith("ffffffff"):
         extra = "secured/encrypted persistence cookie: opaque, tracked by equality"
         return PersistenceInfo(
             family=FAMILY,

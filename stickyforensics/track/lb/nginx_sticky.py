@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
-from stickyforensics.track.lb._common import COOKIE_TOKEN, address_info, parse_hostport, unknown
+from stickyforensics.track.lb._common import LABEL, address_info, parse_hostport, unknown
 
 FAMILY = "nginx-sticky"
 VENDOR = "nginx sticky (nginx-sticky-module-ng / NGINX Plus)"
@@ -49,7 +49,7 @@ def decode(name: str, value: str) -> PersistenceInfo:
     parsed = parse_hostport(value)
     if parsed is not None:
         return address_info(FAMILY, VENDOR, ROLE, parsed[0], parsed[1], [("hash_form", "text=raw")])
-    if len(value) <= 64 and COOKIE_TOKEN.fullmatch(value):
+    if len(value) <= 64 and LABEL.fullmatch(value):
         return PersistenceInfo(
             family=FAMILY,
             vendor=VENDOR,

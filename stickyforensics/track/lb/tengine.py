@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
-from stickyforensics.track.lb._common import COOKIE_TOKEN, iso_utc, plausible_epoch, unknown
+from stickyforensics.track.lb._common import LABEL, iso_utc, plausible_epoch, unknown
 
 FAMILY = "tengine"
 VENDOR = "Tengine session_sticky"
@@ -26,7 +26,7 @@ def decode(name: str, value: str) -> PersistenceInfo:
     m = DATED.fullmatch(value)
     if m is not None:
         sid, last, first = m.group(1), int(m.group(2)), int(m.group(3))
-        if COOKIE_TOKEN.fullmatch(sid) and plausible_epoch(last) and plausible_epoch(first):
+        if LABEL.fullmatch(sid) and plausible_epoch(last) and plausible_epoch(first):
             return PersistenceInfo(
                 family=FAMILY,
                 vendor=VENDOR,
@@ -45,7 +45,7 @@ def decode(name: str, value: str) -> PersistenceInfo:
                 note="the dates change on every response; compare the sid only",
             )
         return unknown(FAMILY, VENDOR, ROLE, "sid|last|first value with invalid parts", CHANGE)
-    if "|" not in value and len(value) <= 64 and COOKIE_TOKEN.fullmatch(value):
+    if len(value) <= 64 and LABEL.fullmatch(value):
         return PersistenceInfo(
             family=FAMILY,
             vendor=VENDOR,

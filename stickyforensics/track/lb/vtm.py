@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
-from stickyforensics.track.lb._common import COOKIE_TOKEN, address_info, parse_hostport, unknown
+from stickyforensics.track.lb._common import LABEL, address_info, parse_hostport, unknown
 
 VENDOR = "Riverbed/Pulse/Ivanti vTM (Stingray)"
 ROLE = CookieRole.ROUTING
@@ -44,7 +44,7 @@ def _zeus_backend(value: str) -> PersistenceInfo:
     parsed = parse_hostport(value)
     if parsed is not None:
         return address_info(family, VENDOR, ROLE, parsed[0], parsed[1], [("node", value)])
-    if len(value) <= 128 and COOKIE_TOKEN.fullmatch(value):
+    if LABEL.fullmatch(value):
         return PersistenceInfo(
             family=family,
             vendor=VENDOR,

@@ -175,7 +175,7 @@ def broken() -> AnalysisReport:
     a_txs, b_txs, c_txs = [], [], []
     for n in range(10):
         hdrs = _cookie(SECRET_ROUTE_A, SECRET_SESSION) if n not in (6, 7) else [("Cookie", f"JSESSIONID={SECRET_SESSION}")]
-        resp = tresp(401 if n == 6 else 200,
+        resp = tresp(401 if n == 6 else 200, reason="Unauthorized" if n == 6 else "OK", headers=
                      [("Set-Cookie", f"BIGipServerpool_app={SECRET_ROUTE_B}; path=/; Secure")] if n == 6 else [])
         a_txs.append(ttx(n, at=T0 + n * 6, client="10.0.0.1", source=PCAP, response=resp,
                          request=treq(url=f"http://app.example/app/step{n}", headers=hdrs + [
@@ -183,7 +183,8 @@ def broken() -> AnalysisReport:
     for n in range(10, 22):
         route = SECRET_ROUTE_A
         resp = tresp(200) if n != 17 else tresp(302, [("Location", "/login"),
-                                                      ("Set-Cookie", f"JSESSIONID={SECRET_SESSION_B}x; HttpOnly")])
+                                                      ("Set-Cookie", f"JSESSIONID={SECRET_SESSION_B}x; HttpOnly")],
+                                                     reason="Found")
         b_txs.append(ttx(n, at=T0 + 3 + (n - 10) * 5, client="10.0.0.2", source=PCAP, response=resp,
                          request=treq(url=f"http://app.example/app/b{n}", headers=_cookie(route, SECRET_SESSION_B))))
     for n in range(4):

@@ -1,0 +1,109 @@
+"""Expectations a team declares for its recorded traffic (``[expectations]`` in the configuration).
+
+Each violated expectation is a finding like any other, so CI gates on it with --fail-on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from stickyforensics.detect.context import DetectContext, make_finding
+from stickyforensics.detect.detectors.replay import _cacheable, _per_client
+from stickyforensics.detect.facts import evidence, request_line
+from stickyforensics.detect.rule import Rule
+from stickyforensics.model import ClientSession, CookieEventKind, CookieRole, Finding, Transaction
+
+
+def _session_backends(ctx: DetectContext, session: ClientSession) -> list[tuple[Transaction, str]]:
+    """(transaction, backend) for the requests that need the session (static content excluded)."""
+    served = {b.transaction_id: b for b in session.backends}
+    out = []
+    for tx in session.transactions:
+        obs = served.get(tx.id)
+        if obs is None or obs.backend is None or obs.source.startswith("cookie:"):
+            continue
+        if ctx.config.is_static(tx.request.path):
+            continue
+        out.append((tx, obs.backend))
+    return out
+
+
+def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
+    exp = ctx.config.expectations
+    out: list[Finding] = []
+
+    def add(session: ClientSession | None, name: str, message: str, txs: list[Transaction], cookie: str | None = None) -> None:
+        first = txs[0] if txs else None
+        out.append(
+            make_finding(
+                rule,
+                message=f"expectation '{name}' violated: {message}",
+                input=first.input if first else (ctx.inputs[0].path if ctx.inputs else ""),
+                client=session.key.value if session else "*",
+                first_seen=first.timing.started if first else 0.0,
+                last_seen=txs[-1].timing.started if txs else 0.0,
+                evidence=[evidence(tx, request_line(tx), role="trigger") for tx in txs[:5]],
+                cookie=cookie,
+                details=[("expectation", name)],
+            )
+        )
+
+    for session in ctx.sessions:
+        if session.cookie_data != "present":
+            continue
+        pairs = _session_backends(ctx, session)
+        if exp.persistence_cookie:
+            held = any(ev.name == exp.persistence_cookie for ev in session.cookie_events)
+            needing = [tx for tx in session.transactions if not ctx.config.is_static(tx.request.path)]
+            if needing and not held:
+                add(session, "persistence_cookie",
+                    f"{session.key.value} never received or sent {exp.persistence_cookie}", needing[:1],
+                    exp.persistence_cookie)
+        if exp.allowed_backends:
+            bad = [(tx, b) for tx, b in pairs if b not in exp.allowed_backends]
+            if bad:
+                names = sorted({b for _, b in bad})
+                add(session, "allowed_backends", f"served by backend(s) not allowed: {', '.join(names)}",
+                    [tx for tx, _ in bad])
+        backends = list(dict.fromkeys(b for _, b in pairs))
+        if exp.single_backend_per_client and len(backends) > 1:
+            moved = [tx for tx, b in pairs if b != backends[0]]
+            add(session, "single_backend_per_client",
+                f"{session.key.value} was served by {len(backends)} backends ({', '.join(backends[:5])})", moved)
+        if exp.min_first_backend_share is not None and pairs:
+            share = Counter(b for _, b in pairs)[backends[0]] / len(pairs)
+            if share < exp.min_first_backend_share:
+                add(session, "min_first_backend_share",
+                    f"only {share:.1%} of {session.key.value}'s requests reached its first backend {backends[0]} "
+                    f"(expected at least {exp.min_first_backend_share:.1%})",
+                    [tx for tx, b in pairs if b != backends[0]])
+
+    if exp.no_shared_session_tokens:
+        owners: dict[tuple[str, str], dict[str, Transaction]] = {}
+        for session in ctx.sessions:
+            by_id = {tx.id: tx for tx in session.transactions}
+            for ev in session.cookie_events:
+                if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED, CookieEventKind.SENT) and _per_client(
+                    ev.persistence, ev.value or ""
+                ):
+                    owners.setdefault((ev.name, ev.value or ""), {}).setdefault(session.key.value, by_id[ev.transaction_id])
+        for (name, _value), clients in owners.items():
+            if len(clients) > 1:
+                add(None, "no_shared_session_tokens",
+                    f"one {name} value was used by {len(clients)} clients ({', '.join(sorted(clients)[:5])})",
+                    list(clients.values()), name)
+
+    if exp.no_set_cookie_on_cacheable:
+        for session in ctx.sessions:
+            by_id = {tx.id: tx for tx in session.transactions}
+            hits = []
+            for ev in session.cookie_events:
+                tx = by_id[ev.transaction_id]
+                if (ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED) and ev.persistence is not None
+                        and ev.persistence.role in (CookieRole.ROUTING, CookieRole.SESSION)
+                        and tx.response is not None and _cacheable(tx.response)):
+                    hits.append(tx)
+            if hits:
+                add(session, "no_set_cookie_on_cacheable",
+                    f"{len(hits)} cacheable response(s) set a session or persistence cookie", hits)
+    return out

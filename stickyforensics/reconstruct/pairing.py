@@ -1,0 +1,382 @@
+"""Request/response pairing per connection, and the sans-IO entry point: segments -> Transactions.
+
+Theory of operation
+-------------------
+``HttpConnection`` is the TCP layer's handler for one connection and the owner of its two
+``MessageParser``s. It pairs like Zeek's ``HTTP::State``: each request head joins a FIFO queue
+(pipelining); each final response head takes the oldest unanswered request; ``1xx`` interim
+responses (``100 Continue``, ``103``) stay with that request and do not take it. A response with an
+empty queue is ``http.response_without_request`` (the model has no transaction without a request).
+An exchange becomes a ``Transaction`` once both of its messages are complete, or when the connection
+ends (then a missing response is an ``error``).
+
+Who the client is: from the TCP handshake when it was captured; otherwise each parser starts with
+an unknown role and the first start line found (request line or status line) decides both.
+
+``HttpReconstructor`` wires ``TcpReassembler`` to ``HttpConnection``s and collects the results.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from stickyforensics.model import (
+    DiagLevel,
+    Diagnostic,
+    Endpoint,
+    Headers,
+    Provenance,
+    Request,
+    Response,
+    Timing,
+    Transaction,
+)
+from stickyforensics.reconstruct.http1 import (
+    ROLE_REQUEST,
+    ROLE_RESPONSE,
+    ROLE_UNKNOWN,
+    HttpMessage,
+    MessageParser,
+)
+from stickyforensics.reconstruct.segments import TcpSegment
+from stickyforensics.reconstruct.tcp import Address, StreamConsumer, TcpConnection, TcpReassembler
+
+
+class _Exchange:
+    __slots__ = ("depth", "interim", "request", "response")
+
+    def __init__(self, depth: int, request: HttpMessage) -> None:
+        self.depth = depth
+        self.request = request
+        self.response: HttpMessage | None = None
+        self.interim: list[HttpMessage] = []
+
+
+class HttpConnection:
+    """Pairs one connection's requests and responses; TCP handler and parser owner."""
+
+    __slots__ = ("awaiting", "conn", "pa", "pb", "pending", "rec", "saw_http")
+
+    def __init__(self, rec: HttpReconstructor, conn: TcpConnection) -> None:
+        self.rec = rec
+        self.conn = conn
+        if conn.handshake:
+            role_a = ROLE_REQUEST if conn.client_is_a else ROLE_RESPONSE
+            role_b = ROLE_RESPONSE if conn.client_is_a else ROLE_REQUEST
+        else:
+            role_a = role_b = ROLE_UNKNOWN
+        self.pa = MessageParser(self, role_a)
+        self.pb = MessageParser(self, role_b)
+        self.awaiting: deque[_Exchange] = deque()
+        """Requests whose final response has not started, oldest first."""
+        self.pending: list[_Exchange] = []
+        """Exchanges not yet turned into transactions."""
+        self.saw_http = False
+
+    # -- ConnectionHandler ----------------------------------------------------------------------
+
+    def consumer(self, from_a: bool) -> StreamConsumer:
+        return self.pa if from_a else self.pb
+
+    def closed(self, reason: str, ts: float) -> None:
+        self.pa.finish(reason)
+        self.pb.finish(reason)
+        for ex in self.pending:
+            self.rec.emit(self, ex, reason)
+        self.pending.clear()
+        self.awaiting.clear()
+
+    # -- MessageOwner ---------------------------------------------------------------------------
+
+    def roles_found(self, parser: MessageParser, is_request: bool) -> None:
+        other = self.pb if parser is self.pa else self.pa
+        parser.role = ROLE_REQUEST if is_request else ROLE_RESPONSE
+        other.role = ROLE_RESPONSE if is_request else ROLE_REQUEST
+        self.conn.client_is_a = (parser is self.pa) == is_request
+
+    def request_method(self) -> str | None:
+        return self.awaiting[0].request.method if self.awaiting else None
+
+    def head_parsed(self, parser: MessageParser, msg: HttpMessage) -> None:
+        if not self.saw_http:
+            self.saw_http = True
+            self.rec.http_streams += 1
+        if msg.is_request:
+            ex = _Exchange(self.conn.depth, msg)
+            self.conn.depth += 1
+            msg.link = ex
+            self.awaiting.append(ex)
+            self.pending.append(ex)
+            return
+        status = msg.status
+        if 100 <= status < 200 and status != 101:
+            if self.awaiting:
+                ex = self.awaiting[0]
+                ex.interim.append(msg)
+            return
+        if self.awaiting:
+            ex = self.awaiting.popleft()
+            ex.response = msg
+            msg.link = ex
+            return
+        self.rec.responses_without_request += 1
+        self.diag(
+            "http.response_without_request",
+            f"response {status} {msg.reason} has no request in the capture (it was not captured or not "
+            "parsed); it is not reported as a transaction",
+            msg.frames[0],
+        )
+
+    def message_done(self, parser: MessageParser, msg: HttpMessage) -> None:
+        ex = msg.link
+        if not isinstance(ex, _Exchange):
+            return
+        if ex.request.done and ex.response is not None and ex.response.done:
+            self.pending.remove(ex)
+            self.rec.emit(self, ex, None)
+
+    def upgraded(self, parser: MessageParser, msg: HttpMessage) -> None:
+        self.pa.tunnel()
+        self.pb.tunnel()
+        self.conn.skip = True
+        self.rec.upgraded_streams += 1
+        what = (
+            f"CONNECT tunnel ({msg.status})"
+            if msg.status != 101
+            else f"protocol switch to {msg.header('Upgrade') or 'another protocol'} (101)"
+        )
+        self.diag(
+            "http.upgraded",
+            f"{what}; the rest of the connection is not HTTP/1.x and was not parsed",
+            msg.frames[0],
+            DiagLevel.INFO,
+        )
+
+    def not_http(self, parser: MessageParser, why: str) -> None:
+        if self.saw_http:
+            parser.kill()
+            self.diag("http.stream_abandoned", f"one direction stopped carrying HTTP/1.x ({why})", None)
+            return
+        self.pa.kill()
+        self.pb.kill()
+        self.conn.skip = True
+        self.conn.non_http = True
+        self.rec.non_http_streams += 1
+
+    def diag(self, code: str, message: str, frame: int | None, level: DiagLevel = DiagLevel.WARNING) -> None:
+        position = f"frame {frame}" if frame is not None and frame > 0 else f"tcp.stream {self.conn.stream}"
+        self.rec.diagnostics.append(
+            Diagnostic(code, f"tcp.stream {self.conn.stream}: {message}", self.rec.source, position, level)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReconstructResult:
+    """What reconstruction found in one input."""
+
+    transactions: tuple[Transaction, ...]
+    """In capture order: by request start time, then tcp.stream, then depth."""
+    diagnostics: tuple[Diagnostic, ...]
+    """One per occurrence (not aggregated)."""
+    stats: tuple[tuple[str, int], ...]
+    """``tcp_streams``, ``http_streams``, ``non_http_streams``, ``upgraded_streams``, ``tcp_gaps``..."""
+
+
+class HttpReconstructor:
+    """Sans-IO: TCP segments in capture order -> HTTP/1.x transactions and diagnostics.
+
+    ``feed(segment)`` returns the segment's ``tcp.stream``; ``finish()`` flushes and returns the result.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        kind: str = "pcap",
+        *,
+        input_index: int = 0,
+        idle_timeout: float = 600.0,
+        max_ooo_bytes: int = 1 << 20,
+        max_tombstones: int = 200_000,
+    ) -> None:
+        self.source = source
+        self.kind = kind
+        self.input_index = input_index
+        self.diagnostics: list[Diagnostic] = []
+        self.transactions: list[Transaction] = []
+        self.http_streams = 0
+        self.non_http_streams = 0
+        self.upgraded_streams = 0
+        self.responses_without_request = 0
+        self.tcp = TcpReassembler(
+            source,
+            self._handler,
+            self.diagnostics,
+            idle_timeout=idle_timeout,
+            max_ooo_bytes=max_ooo_bytes,
+            max_tombstones=max_tombstones,
+        )
+        self.feed = self.tcp.feed
+
+    def _handler(self, conn: TcpConnection) -> HttpConnection:
+        return HttpConnection(self, conn)
+
+    def process(self, segments: Iterable[TcpSegment]) -> None:
+        """Feed every segment of an iterable."""
+        feed = self.tcp.feed
+        for seg in segments:
+            feed(seg)
+
+    def finish(self) -> ReconstructResult:
+        self.tcp.finish()
+        if self.non_http_streams:
+            self.diagnostics.append(
+                Diagnostic(
+                    "tcp.non_http_streams",
+                    f"{self.non_http_streams} TCP connection(s) do not carry HTTP/1.x (TLS, HTTP/2, other "
+                    "protocols) and were skipped",
+                    self.source,
+                    None,
+                    DiagLevel.INFO,
+                    self.non_http_streams,
+                )
+            )
+        txs = sorted(
+            self.transactions,
+            key=lambda t: (t.timing.started, t.provenance.tcp_stream or 0, t.depth),
+        )
+        stats = (
+            ("tcp_streams", self.tcp.streams),
+            ("http_streams", self.http_streams),
+            ("non_http_streams", self.non_http_streams),
+            ("upgraded_streams", self.upgraded_streams),
+            ("transactions", len(txs)),
+            ("responses_without_request", self.responses_without_request),
+            ("tcp_gaps", self.tcp.gaps),
+            ("tcp_missing_bytes", self.tcp.missing_bytes),
+            ("tcp_retransmitted_segments", self.tcp.retransmitted_segments),
+        )
+        return ReconstructResult(tuple(txs), tuple(self.diagnostics), stats)
+
+    def emit(self, hc: HttpConnection, ex: _Exchange, closing: str | None) -> None:
+        self.transactions.append(build_transaction(self, hc.conn, ex, closing))
+
+
+_CLOSING = {
+    "fin": "the connection closed",
+    "reset": "a TCP reset",
+    "idle": "the connection went idle",
+    "end_of_input": "the capture ended",
+    "port_reused": "the ports were reused",
+}
+
+
+def build_transaction(rec: HttpReconstructor, conn: TcpConnection, ex: _Exchange, closing: str | None) -> Transaction:
+    """Model objects from a parsed exchange."""
+    req = ex.request
+    resp = ex.response
+    client, server = (conn.a, conn.b) if conn.client_is_a else (conn.b, conn.a)
+    url, scheme, host, path = request_url(req.method, req.target, req.header("Host"), server)
+    request = Request(
+        method=req.method,
+        target=req.target,
+        url=url,
+        scheme=scheme,
+        host=host,
+        path=path,
+        version=req.version,
+        headers=Headers(tuple(req.headers)),
+        body=req.body.info(),
+    )
+    notes = list(req.notes)
+    errors = []
+    if req.error:
+        errors.append(f"request {req.error}")
+    response = None
+    resp_frames: list[int] = []
+    for interim in ex.interim:
+        resp_frames.extend(interim.frames)
+    if ex.interim:
+        notes.append("http.interim_response")
+    if resp is None:
+        errors.append(f"no response before {_CLOSING.get(closing or '', closing or 'the end')}")
+        notes.append("http.no_response")
+    else:
+        response = Response(
+            status=resp.status,
+            reason=resp.reason,
+            version=resp.version,
+            headers=Headers(tuple(resp.headers)),
+            body=resp.body.info(),
+        )
+        resp_frames.extend(f for f in resp.frames if f not in resp_frames)
+        notes.extend(n for n in resp.notes if n not in notes)
+        if resp.error:
+            errors.append(f"response {resp.error}")
+    first_resp = ex.interim[0] if ex.interim else resp
+    return Transaction(
+        id=f"{rec.input_index}.{conn.stream}.{ex.depth}",
+        input=rec.source,
+        request=request,
+        response=response,
+        timing=Timing(
+            started=req.first_ts,
+            request_done=req.last_ts,
+            response_started=first_resp.first_ts if first_resp is not None else None,
+            finished=resp.last_ts if resp is not None else None,
+        ),
+        provenance=Provenance(
+            source=rec.source,
+            kind=rec.kind,
+            request_frames=tuple(req.frames),
+            response_frames=tuple(resp_frames),
+            tcp_stream=conn.stream,
+        ),
+        client=Endpoint(client[0], client[1]),
+        server=Endpoint(server[0], server[1]),
+        connection=str(conn.stream),
+        depth=ex.depth,
+        error="; ".join(errors) or None,
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def request_url(method: str, target: str, host_header: str | None, server: Address) -> tuple[str, str, str, str]:
+    """``(url, scheme, host, path)`` of a request, from its target and Host header.
+
+    Absolute-form targets (proxy requests) are used as they are; origin-form targets are joined
+    to the ``Host`` header, or to the server address when it is absent or unusable.
+    """
+    head = target[:8].lower()
+    if head.startswith(("http://", "https://")):
+        scheme, _, rest = target.partition("://")
+        authority, slash, tail = rest.partition("/")
+        host = _host_only(authority.rpartition("@")[2])
+        path = ("/" + tail if slash else "/").split("?", 1)[0].split("#", 1)[0]
+        return target, scheme.lower(), host, path
+    hostport = (host_header or "").strip()
+    if not hostport or any(c in hostport for c in " \t/\\@"):
+        ip, port = server
+        name = f"[{ip}]" if ":" in ip else ip
+        hostport = name if port == 80 else f"{name}:{port}"
+    else:
+        hostport = hostport.lower()
+    if method.upper() == "CONNECT" and not target.startswith("/"):
+        return f"http://{target}", "http", _host_only(target), ""
+    if target == "*":
+        return f"http://{hostport}", "http", _host_only(hostport), "*"
+    if not target.startswith("/"):
+        target = "/" + target
+    return f"http://{hostport}{target}", "http", _host_only(hostport), target.split("?", 1)[0]
+
+
+def _host_only(hostport: str) -> str:
+    """Lower-case host without port (and without IPv6 brackets)."""
+    hp = hostport.strip().lower()
+    if hp.startswith("["):
+        return hp[1:].partition("]")[0]
+    name, sep, port = hp.rpartition(":")
+    if sep and port.isdigit() and ":" not in name:
+        return name
+    return hp
