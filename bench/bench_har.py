@@ -78,9 +78,13 @@ def _entry(i: int, rng: random.Random, bodies: bool) -> dict[str, Any]:
     ]
     content: dict[str, Any] = {"size": 812, "mimeType": "application/json"}
     if bodies:
-        raw = bytes(rng.getrandbits(8) for _ in range(2048))
-        content = {"size": len(raw), "mimeType": "application/octet-stream", "encoding": "base64",
-                   "text": base64.b64encode(raw).decode()}
+        raw = rng.randbytes(2048)
+        content = {
+            "size": len(raw),
+            "mimeType": "application/octet-stream",
+            "encoding": "base64",
+            "text": base64.b64encode(raw).decode(),
+        }
     return {
         "pageref": "page_1",
         "startedDateTime": stamp,
@@ -187,8 +191,19 @@ def child(method: str, path: str) -> None:
         from stickyforensics.ingest.har_stream import ijson_backend
 
         extra["ijson_backend"] = ijson_backend()
-    print(json.dumps({"method": method, "wall": wall, "base_kib": base, "peak_kib": peak, "entries": entries,
-                      "set_cookies": set_cookies, **extra}))
+    print(
+        json.dumps(
+            {
+                "method": method,
+                "wall": wall,
+                "base_kib": base,
+                "peak_kib": peak,
+                "entries": entries,
+                "set_cookies": set_cookies,
+                **extra,
+            }
+        )
+    )
 
 
 def _spawn(method: str, path: str) -> dict[str, Any]:
@@ -224,15 +239,19 @@ def main() -> None:
         if not args.har:
             t0 = time.perf_counter()
             generate(path, args.entries, args.seed, args.bodies)
-            print(f"generated {path}: {args.entries} entries, {os.path.getsize(path) / 1e6:.1f} MB "
-                  f"in {time.perf_counter() - t0:.1f} s")
+            print(
+                f"generated {path}: {args.entries} entries, {os.path.getsize(path) / 1e6:.1f} MB "
+                f"in {time.perf_counter() - t0:.1f} s"
+            )
         runs: dict[str, list[dict[str, Any]]] = {m: [] for m in _METHODS}
         for _ in range(args.repeat):
             for method in _METHODS:
                 runs[method].append(_spawn(method, path))
         expected = 2 * args.entries if not args.har else None
-        print(f"\n{'method':<16} {'work s':>8} {'process s':>10} {'peak RSS MiB':>13} {'base MiB':>9} "
-              f"{'entries':>8} {'Set-Cookie kept':>16}")
+        print(
+            f"\n{'method':<16} {'work s':>8} {'process s':>10} {'peak RSS MiB':>13} {'base MiB':>9} "
+            f"{'entries':>8} {'Set-Cookie kept':>16}"
+        )
         for method, figures in runs.items():
             wall = statistics.median(f["wall"] for f in figures)
             proc = statistics.median(f["process_wall"] for f in figures)
@@ -240,11 +259,15 @@ def main() -> None:
             base = statistics.median(f["base_kib"] for f in figures) / 1024
             kept = figures[0]["set_cookies"]
             shown = f"{kept}/{expected}" if expected else str(kept)
-            print(f"{method:<16} {wall:>8.2f} {proc:>10.2f} {peak:>13.0f} {base:>9.0f} {figures[0]['entries']:>8} "
-                  f"{shown:>16}")
+            print(
+                f"{method:<16} {wall:>8.2f} {proc:>10.2f} {peak:>13.0f} {base:>9.0f} {figures[0]['entries']:>8} "
+                f"{shown:>16}"
+            )
         ratios = [s["wall"] / h["wall"] for s, h in zip(runs["stickyforensics"], runs["haralyzer"], strict=True)]
-        print(f"\nwork-time ratio stickyforensics/haralyzer, paired median: {statistics.median(ratios):.3f} "
-              f"[{min(ratios):.3f}-{max(ratios):.3f}]; ijson backend {runs['stickyforensics'][0].get('ijson_backend')}")
+        print(
+            f"\nwork-time ratio stickyforensics/haralyzer, paired median: {statistics.median(ratios):.3f} "
+            f"[{min(ratios):.3f}-{max(ratios):.3f}]; ijson backend {runs['stickyforensics'][0].get('ijson_backend')}"
+        )
     finally:
         if not args.keep and not args.har and os.path.exists(path):
             os.remove(path)

@@ -50,6 +50,7 @@ STATIC_FILES: dict[str, tuple[str, bytes]] = {
         b'<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"><rect width="16" height="16"/></svg>\n',
     ),
     "help.txt": ("text/plain", b"Static help text: served by any backend, no session needed.\n"),
+    "big.bin": ("application/octet-stream", bytes(range(256)) * 256),
 }
 
 

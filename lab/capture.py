@@ -30,7 +30,7 @@ class Capture:
         self.filter = port_filter(ports)
         # --immediate-mode: hand every packet over at once (the default 1 s buffering loses the tail of a short
         # run at SIGINT); -Z root keeps the file owned by the lab's user instead of tcpdump's.
-        argv = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0", "-w", str(pcap)]
+        argv = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-B", "32768", "-s", "0", "-w", str(pcap)]
         if os.geteuid() == 0:
             argv += ["-Z", "root"]
         argv.append(self.filter)

@@ -78,6 +78,27 @@ class CurlClient:
         self.jar = workdir / f"cookies-{ip}.txt"
         self._n = 0
 
+    def jar_values(self) -> dict[str, str]:
+        """Name -> value of the cookies curl holds (Netscape cookie file; ``#HttpOnly_`` lines included)."""
+        out: dict[str, str] = {}
+        if not self.jar.exists():
+            return out
+        for line in self.jar.read_text(encoding="utf-8").splitlines():
+            if line.startswith("#HttpOnly_"):
+                line = line[len("#HttpOnly_") :]
+            elif line.startswith("#") or not line.strip():
+                continue
+            fields = line.split("\t")
+            if len(fields) == 7:
+                out[fields[5]] = fields[6]
+        return out
+
+    def _cookie_args(self, use_jar: bool, cookie: str | None) -> list[str]:
+        """Send the jar (or only ``cookie``, leaving the rest out on purpose); always store what comes back."""
+        if use_jar:
+            return ["-b", str(self.jar), "-c", str(self.jar)]
+        return ["-b", cookie or "", "-c", str(self.jar)]
+
     def run(self, transfers: list[tuple[str, str, bytes | None]], *, use_jar: bool = True,
             cookie: str | None = None, note: str = "") -> list[Exchange]:
         """One curl invocation (one connection, reused) for ``[(method, target, body)]``."""
@@ -87,20 +108,14 @@ class CurlClient:
                 "-A", "lab-curl/7 (curl)", "--http2" if self.http2 else "--http1.1"]
         if self.cacert is not None:
             argv += ["--cacert", str(self.cacert)]
-        if use_jar:
-            argv += ["-b", str(self.jar), "-c", str(self.jar)]
-        elif cookie is not None:
-            argv += ["-b", cookie]
+        argv += self._cookie_args(use_jar, cookie)
         for i, (method, target, body) in enumerate(transfers):
             if i:
                 argv.append("--next")
                 argv += ["--interface", self.ip, "--http2" if self.http2 else "--http1.1", "-A", "lab-curl/7 (curl)"]
                 if self.cacert is not None:
                     argv += ["--cacert", str(self.cacert)]
-                if use_jar:
-                    argv += ["-b", str(self.jar), "-c", str(self.jar)]
-                elif cookie is not None:
-                    argv += ["-b", cookie]
+                argv += self._cookie_args(use_jar, cookie)
             argv += ["-X", method, "-o", os.devnull]
             if body is not None:
                 argv += ["--data-binary", body.decode("latin-1"), "-H", "Content-Type: application/octet-stream"]

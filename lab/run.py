@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import FrameType
 
@@ -25,6 +26,10 @@ from lab.catalog import BY_NAME, SCENARIOS
 from lab.scenarios.base import Scenario, record
 from lab.stack import REPO, Stack, require_tools
 from lab.verify import verify_scenario
+
+
+SLOW = {"idle_maxlife_timeout": 14, "browser_har": 8, "noise": 4}
+"""Rough seconds per slow scenario, to start them first."""
 
 
 def _versions() -> dict[str, str]:
@@ -70,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", choices=sorted(BY_NAME), metavar="NAME",
                         help="run only this scenario (repeatable); default: all")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--jobs", type=int, default=3, help="scenarios run side by side (default 3)")
     parser.add_argument("--no-verify", action="store_true", help="skip re-reading the outputs with tshark")
     args = parser.parse_args(argv)
     if args.list:
@@ -83,16 +89,26 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _interrupt)
     sup = Supervisor(out / "_work" / "logs")
-    results: list[dict[str, object]] = []
+    results: dict[str, dict[str, object]] = {}
+    failures: list[str] = []
     t0 = time.monotonic()
     try:
         require_tools(["tshark"] if not args.no_verify else [])
-        for scenario in selected:
-            print(f"lab: {scenario.name} ...", flush=True)
-            result = run_scenario(scenario, out, sup, verify=not args.no_verify)
-            results.append(result)
-            print(f"lab: {scenario.name} ok in {result['seconds']} s: {result['findings']} finding(s), "
-                  f"{result['healthy_clients']} healthy client(s)", flush=True)
+        # scenarios own disjoint addresses and ports, so they can run side by side; longest first
+        order = sorted(selected, key=lambda s: -SLOW.get(s.name, 0))
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            futures = {pool.submit(run_scenario, s, out, sup, verify=not args.no_verify): s for s in order}
+            for future in as_completed(futures):
+                name = futures[future].name
+                try:
+                    result = future.result()
+                except LabError as exc:
+                    failures.append(f"{name}: {exc}")
+                    print(f"lab: {name} FAILED: {exc}", file=sys.stderr, flush=True)
+                    continue
+                results[name] = result
+                print(f"lab: {name} ok in {result['seconds']} s: {result['findings']} finding(s), "
+                      f"{result['healthy_clients']} healthy client(s)", flush=True)
     except LabError as exc:
         print(f"lab: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -101,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         sup.stop_all()
-    index = {"scenarios": results, "seconds": round(time.monotonic() - t0, 1), "versions": _versions(),
+    if failures:
+        print(f"lab: {len(failures)} scenario(s) failed; see {out / '_work'}", file=sys.stderr)
+        return 1
+    index = {"scenarios": [results[s.name] for s in selected], "seconds": round(time.monotonic() - t0, 1), "versions": _versions(),
              "command": "python -m lab.run " + " ".join(argv if argv is not None else sys.argv[1:])}
     (out / "index.json").write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
     print(f"lab: {len(results)} scenario(s) in {index['seconds']} s -> {out}")

@@ -68,9 +68,27 @@ _PRODUCER_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
 _BROWSERS = re.compile(r"chrome|webinspector|edge|chromium|firefox|safari|webkit|playwright|puppeteer|opera", re.I)
 
 
+PLACEHOLDER_MAX_LEN = 48
+"""Placeholders are short words; longer values are real tokens and skip the regex."""
+
+
+_WORDS = frozenset(
+    {
+        "redacted", "sanitized", "sanitised", "removed", "hidden", "filtered", "scrubbed", "obfuscated",
+        "masked", "censored", "omitted", "stripped", "elided", "anonymized", "anonymised", "placeholder",
+    }
+)  # fmt: skip
+
+
 def is_placeholder(value: str) -> bool:
     """True for values a sanitizer wrote in place of the real one."""
-    return bool(value) and _PLACEHOLDER.match(value) is not None
+    if not 0 < len(value) <= PLACEHOLDER_MAX_LEN:
+        return False
+    if value.isalnum():
+        # Most real tokens; only a bare placeholder word or "xxxx" can match.
+        lowered = value.lower()
+        return lowered in _WORDS or (len(value) >= 4 and lowered.count("x") == len(value))
+    return _PLACEHOLDER.match(value) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,8 +51,9 @@ from stickyforensics.model import (
 
 _SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_STRING_CACHE_LIMIT = 200_000
-_CACHED_STRING_MAX = 512
+_STRING_CACHE_LIMIT = 50_000
+"""Distinct strings shared; common values (UA, Accept) appear in the first entries, so they get in."""
+_CACHED_STRING_MAX = 200
 
 
 class EntryInvalid(Exception):
@@ -179,7 +181,11 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
 
 
 def _headers(value: Any, where: str, scope: _Scope) -> HeaderList:
-    """``[{name, value}]`` (also ``[[name, value]]`` and ``{name: value}``) as ordered pairs."""
+    """``[{name, value}]`` (also ``[[name, value]]`` and ``{name: value}``) as ordered pairs.
+
+    This runs for every message of files with 100k+ entries, so the common shape
+    (a dict with two strings) takes a short path.
+    """
     if value is None:
         return []
     if isinstance(value, dict):
@@ -192,19 +198,25 @@ def _headers(value: Any, where: str, scope: _Scope) -> HeaderList:
         raise EntryInvalid(f"{where} is a JSON {_kind(value)}, not an array")
     out: HeaderList = []
     bad = 0
+    strings = scope.ctx.strings
+    canon = scope.ctx.canon
     for item in items:
-        if isinstance(item, dict):
+        if type(item) is dict:
             name, val = item.get("name"), item.get("value")
         elif isinstance(item, list) and len(item) == 2:
             name, val = item
         else:
             bad += 1
             continue
-        text = "" if val is None else as_text(val)
-        if not isinstance(name, str) or not name.strip() or text is None:
+        if type(val) is not str:
+            val = "" if val is None else as_text(val)
+            if val is None:
+                bad += 1
+                continue
+        if type(name) is not str or not name.strip():
             bad += 1
             continue
-        out.append((scope.ctx.canon(name), scope.ctx.canon(text)))
+        out.append((strings.get(name) or canon(name), strings.get(val) or canon(val)))
     if bad:
         scope.note("har.header_invalid", f"{bad} unusable item(s) in {where} dropped")
     if where == "response.headers":
@@ -415,15 +427,22 @@ def _server(entry: dict[str, Any], scheme: str, port: int | None) -> Endpoint | 
     raw = as_text(entry.get("serverIPAddress"))
     if not raw:
         return None
-    text = raw.strip().strip("[]")
-    try:
-        ip = str(ipaddress.ip_address(text))
-    except ValueError:
+    ip = _ip(raw)
+    if ip is None:
         return None
     server_port = as_int(entry.get("_serverPort"))
     if server_port is None or not 0 < server_port < 65536:
         server_port = port if port is not None else _DEFAULT_PORTS[scheme]
     return Endpoint(ip, server_port)
+
+
+@lru_cache(maxsize=1024)
+def _ip(raw: str) -> str | None:
+    """Canonical text of an address written as ``1.2.3.4``, ``::1`` or ``[::1]``; None if not one."""
+    try:
+        return str(ipaddress.ip_address(raw.strip().strip("[]")))
+    except ValueError:
+        return None
 
 
 def _connection(value: Any) -> str | None:

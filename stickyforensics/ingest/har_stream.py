@@ -14,16 +14,16 @@ Theory of operation:
   error we know which chunk broke. For files up to ``EXACT_POSITION_LIMIT`` the
   exact byte is then found with the standard ``json`` module; beyond that the
   position is the end of the chunk ("near byte N").
-* Encodings: gzip (by magic), a UTF-8 BOM, and UTF-16 with a BOM (transcoded to
+* Encodings: gzip, xz and bzip2 (by magic), a UTF-8 BOM, and UTF-16 with a BOM (transcoded to
   UTF-8 on the fly; positions then count transcoded bytes).
 """
 
 from __future__ import annotations
 
 import codecs
-import gzip
 import io
 import json
+import lzma
 import re
 import zlib
 from collections.abc import Iterator
@@ -33,15 +33,19 @@ from typing import Any
 import ijson
 
 from stickyforensics.errors import InputError
+from stickyforensics.ingest.sniff import compression, open_decompressed
 
 CHUNK = 64 * 1024
 """Bytes handed to the JSON parser per read."""
 
+_RAW_PIECE = 16 * 1024
+"""Raw read size: small enough that a truncated gzip loses little before its EOFError."""
+
 EXACT_POSITION_LIMIT = 16 * 1024 * 1024
 """Up to this many (decompressed) bytes, a parse error position is located exactly."""
 
-_READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeDecodeError)
-"""What reading a damaged gzip / UTF-16 stream raises (gzip.BadGzipFile is an OSError)."""
+_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, UnicodeDecodeError)
+"""What reading a damaged gzip / xz / bzip2 / UTF-16 stream raises (gzip.BadGzipFile is an OSError)."""
 
 
 def ijson_backend() -> str:
@@ -56,6 +60,7 @@ class _CountingReader:
         self._raw = raw
         self._decoder: codecs.IncrementalDecoder | None = None
         self._pending = b""
+        self._error: BaseException | None = None
         self.consumed = 0
         """Bytes handed to the parser so far (BOM excluded)."""
         self.encoding = "utf-8"
@@ -78,13 +83,28 @@ class _CountingReader:
         self._pending = self._decoder.decode(rest).encode("utf-8")
 
     def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes; a read error after some data is deferred to the next call.
+
+        Deferring matters for a truncated gzip: ``GzipFile.read`` raises EOFError and
+        drops what it decompressed in that call, so the raw stream is read in small
+        pieces and whatever came before the error is handed to the parser first.
+        """
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
         want = CHUNK if size is None or size < 0 else size
         if want == 0:
             return b""
         out = self._pending
         self._pending = b""
         while len(out) < want:
-            raw = self._raw.read(want)
+            try:
+                raw = self._raw.read(min(want, _RAW_PIECE))
+            except _READ_ERRORS as exc:
+                if not out:
+                    raise
+                self._error = exc
+                break
             if self._decoder is not None:
                 final = not raw
                 out += self._decoder.decode(raw, final).encode("utf-8")
@@ -111,10 +131,15 @@ def _open_raw(path: str) -> io.BufferedIOBase:
         raise InputError(path, "permission denied") from None
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-    if fh.read(2) == b"\x1f\x8b":
+    try:
+        kind = compression(fh.read(8))
+        fh.seek(0)
+    except OSError as exc:
         fh.close()
-        return gzip.GzipFile(path, "rb")
-    fh.seek(0)
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if kind is not None:
+        fh.close()
+        return open_decompressed(path, kind)
     return fh
 
 
@@ -211,7 +236,7 @@ def creator_from_tail(path: str, head: HarHead) -> None:
     """Fill ``head.creator`` from the end of an uncompressed file (Fiddler writes it after the entries)."""
     try:
         with open(path, "rb") as fh:
-            if fh.read(2) == b"\x1f\x8b":
+            if compression(fh.read(8)) is not None:
                 return
             fh.seek(max(0, fh.seek(0, io.SEEK_END) - _TAIL))
             tail = fh.read(_TAIL)

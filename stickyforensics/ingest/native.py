@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.pcapread import open_capture
-from stickyforensics.model import Diagnostic, DiagLevel
+from stickyforensics.model import DiagLevel, Diagnostic
 from stickyforensics.reconstruct.pairing import HttpReconstructor
 
 KEEP_PER_CODE = 10
@@ -70,9 +70,7 @@ def read_capture(path: str, *, input_index: int = 0) -> IngestResult:
     )
 
 
-def _tls_diagnostic(
-    path: str, hellos: int, servers: list[tuple[str, int, str | None]], no_http: bool
-) -> Diagnostic:
+def _tls_diagnostic(path: str, hellos: int, servers: list[tuple[str, int, str | None]], no_http: bool) -> Diagnostic:
     named = []
     for ip, port, sni in servers[:TLS_SERVERS_NAMED]:
         where = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"

@@ -151,11 +151,15 @@ def _sniff(path: str, raw: IO[bytes]) -> tuple[CaptureInfo, SegmentReader]:
         compressed = "xz"
     elif head[:3] == b"BZh":
         compressed = "bzip2"
+    damaged: BaseException | None = None
     if compressed is not None:
         raw.seek(0)
         stream = _decompressor(compressed, raw)
         try:
             head = _read_compressed(stream, CHUNK)
+        except _PartialRead as part:
+            # Damage within the first chunk: keep what decompressed before it, report it once reading.
+            head, damaged = part.data, part.cause
         except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
             raise InputError(path, f"{compressed}-compressed, but it cannot be decompressed: {exc}", "byte 0") from None
         if not head:
@@ -168,17 +172,19 @@ def _sniff(path: str, raw: IO[bytes]) -> tuple[CaptureInfo, SegmentReader]:
         order, units, rec_size = _PCAP_MAGICS[magic]
         link = Struct(order + "I").unpack_from(head, 20)[0] & 0xFFFF
         info = CaptureInfo(path, "pcap", (link,), compressed is not None)
-        reader = SegmentReader(path, stream, head, "pcap", compressed is not None)
+        reader = SegmentReader(path, stream, head, "pcap", raw)
         reader._pcap_params = (order, units, rec_size, link)
         reader.link_types = [link]
-        return info, reader
-    if magic == b"\x0a\x0d\x0d\x0a":
+    elif magic == b"\x0a\x0d\x0d\x0a":
         links = _pcapng_leading_links(path, head)
         info = CaptureInfo(path, "pcapng", links, compressed is not None)
-        reader = SegmentReader(path, stream, head, "pcapng", compressed is not None)
-        return info, reader
-    looks = describe_bytes(head)
-    raise InputError(path, f"not a pcap or pcapng capture: {what}first bytes look like {looks}", "byte 0")
+        reader = SegmentReader(path, stream, head, "pcapng", raw)
+    else:
+        looks = describe_bytes(head)
+        raise InputError(path, f"not a pcap or pcapng capture: {what}first bytes look like {looks}", "byte 0")
+    if damaged is not None:
+        reader._read_error(damaged, len(head))
+    return info, reader
 
 
 def _decompressor(kind: str, raw: IO[bytes]) -> _Stream:
@@ -310,7 +316,7 @@ class SegmentReader:
     are final once the iterator is exhausted or closed.
     """
 
-    def __init__(self, path: str, stream: _Stream, head: bytes, fmt: str, compressed: bool) -> None:
+    def __init__(self, path: str, stream: _Stream, head: bytes, fmt: str, raw: IO[bytes]) -> None:
         self.path = path
         self.format = fmt
         self.diagnostics: list[Diagnostic] = []
@@ -333,8 +339,10 @@ class SegmentReader:
         self.udp_quic = 0
         """UDP packets to or from port 443 (QUIC / HTTP/3 cannot be read without keys)."""
         self._stream: _Stream = stream
+        self._raw = raw
+        """The file itself: a decompressor does not close the file object it reads from."""
         self._head = head
-        self._compressed = compressed
+        self._compressed = stream is not raw
         self._pcap_params: tuple[str, int, int, int] = ("<", 1_000_000, 16, 1)
         self._frags = FragmentReassembler()
         self._v4: dict[bytes, tuple[str, str]] = {}
@@ -343,19 +351,28 @@ class SegmentReader:
         self._diag_count: dict[str, int] = {}
         self._unknown_links: set[int] = set()
         self._finished = False
-        self._gen = self._run()
+        self._gen: Generator[TcpSegment, None, None] | None = None
+        """Made on first use: an unstarted generator would hold ``self`` in a reference cycle."""
 
     # -- iterator protocol -------------------------------------------------
 
     def __iter__(self) -> Iterator[TcpSegment]:
+        if self._gen is None:
+            self._gen = self._run()
         return self._gen
 
     def __next__(self) -> TcpSegment:
+        if self._gen is None:
+            self._gen = self._run()
         return next(self._gen)
 
     def close(self) -> None:
-        """Stop reading, close the file and finalise counters and diagnostics."""
-        self._gen.close()
+        """Stop reading, close the file and finalise counters and diagnostics.
+
+        Call it (or use ``with``) when abandoning a reader part-way: a half-run generator holds the file.
+        """
+        if self._gen is not None:
+            self._gen.close()
         self._finish()
 
     def __enter__(self) -> SegmentReader:
@@ -363,6 +380,12 @@ class SegmentReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        # A reader dropped before its first segment never ran the generator's ``finally``.
+        for handle in (self._stream, self._raw):
+            with contextlib.suppress(Exception):
+                handle.close()
 
     # -- diagnostics -------------------------------------------------------
 
@@ -387,8 +410,9 @@ class SegmentReader:
         if self._finished:
             return
         self._finished = True
-        with contextlib.suppress(OSError):
-            self._stream.close()
+        for handle in (self._stream, self._raw):
+            with contextlib.suppress(Exception):
+                handle.close()
         frags = self._frags
         pending = frags.flush()
         lost = pending + frags.expired + frags.evicted
@@ -433,7 +457,6 @@ class SegmentReader:
             return self._stream.read(CHUNK)
         except _PartialRead as part:
             self._read_error(part.cause, at + len(part.data))
-            self._stream = _Exhausted()
             return part.data
         except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             self._read_error(exc, at)
@@ -446,6 +469,8 @@ class SegmentReader:
             f"byte {at}",
             DiagLevel.ERROR,
         )
+        with contextlib.suppress(Exception):
+            self._stream.close()
         self._stream = _Exhausted()
 
     def _truncated(self, frame: int, start: int, have: int, need: int | None) -> None:
@@ -467,45 +492,69 @@ class SegmentReader:
         blen = len(buf)
         frame = 0
         decode = self._frame
-        while True:
-            if pos + rec_size <= blen:
-                sec, frac, incl, orig = rec(buf, pos)
-                start = pos + rec_size
-                end = start + incl
-                if end <= blen and incl <= PCAP_MAX_RECORD:
-                    pos = end
-                    frame += 1
-                    cut = incl < orig
-                    if cut:
-                        self._snaplen_cut(frame)
-                    seg = decode(buf, start, end, frame, sec + frac / units, cut, link)
-                    if seg is not None:
-                        self.frames = frame
-                        yield seg
-                    continue
-                if incl > PCAP_MAX_RECORD:
-                    self.frames = frame
-                    self._note(
-                        "capture.corrupt_record",
-                        f"the record header of frame {frame + 1} claims {incl} captured bytes "
-                        f"(more than {PCAP_MAX_RECORD}): the file is corrupt from here on and the rest is not read",
-                        f"byte {base + pos}",
-                        DiagLevel.ERROR,
-                    )
-                    return
-            more = self._read(base + blen)
-            if not more:
-                if pos < blen:
-                    need = None
-                    if pos + rec_size <= blen:
-                        need = rec_size + rec(buf, pos)[2]
-                    self._truncated(frame + 1, base + pos, blen - pos, need)
-                break
-            buf = buf[pos:] + more
-            base += pos
-            pos = 0
-            blen = len(buf)
-        self.frames = frame
+        ethernet = link == 1
+        fast = _ETH_IPV4_TCP
+        v4 = self._v4
+        segment = TcpSegment
+        fast_count = 0  # segments of the inlined path; added to tcp_segments at the end
+        try:
+            while True:
+                if pos + rec_size <= blen:
+                    sec, frac, incl, orig = rec(buf, pos)
+                    start = pos + rec_size
+                    end = start + incl
+                    if end <= blen and incl <= PCAP_MAX_RECORD:
+                        pos = end
+                        frame += 1
+                        if incl < orig:
+                            self._snaplen_cut(frame)
+                        elif ethernet and incl >= 54:
+                            # The head of _frame inlined (Ethernet/IPv4/TCP, nothing cut): no call per packet.
+                            et, vihl, tot, frag, proto, sport, dport, seq, ack, offflags = fast(buf, start + 12)
+                            if et == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF:
+                                ip = start + 14
+                                decl_end = ip + tot
+                                p = ip + 20 + ((offflags >> 12) << 2)
+                                if decl_end <= end and ip + 40 <= p <= decl_end:
+                                    k = buf[ip + 12 : ip + 20]
+                                    pair = v4.get(k)
+                                    if pair is None:
+                                        pair = self._addr4(k)
+                                    payload = buf[p:decl_end]
+                                    fast_count += 1
+                                    if payload and buf[p] == 0x16 and decl_end - p > 5:
+                                        self._maybe_client_hello(payload, pair[1], dport)
+                                    self.frames = frame
+                                    yield segment(frame, sec + frac / units, pair[0], pair[1], sport, dport, seq,
+                                                  ack, offflags & 0x1FF, payload, False, len(payload))
+                                    continue
+                        seg = decode(buf, start, end, frame, sec + frac / units, incl < orig, link)
+                        if seg is not None:
+                            self.frames = frame
+                            yield seg
+                        continue
+                    if incl > PCAP_MAX_RECORD:
+                        self._note(
+                            "capture.corrupt_record",
+                            f"the record header of frame {frame + 1} claims {incl} captured bytes (more than "
+                            f"{PCAP_MAX_RECORD}): the file is corrupt from here on and the rest is not read",
+                            f"byte {base + pos}",
+                            DiagLevel.ERROR,
+                        )
+                        break
+                more = self._read(base + blen)
+                if not more:
+                    if pos < blen:
+                        need = rec_size + rec(buf, pos)[2] if pos + rec_size <= blen else None
+                        self._truncated(frame + 1, base + pos, blen - pos, need)
+                    break
+                buf = buf[pos:] + more
+                base += pos
+                pos = 0
+                blen = len(buf)
+        finally:
+            self.frames = frame
+            self.tcp_segments += fast_count
 
     def _walk_pcapng(self) -> Iterator[TcpSegment]:
         buf = self._head
@@ -691,11 +740,11 @@ class SegmentReader:
                         pair = self._addr4(k)
                     payload = buf[p:decl_end]
                     self.tcp_segments += 1
-                    if payload and buf[p] == 0x16 and decl_end - p > 5 and buf[p + 1] == 3 and buf[p + 5] == 1:
-                        self._client_hello(payload, pair[1], dport)
-                    return TcpSegment(
-                        frame, ts, pair[0], pair[1], sport, dport, seq, ack, offflags & 0x1FF, payload, False, len(payload)
-                    )
+                    if payload and buf[p] == 0x16 and decl_end - p > 5:
+                        self._maybe_client_hello(payload, pair[1], dport)
+                    flags = offflags & 0x1FF
+                    n = len(payload)
+                    return TcpSegment(frame, ts, pair[0], pair[1], sport, dport, seq, ack, flags, payload, False, n)
             if et == 0x0800:
                 return self._ipv4(buf, off + 14, end, frame, ts, cut)
         decoder = LINK_DECODERS.get(link)
@@ -895,12 +944,15 @@ class SegmentReader:
         wire = decl_end - p
         payload = buf[p:cap_end] if p < cap_end else b""
         self.tcp_segments += 1
-        if wire > 5 and cap_end - p > 5 and buf[p] == 0x16 and buf[p + 1] == 3 and buf[p + 5] == 1:
-            self._client_hello(payload, dst, dport)
+        if cap_end - p > 5 and buf[p] == 0x16:
+            self._maybe_client_hello(payload, dst, dport)
         flags = offflags & 0x1FF
         return TcpSegment(frame, ts, src, dst, sport, dport, seq, ack, flags, payload, len(payload) < wire, wire)
 
-    def _client_hello(self, payload: bytes, server: str, port: int) -> None:
+    def _maybe_client_hello(self, payload: bytes, server: str, port: int) -> None:
+        """Count a TLS ClientHello (``16 03 0x .. .. 01``: handshake record, TLS 1.x, ClientHello)."""
+        if payload[1] != 3 or payload[5] != 1:
+            return
         self.tls_client_hellos += 1
         if len(self.tls_servers) < MAX_TLS_SERVERS:
             entry = (server, port, client_hello_sni(payload))

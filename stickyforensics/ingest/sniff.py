@@ -9,9 +9,11 @@ the ordered list of files to read, skipping non-captures found inside folders.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import errno
 import gzip
+import lzma
 import os
 import re
 import zlib
@@ -32,7 +34,13 @@ _PCAP_MAGICS = {
     b"\x4d\x3c\xb2\xa1": "pcap",  # little-endian, nanoseconds
 }
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
-_GZIP_MAGIC = b"\x1f\x8b"
+
+COMPRESSIONS: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+)
+"""Containers the readers open transparently (the pcap reader and ``har_stream`` alike)."""
 
 _UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -45,8 +53,6 @@ _HINTS: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "a PDF document?"),
     (b"\x89PNG", "a PNG image?"),
     (b"\xff\xd8\xff", "a JPEG image?"),
-    (b"BZh", "a bzip2 archive? decompress it first"),
-    (b"\xfd7zXZ", "an xz archive? decompress it first"),
     (b"7z\xbc\xaf", "a 7-Zip archive?"),
     (b"\x28\xb5\x2f\xfd", "a zstd archive? decompress it first"),
     (b"Rar!", "a RAR archive?"),
@@ -62,16 +68,17 @@ _HINTS: tuple[tuple[bytes, str], ...] = (
 def sniff(path: str) -> str:
     """Return ``"har"``, ``"pcap"`` or ``"pcapng"`` for ``path`` from its content.
 
-    gzip files are looked into: the format of the decompressed data is returned
-    (readers open gzip transparently). Raises ``InputError`` naming the file for
+    gzip, xz and bzip2 files are looked into: the format of the decompressed data
+    is returned (readers open them transparently). Raises ``InputError`` naming the file for
     anything that is not one of the three formats or cannot be read.
     """
     head = _read_head(path)
-    if head.startswith(_GZIP_MAGIC):
-        inner = _gunzip_head(path)
+    kind = compression(head)
+    if kind is not None:
+        inner = _decompressed_head(path, kind)
         fmt = _classify(inner)
         if fmt is None:
-            raise InputError(path, "gzip-compressed, but the content is " + _describe_unknown(inner, path))
+            raise InputError(path, f"{kind}-compressed, but the content is " + _describe_unknown(inner, path))
         return fmt
     fmt = _classify(head)
     if fmt is None:
@@ -141,26 +148,47 @@ def _read_head(path: str) -> bytes:
     return head
 
 
-def _gunzip_head(path: str) -> bytes:
-    """The first ``SNIFF_BYTES`` of the decompressed data (a truncated stream is fine here)."""
+def compression(head: bytes) -> str | None:
+    """``gzip``, ``xz`` or ``bzip2`` from the magic bytes, or None for uncompressed data."""
+    for magic, kind in COMPRESSIONS:
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def open_decompressed(path: str, kind: str) -> gzip.GzipFile | lzma.LZMAFile | bz2.BZ2File:
+    """A binary reader of the decompressed data of ``path``."""
+    if kind == "gzip":
+        return gzip.GzipFile(path, "rb")
+    if kind == "xz":
+        return lzma.LZMAFile(path, "rb")
+    return bz2.BZ2File(path, "rb")
+
+
+def _decompressed_head(path: str, kind: str) -> bytes:
+    """The first ``SNIFF_BYTES`` of the decompressed data (a truncated stream is fine here).
+
+    Small reads, so that bytes decompressed before a damaged or cut spot are kept.
+    """
     chunks: list[bytes] = []
     got = 0
     try:
-        with gzip.open(path, "rb") as fh:
+        with open_decompressed(path, kind) as fh:
             while got < SNIFF_BYTES:
-                chunk = fh.read(SNIFF_BYTES - got)
+                chunk = fh.read(min(4096, SNIFF_BYTES - got))
                 if not chunk:
                     break
                 chunks.append(chunk)
                 got += len(chunk)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+    except (EOFError, gzip.BadGzipFile, zlib.error, lzma.LZMAError, ValueError) as exc:
         if not chunks:
-            raise InputError(path, f"corrupt gzip data: {exc}") from None
+            raise InputError(path, f"corrupt {kind} data: {exc}") from None
     except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        if not chunks:
+            raise InputError(path, f"cannot read {kind} data: {exc.strerror or exc}") from None
     data = b"".join(chunks)
     if not data:
-        raise InputError(path, "gzip-compressed, but empty once decompressed")
+        raise InputError(path, f"{kind}-compressed, but empty once decompressed")
     return data
 
 

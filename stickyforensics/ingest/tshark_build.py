@@ -1,9 +1,11 @@
 """Exchanges -> model ``Transaction``s, filled the way every engine fills them.
 
 - ``Request.url`` is rebuilt from the authority (HTTP/2 ``:authority``, else the ``Host`` header, else the
-  server address) and the request-target; the host is lower-cased and a default port (80 for http, 443
-  for https) is dropped. An absolute-form target (a proxy request) is the URL itself.
+  server address) and the request-target by the native engine's own ``request_url``; an absolute-form
+  target (a proxy request) is the URL itself.
 - ``scheme`` is ``https`` when the TCP connection carried TLS, ``http`` otherwise.
+- Interim (1xx) responses count as part of the response: their frames come first in
+  ``response_frames`` and ``response_started`` is the first of them, as in the native engine.
 - Frames are Wireshark's 1-based frame numbers, sorted; times are the capture times of the first and last
   frame of each message.
 - Ids are ``<input#>.<tcp.stream>.<depth>``; depth is the exchange's position on its connection in
@@ -13,78 +15,37 @@
 from __future__ import annotations
 
 from array import array
-from urllib.parse import urlsplit
 
 from stickyforensics.ingest.tshark_message import Addr, Exchange, Message
 from stickyforensics.model import Endpoint, Headers, Provenance, Request, Response, Timing, Transaction
+from stickyforensics.reconstruct.pairing import request_url
 
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def split_authority(authority: str) -> tuple[str, str | None]:
-    """``host[:port]`` (``[v6]:port`` too; userinfo dropped) -> (lower-case host without brackets, port)."""
-    auth = authority.strip().rpartition("@")[2]
-    if auth.startswith("["):
-        host, _, rest = auth[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") and rest[1:].isdigit() else None
-        return host.lower(), port
-    if auth.count(":") == 1:
-        host, _, port = auth.partition(":")
-        return host.lower(), port if port.isdigit() else None
-    return auth.lower(), None
+_UNUSABLE_HOST = (" ", "\t", "/", "\\", "@")
+"""A Host value holding one of these is not an authority; the native engine then uses the server address."""
 
 
-def _authority(host: str, port: str | None, scheme: str) -> str:
-    shown = f"[{host}]" if ":" in host else host
-    if port is None or _DEFAULT_PORTS.get(scheme) == port:
-        return shown
-    return f"{shown}:{port}"
-
-
-def _origin(msg: Message, scheme: str, authority: str | None) -> tuple[str, str]:
-    """(authority as it goes into the URL, host) from the given authority or the server address."""
-    if authority and authority.strip():
-        host, port = split_authority(authority)
-        if host:
-            return _authority(host, port, scheme), host
-    ip, port_n = msg.dst
-    return _authority(ip, str(port_n), scheme), ip
-
-
-def _absolute(target: str) -> tuple[str, str, str] | None:
-    """(scheme, host, path) of an absolute-form target, None for any other form."""
-    head, sep, _ = target.partition("://")
-    if not sep or not head.isalpha() or len(head) > 10:
-        return None
-    try:
-        parts = urlsplit(target)
-        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.path
-    except ValueError:
-        return None
+def _server_authority(addr: Addr, tls: bool) -> str:
+    ip, port = addr
+    name = f"[{ip}]" if ":" in ip else ip
+    return name if port == (443 if tls else 80) else f"{name}:{port}"
 
 
 def build_request(msg: Message, tls: bool) -> Request:
-    scheme = "https" if tls else "http"
+    """The model ``Request``; the URL comes from the native engine's ``request_url`` so both engines agree,
+    with ``https`` for a TLS connection and the server address (without :443) when no authority was sent."""
     if msg.version == "HTTP/2":
         authority = next((v for k, v in msg.headers if k == ":authority"), None) or msg.header("host")
     else:
         authority = msg.header("host")
-    target = msg.target
-    absolute = _absolute(target)
-    if absolute is not None:  # absolute-form (RFC 9112 §3.2.2): a request to a proxy
-        scheme, host, path = absolute
-        url = target
-    elif msg.method == "CONNECT" or target == "*":  # authority-form / asterisk-form
-        auth, host = _origin(msg, scheme, target if msg.method == "CONNECT" else authority)
-        url, path = f"{scheme}://{auth}", "" if msg.method == "CONNECT" else "*"
-    else:
-        auth, host = _origin(msg, scheme, authority)
-        origin_target = target if target.startswith("/") else "/" + target
-        url = f"{scheme}://{auth}{origin_target}"
-        path = origin_target.split("?", 1)[0].split("#", 1)[0]
+    authority = (authority or "").strip()
+    if not authority or any(c in authority for c in _UNUSABLE_HOST):
+        authority = _server_authority(msg.dst, tls)
+    url, scheme, host, path = request_url(msg.method, msg.target, authority, msg.dst)
+    if tls and scheme == "http" and not msg.target[:8].lower().startswith("http://"):
+        url, scheme = "https" + url[4:], "https"
     return Request(
         method=msg.method,
-        target=target,
+        target=msg.target,
         url=url,
         scheme=scheme,
         host=host,
@@ -105,8 +66,12 @@ def build_response(msg: Message) -> Response:
     )
 
 
-def _endpoint(addr: Addr) -> Endpoint:
-    return Endpoint(addr[0], addr[1])
+def _endpoint(addr: Addr, endpoints: dict[Addr, Endpoint]) -> Endpoint:
+    """One shared (immutable) ``Endpoint`` per address: building frozen dataclasses is not free."""
+    endpoint = endpoints.get(addr)
+    if endpoint is None:
+        endpoint = endpoints[addr] = Endpoint(addr[0], addr[1])
+    return endpoint
 
 
 def build_transaction(
@@ -118,9 +83,12 @@ def build_transaction(
     kind: str,
     input_index: int,
     times: array[float],
+    endpoints: dict[Addr, Endpoint],
 ) -> Transaction:
     req_frames = tuple(sorted(set(ex.request.frames)))
-    resp_frames = tuple(sorted(set(ex.response.frames))) if ex.response is not None else ()
+    interim = sorted(set(ex.interim_frames))
+    final = sorted(set(ex.response.frames) - set(interim)) if ex.response is not None else []
+    resp_frames = tuple(interim + final)
 
     def at(frame: int) -> float:
         return times[frame - 1] if 0 < frame <= len(times) else 0.0
@@ -129,7 +97,7 @@ def build_transaction(
         started=at(req_frames[0]),
         request_done=at(req_frames[-1]),
         response_started=at(resp_frames[0]) if resp_frames else None,
-        finished=at(resp_frames[-1]) if resp_frames else None,
+        finished=at(final[-1]) if final else None,
     )
     return Transaction(
         id=f"{input_index}.{ex.tcp_stream}.{depth}",
@@ -145,8 +113,8 @@ def build_transaction(
             tcp_stream=ex.tcp_stream,
             http2_stream=ex.http2_stream,
         ),
-        client=_endpoint(ex.request.src),
-        server=_endpoint(ex.request.dst),
+        client=_endpoint(ex.request.src, endpoints),
+        server=_endpoint(ex.request.dst, endpoints),
         connection=str(ex.tcp_stream),
         depth=depth,
         error=ex.error,

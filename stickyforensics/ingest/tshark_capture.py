@@ -14,13 +14,15 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 
+from stickyforensics.ingest.native import aggregate_diagnostics
 from stickyforensics.ingest.tshark_build import build_transaction
-from stickyforensics.ingest.tshark_fields import FIELDS, C, ints, occurrences
+from stickyforensics.ingest.tshark_fields import AGGREGATOR, FIELDS, C, ints, occurrences
 from stickyforensics.ingest.tshark_http1 import Http1Conn
 from stickyforensics.ingest.tshark_http2 import Http2Conn
 from stickyforensics.ingest.tshark_message import Addr, Diags, Exchange
 from stickyforensics.ingest.tshark_tls import TlsState, not_decrypted_diagnostic
-from stickyforensics.model import Diagnostic, Transaction
+from stickyforensics.model import DiagLevel, Diagnostic, Endpoint, Transaction
+from stickyforensics.reconstruct.segments import FIN, RST
 
 _NFIELDS = len(FIELDS)
 
@@ -46,11 +48,18 @@ class CaptureResult:
     http2_streams: int
 
 
+def _flags(cell: str) -> int:
+    try:
+        return int(cell.partition(AGGREGATOR)[0], 16) if cell else 0
+    except ValueError:
+        return 0
+
+
 def _addr(ips: str, port: str) -> Addr:
     """Innermost address of the row (tunnels print the outer one first) and its TCP port."""
-    ip = ips.rpartition("\f")[2]
+    ip = ips.rpartition(AGGREGATOR)[2]
     try:
-        return ip, int(port.partition("\f")[0])
+        return ip, int(port.partition(AGGREGATOR)[0])
     except ValueError:
         return ip, 0
 
@@ -66,6 +75,8 @@ class CaptureAssembler:
         self.times: array[float] = array("d")
         self.conns: dict[int, _Conn] = {}
         self.diags = Diags(source)
+        self.endings: dict[int, str] = {}
+        """How each connection ended, in the native engine's words (absent: the capture ended first)."""
         self.bad_rows = 0
 
     @property
@@ -86,11 +97,21 @@ class CaptureAssembler:
         times = self.times
         while len(times) < frame:
             times.append(when)
-        if not cells[C.STREAM] or not "".join(cells[C.FIRST_TLS :]):
+        if not cells[C.STREAM]:
+            return
+        flags = _flags(cells[C.TCP_FLAGS])
+        carries = "".join(cells[C.FIRST_TLS :])
+        if not carries and not flags & (FIN | RST):
             return
         try:
-            tcp_stream = int(cells[C.STREAM].partition("\f")[0])
+            tcp_stream = int(cells[C.STREAM].partition(AGGREGATOR)[0])
         except ValueError:
+            return
+        if flags & RST:
+            self.endings[tcp_stream] = "a TCP reset"
+        elif flags & FIN:
+            self.endings.setdefault(tcp_stream, "the connection closed")
+        if not carries:
             return
         if cells[C.IP_SRC]:
             src, dst = _addr(cells[C.IP_SRC], cells[C.SRCPORT]), _addr(cells[C.IP_DST], cells[C.DSTPORT])
@@ -125,56 +146,49 @@ class CaptureAssembler:
             conn.h2.on_row(cells, frame, src, dst, frames, self.diags)
 
     def finish(self) -> CaptureResult:
-        exchanges: list[tuple[Exchange, bool]] = []
+        transactions: list[Transaction] = []
+        endpoints: dict[Addr, Endpoint] = {}
         undecrypted: list[tuple[int, TlsState, Addr]] = []
+        read_servers: set[Addr | str] = set()
+        """Servers (address and SNI) of TLS connections HTTP was read from."""
         tls_connections = h2_streams = 0
         for stream in sorted(self.conns):
             conn = self.conns[stream]
             tls = conn.tls.seen
             tls_connections += tls
-            found: list[Exchange] = []
-            upgrade = None
-            if conn.h1 is not None:
-                found += conn.h1.finish()
-                upgrade = conn.h1.upgrade
-            if conn.h2 is not None:
-                h2, used = conn.h2.finish(upgrade, self.diags)
-                found += h2
-                h2_streams += len(h2)
-                if used:
-                    upgrade = None
-            if upgrade is not None:  # upgraded to h2c, but no HTTP/2 stream 1 was captured
-                found.append(upgrade)
-            exchanges += [(ex, tls) for ex in found]
-            if tls and conn.tls.app_data and conn.h1 is None and conn.h2 is None:
-                undecrypted.append((stream, conn.tls, conn.first[1]))
-        exchanges.sort(key=lambda item: (min(item[0].request.frames), item[0].tcp_stream, item[0].http2_stream or 0))
-        depths: dict[int, int] = {}
-        transactions = []
-        for ex, tls in exchanges:
-            depth = depths.get(ex.tcp_stream, 0)
-            depths[ex.tcp_stream] = depth + 1
-            transactions.append(
-                build_transaction(
-                    ex,
-                    depth=depth,
-                    tls=tls,
-                    source=self.source,
-                    kind=self.kind,
-                    input_index=self.input_index,
-                    times=self.times,
+            found = self._exchanges(conn)
+            h2_streams += sum(ex.http2_stream is not None for ex in found)
+            found.sort(key=lambda ex: (min(ex.request.frames), ex.http2_stream or 0))
+            for depth, ex in enumerate(found):
+                transactions.append(
+                    build_transaction(
+                        ex,
+                        depth=depth,
+                        tls=tls,
+                        source=self.source,
+                        kind=self.kind,
+                        input_index=self.input_index,
+                        times=self.times,
+                        endpoints=endpoints,
+                    )
                 )
-            )
+            if tls and (conn.h1 is not None or conn.h2 is not None):
+                read_servers.update(x for x in (conn.tls.server, conn.tls.sni) if x is not None)
+            elif tls and conn.tls.app_data:
+                undecrypted.append((stream, conn.tls, conn.first[1]))
+        transactions.sort(key=lambda t: (t.timing.started, t.provenance.tcp_stream or 0, t.depth))
         if self.bad_rows:
             self.diags.add("tshark.bad_row", f"{self.bad_rows} tshark output rows could not be read")
-        diagnostics = self.diags.diagnostics()
-        tls_diag = not_decrypted_diagnostic(self.source, self.keylog, undecrypted)
+        diagnostics = aggregate_diagnostics(self.diags.items)
+        cookie_data = "present"
+        if undecrypted and not transactions:
+            cookie_data = "absent"
+        elif any(tls.server in read_servers or tls.sni in read_servers for _, tls, _ in undecrypted):
+            cookie_data = "partial"  # some connections to a server we did read were not decrypted
+        level = DiagLevel.INFO if cookie_data == "present" else DiagLevel.WARNING
+        tls_diag = not_decrypted_diagnostic(self.source, self.keylog, undecrypted, level)
         if tls_diag is not None:
             diagnostics.insert(0, tls_diag)
-        if undecrypted:
-            cookie_data = "partial" if transactions else "absent"
-        else:
-            cookie_data = "present"
         return CaptureResult(
             transactions=tuple(transactions),
             diagnostics=tuple(diagnostics),
@@ -184,3 +198,20 @@ class CaptureAssembler:
             tls_not_decrypted=len(undecrypted),
             http2_streams=h2_streams,
         )
+
+    def _exchanges(self, conn: _Conn) -> list[Exchange]:
+        """HTTP/1 and HTTP/2 exchanges of one connection (an h2c upgrade request belongs to stream 1)."""
+        closing = self.endings.get(conn.tcp_stream, "the capture ended")
+        found: list[Exchange] = []
+        upgrade = None
+        if conn.h1 is not None:
+            found += conn.h1.finish(closing)
+            upgrade = conn.h1.upgrade
+        if conn.h2 is not None:
+            h2, used = conn.h2.finish(upgrade, closing, self.diags)
+            found += h2
+            if used:
+                upgrade = None
+        if upgrade is not None:  # upgraded to h2c, but no HTTP/2 stream 1 was captured
+            found.append(upgrade)
+        return found

@@ -27,6 +27,7 @@ FIELDS: tuple[str, ...] = (
     "tcp.stream",
     "tcp.srcport",
     "tcp.dstport",
+    "tcp.flags",
     "ip.src",
     "ip.dst",
     "ipv6.src",
@@ -34,9 +35,9 @@ FIELDS: tuple[str, ...] = (
     "tcp.segment",
     "tls.segment",
     "tls.record.content_type",
+    "tls.record.opaque_type",
     "tls.handshake.type",
     "tls.handshake.extensions_server_name",
-    "tls.record.opaque_type",
     "http.request.method",
     "http.request.uri",
     "http.request.version",
@@ -62,50 +63,53 @@ FIELDS: tuple[str, ...] = (
 
 
 class C:
-    """Column positions in a row (same order as ``FIELDS``)."""
+    """Column positions in a row (the index of each field in ``FIELDS``)."""
 
-    FRAME = 0
-    TIME = 1
-    STREAM = 2
-    SRCPORT = 3
-    DSTPORT = 4
-    IP_SRC = 5
-    IP_DST = 6
-    IP6_SRC = 7
-    IP6_DST = 8
-    TCP_SEGMENTS = 9
-    TLS_SEGMENTS = 10
-    TLS_CONTENT_TYPE = 11
-    TLS_HANDSHAKE = 12
-    TLS_SNI = 13
-    TLS_OPAQUE_TYPE = 14
+    FRAME = FIELDS.index("frame.number")
+    TIME = FIELDS.index("frame.time_epoch")
+    STREAM = FIELDS.index("tcp.stream")
+    SRCPORT = FIELDS.index("tcp.srcport")
+    DSTPORT = FIELDS.index("tcp.dstport")
+    TCP_FLAGS = FIELDS.index("tcp.flags")
+    """FIN and RST say how a connection ended (the wording of ``no response before ...``)."""
+    IP_SRC = FIELDS.index("ip.src")
+    IP_DST = FIELDS.index("ip.dst")
+    IP6_SRC = FIELDS.index("ipv6.src")
+    IP6_DST = FIELDS.index("ipv6.dst")
+    TCP_SEGMENTS = FIELDS.index("tcp.segment")
+    """Earlier frames of the PDU this frame completed."""
+    TLS_SEGMENTS = FIELDS.index("tls.segment")
+    TLS_CONTENT_TYPE = FIELDS.index("tls.record.content_type")
+    TLS_OPAQUE_TYPE = FIELDS.index("tls.record.opaque_type")
     """TLS 1.3 records show their outer type here until decrypted."""
-    REQ_METHOD = 15
-    REQ_URI = 16
-    REQ_VERSION = 17
-    REQ_LINE = 18
-    RESP_VERSION = 19
-    RESP_CODE = 20
-    RESP_PHRASE = 21
-    RESP_LINE = 22
-    REQUEST_IN = 23
-    CONTENT_LENGTH = 24
-    FILE_DATA = 25
-    H2_TYPE = 26
-    H2_STREAMID = 27
-    H2_FLAGS = 28
-    H2_LENGTH = 29
-    H2_HEADER_COUNT = 30
-    H2_HEADER_NAME = 31
-    H2_HEADER_VALUE = 32
-    H2_DATA = 33
-    H2_PROMISED = 34
+    TLS_HANDSHAKE = FIELDS.index("tls.handshake.type")
+    TLS_SNI = FIELDS.index("tls.handshake.extensions_server_name")
+    REQ_METHOD = FIELDS.index("http.request.method")
+    REQ_URI = FIELDS.index("http.request.uri")
+    REQ_VERSION = FIELDS.index("http.request.version")
+    REQ_LINE = FIELDS.index("http.request.line")
+    """Every request header line, raw casing, in order."""
+    RESP_VERSION = FIELDS.index("http.response.version")
+    RESP_CODE = FIELDS.index("http.response.code")
+    RESP_PHRASE = FIELDS.index("http.response.phrase")
+    RESP_LINE = FIELDS.index("http.response.line")
+    REQUEST_IN = FIELDS.index("http.request_in")
+    """Frame of the request a response answers (``http.response_in`` needs two passes)."""
+    CONTENT_LENGTH = FIELDS.index("http.content_length")
+    FILE_DATA = FIELDS.index("http.file_data")
+    """The body as text, de-chunked and decompressed by tshark."""
+    H2_TYPE = FIELDS.index("http2.type")
+    H2_STREAMID = FIELDS.index("http2.streamid")
+    H2_FLAGS = FIELDS.index("http2.flags")
+    H2_LENGTH = FIELDS.index("http2.length")
+    H2_HEADER_COUNT = FIELDS.index("http2.header.count")
+    H2_HEADER_NAME = FIELDS.index("http2.header.name")
+    H2_HEADER_VALUE = FIELDS.index("http2.header.value")
+    H2_DATA = FIELDS.index("http2.data.data")
+    H2_PROMISED = FIELDS.index("http2.push_promise.promised_stream_id")
 
     FIRST_TLS = TLS_CONTENT_TYPE
     """Columns from here on are empty on a frame that carries neither TLS nor HTTP (most frames)."""
-
-
-assert len(FIELDS) == C.H2_PROMISED + 1
 
 
 def tshark_command(tshark: str, path: str, keylog: str | None) -> list[str]:

@@ -11,15 +11,16 @@ Theory of operation:
   but no headers, with ``Exchange.error`` and a ``tshark.headers_unattributed`` diagnostic: guessing
   would put one user's cookies on another request.
 - A response is paired with the request tshark names in ``http.request_in``; a response tshark could not
-  pair (no ``request_in``) is a ``http.response_without_request`` diagnostic. Interim 1xx responses are
-  skipped; a ``101`` upgrading to ``h2c`` hands its request to HTTP/2 stream 1 (RFC 7540 §3.2: "The
-  HTTP/1.1 request that is sent prior to upgrade is assigned a stream identifier of 1").
+  pair (no ``request_in``) is a ``http.response_without_request`` diagnostic. Interim 1xx responses add
+  their frames to the exchange (``http.interim_response``). A ``101`` upgrading to ``h2c`` hands its
+  request to HTTP/2 stream 1 (RFC 7540 §3.2: "The HTTP/1.1 request that is sent prior to upgrade is
+  assigned a stream identifier of 1").
 """
 
 from __future__ import annotations
 
 from stickyforensics.ingest.tshark_fields import C, header_line, ints, occurrences, unescape
-from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message
+from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message, no_response
 
 
 def _headers(lines: list[str]) -> list[tuple[str, str]]:
@@ -81,21 +82,25 @@ class Http1Conn:
                 msg.headers = _headers(occurrences(cells[C.REQ_LINE]))
                 _body(msg, occurrences(cells[C.FILE_DATA]), ints(cells[C.CONTENT_LENGTH]))
             else:
-                _unattributed(ex, "requests", len(methods), frame, diags)
+                _unattributed(ex, self._unattributed_why("requests", len(methods), frame))
             self.pending.append(ex)
             self.exchanges.append(ex)
+        if not single:
+            self._unattributed_diag("requests", len(methods), frame, diags)
 
     def _responses(self, cells: list[str], frame: int, src: Addr, dst: Addr, frames: list[int], diags: Diags) -> None:
         codes = occurrences(cells[C.RESP_CODE])
         versions = occurrences(cells[C.RESP_VERSION])
         phrases = occurrences(cells[C.RESP_PHRASE])
         request_in = ints(cells[C.REQUEST_IN])
-        single = len(codes) == 1
-        for i, code in enumerate(codes):
-            try:
-                status = int(code)
-            except ValueError:
-                status = 0
+        statuses = [int(code) if code.isdigit() else 0 for code in codes]
+        # Whose are the header lines and body of the row: the only response, or the final response after
+        # "100 Continue" heads (which carry no fields in practice); otherwise nobody's (unattributable).
+        finals = [i for i, status in enumerate(statuses) if status != 100]
+        owner = 0 if len(codes) == 1 else finals[0] if len(finals) == 1 else None
+        # Pipelined responses to requests of one frame: tshark may print that frame number once.
+        shared_request_in = request_in[0] if len(set(request_in)) == 1 else None
+        for i, status in enumerate(statuses):
             msg = Message(
                 src=src,
                 dst=dst,
@@ -105,24 +110,30 @@ class Http1Conn:
                 version=versions[i] if len(versions) == len(codes) else "",
                 head_frame=frame,
             )
-            if single:
+            if i == owner:
                 msg.headers = _headers(occurrences(cells[C.RESP_LINE]))
                 _body(msg, occurrences(cells[C.FILE_DATA]), ints(cells[C.CONTENT_LENGTH]))
-            req_in = request_in[i] if len(request_in) == len(codes) else None
+            req_in = request_in[i] if len(request_in) == len(codes) else shared_request_in
             ex = self._pair(msg, req_in, frame, diags)
-            if ex is not None and not single:
-                _unattributed(ex, "responses", len(codes), frame, diags)
+            if ex is not None and owner is None:
+                _unattributed(ex, self._unattributed_why("responses", len(codes), frame))
+        if owner is None:
+            self._unattributed_diag("responses", len(codes), frame, diags)
 
     def _pair(self, msg: Message, request_in: int | None, frame: int, diags: Diags) -> Exchange | None:
-        if 100 <= msg.status < 200 and msg.status != 101:
-            return None  # interim (100 Continue, 103 Early Hints): the final response follows
         ex = next((e for e in self.pending if request_in is not None and e.request.head_frame == request_in), None)
         if ex is None:
             diags.add(
                 "http.response_without_request",
-                f"HTTP response {msg.status} without a request tshark could pair it with",
+                f"tcp.stream {self.tcp_stream}: response {msg.status} {msg.reason} has no request tshark could "
+                "pair it with (it was not captured or not dissected); it is not reported as a transaction",
                 f"frame {frame}",
             )
+            return None
+        if 100 <= msg.status < 200 and msg.status != 101:  # interim (100 Continue, 103): the final one follows
+            ex.interim_frames.extend(msg.frames)
+            if "http.interim_response" not in ex.notes:
+                ex.notes.append("http.interim_response")
             return None
         self.pending.remove(ex)
         ex.response = msg
@@ -132,19 +143,30 @@ class Http1Conn:
             self.exchanges.remove(ex)
         return ex
 
-    def finish(self) -> list[Exchange]:
-        """Exchanges in request order; requests never answered get ``error`` set."""
+    @staticmethod
+    def _unattributed_why(what: str, n: int, frame: int) -> str:
+        return f"{n} HTTP/1 {what} in frame {frame}: tshark does not say which header lines belong to which"
+
+    def _unattributed_diag(self, what: str, n: int, frame: int, diags: Diags) -> None:
+        why = self._unattributed_why(what, n, frame)
+        diags.add(
+            "tshark.headers_unattributed",
+            f"tcp.stream {self.tcp_stream}: {why}; their headers are left out (the native engine reads them)",
+            f"frame {frame}",
+        )
+
+    def finish(self, closing: str) -> list[Exchange]:
+        """Exchanges in request order; a request never answered gets ``error`` ("no response before
+        ``closing``", the native engine's wording) and the ``http.no_response`` note."""
         for ex in self.pending:
-            if ex.error is None:
-                ex.error = "no response seen"
+            no_response(ex, closing)
         self.pending = []
         return self.exchanges
 
 
-def _unattributed(ex: Exchange, what: str, n: int, frame: int, diags: Diags) -> None:
-    why = f"{n} HTTP/1 {what} in frame {frame}: tshark does not say which header lines belong to which"
+
+def _unattributed(ex: Exchange, why: str) -> None:
     if ex.error is None:
         ex.error = why
     if "tshark.headers_unattributed" not in ex.notes:
         ex.notes.append("tshark.headers_unattributed")
-    diags.add("tshark.headers_unattributed", why + "; their headers are left out (try --engine native)", f"frame {frame}")

@@ -20,10 +20,10 @@ Theory of operation:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stickyforensics.ingest.tshark_fields import AGGREGATOR, C, ints, occurrences
-from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message
+from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message, no_response
 
 DATA, HEADERS, RST_STREAM, PUSH_PROMISE, CONTINUATION = 0, 1, 3, 5, 9
 END_HEADERS = 0x4
@@ -40,6 +40,7 @@ class _Stream:
     client: Addr | None = None
     open_block: Message | None = None
     """The head a CONTINUATION frame extends (None: nothing open, or a trailer/interim block)."""
+    interim_frames: list[int] = field(default_factory=list)
     reset: bool = False
 
 
@@ -116,7 +117,8 @@ class Http2Conn:
         flags = ints(cells[C.H2_FLAGS])
         lengths = ints(cells[C.H2_LENGTH])
         if not len(types) == len(sids) == len(flags) == len(lengths):
-            diags.add("tshark.http2_frames_unaligned", f"HTTP/2 frame fields of frame {frame} do not line up", f"frame {frame}")
+            why = f"HTTP/2 frame fields of frame {frame} do not line up"
+            diags.add("tshark.http2_frames_unaligned", why, f"frame {frame}")
             return
         blocks = _blocks(cells, types, frame, diags)
         payloads = _data(cells, types, lengths)
@@ -175,7 +177,11 @@ class Http2Conn:
             status = int(status_text or "0")
         except ValueError:
             status = 0
-        if 100 <= status < 200 or st.response is not None:  # interim head, or trailers
+        if 100 <= status < 200 and st.response is None:  # interim head: its frame goes with the response
+            st.open_block = None
+            st.interim_frames.append(frame)
+            return None
+        if st.response is not None:  # trailers
             st.open_block = None
             return st.response
         st.response = _message(src, dst, frame, block)
@@ -205,7 +211,7 @@ class Http2Conn:
             msg.body.feed_raw(payload)
         return msg
 
-    def finish(self, upgrade: Exchange | None, diags: Diags) -> tuple[list[Exchange], bool]:
+    def finish(self, upgrade: Exchange | None, closing: str, diags: Diags) -> tuple[list[Exchange], bool]:
         """Exchanges by stream id, and whether stream 1 took the h2c upgrade request."""
         out: list[Exchange] = []
         used_upgrade = False
@@ -217,16 +223,20 @@ class Http2Conn:
             if request is None:
                 if st.response is not None:
                     diags.add(
-                        "http2.response_without_request",
-                        f"HTTP/2 response on stream {sid} of tcp.stream {self.tcp_stream} without its request head",
+                        "http.response_without_request",
+                        f"tcp.stream {self.tcp_stream}: HTTP/2 response {st.response.status} on stream {sid} has "
+                        "no request head in the capture; it is not reported as a transaction",
                         f"frame {st.response.frames[0]}",
                     )
                 continue
             ex = Exchange(self.tcp_stream, request, st.response, http2_stream=sid)
+            ex.interim_frames = st.interim_frames
+            if st.interim_frames:
+                ex.notes.append("http.interim_response")
             if not request.method:
                 ex.error = "request head not decoded"
-            elif st.response is None:
-                ex.error = "HTTP/2 stream reset before a response" if st.reset else "no response seen"
+            if st.response is None:
+                no_response(ex, "the HTTP/2 stream was reset" if st.reset else closing)
             out.append(ex)
         return out, used_upgrade
 

@@ -12,7 +12,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass, field
 
-from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo, Diagnostic, DiagLevel
+from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo, DiagLevel, Diagnostic
 
 DECODE_LIMIT = 64 * 1024 * 1024
 """Decoded bytes counted per body before decoding stops (a compression bomb costs no more than this)."""
@@ -124,37 +124,30 @@ class Exchange:
     request: Message
     response: Message | None = None
     http2_stream: int | None = None
+    interim_frames: list[int] = field(default_factory=list)
+    """Frames of interim (1xx) responses: shown with the response, as the native engine does."""
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class _Tally:
-    message: str
-    position: str | None
-    level: DiagLevel
-    count: int = 1
+def no_response(ex: Exchange, closing: str) -> None:
+    """Mark an exchange never answered, in the native engine's words ("no response before the capture
+    ended") and with its ``http.no_response`` note."""
+    why = f"no response before {closing}"
+    ex.error = why if ex.error is None else f"{ex.error}; {why}"
+    if "http.no_response" not in ex.notes:
+        ex.notes.append("http.no_response")
 
 
 class Diags:
-    """Diagnostics aggregated by code: one ``Diagnostic`` per code with a count and the first position."""
+    """Diagnostics in the order they happened, one per occurrence (aggregated at the end like the native
+    engine's, by ``stickyforensics.ingest.native.aggregate_diagnostics``)."""
 
-    __slots__ = ("_items", "source")
+    __slots__ = ("items", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._items: dict[str, _Tally] = {}
+        self.items: list[Diagnostic] = []
 
     def add(self, code: str, message: str, position: str | None = None, level: DiagLevel = DiagLevel.WARNING) -> None:
-        item = self._items.get(code)
-        if item is None:
-            self._items[code] = _Tally(message, position, level)
-        else:
-            item.count += 1
-
-    def diagnostics(self) -> list[Diagnostic]:
-        out = []
-        for code, t in self._items.items():
-            text = t.message if t.count == 1 else f"{t.message} ({t.count} times; first at {t.position})"
-            out.append(Diagnostic(code, text, self.source, t.position, t.level, t.count))
-        return out
+        self.items.append(Diagnostic(code, message, self.source, position, level))

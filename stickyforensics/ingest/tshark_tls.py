@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stickyforensics.model import Diagnostic, DiagLevel
+from stickyforensics.model import DiagLevel, Diagnostic
 
 SERVERS_SHOWN = 5
 
@@ -53,11 +53,14 @@ def not_decrypted_diagnostic(
     source: str,
     keylog: str | None,
     undecrypted: list[tuple[int, TlsState, Addr]],
+    level: DiagLevel = DiagLevel.WARNING,
 ) -> Diagnostic | None:
     """One ``tls.not_decrypted`` diagnostic for every TLS connection left unread, or None if there is none.
 
     ``undecrypted`` holds (tcp.stream, its TLS state, the server address seen at the TCP level) in
-    stream order; the TCP-level address is the fallback when no hello was captured.
+    stream order; the TCP-level address is the fallback when no hello was captured. ``level`` is a
+    warning when cookie data is missing because of it, info when other HTTP was read and these
+    connections went to other servers (the native engine's choice for unrelated TLS).
     """
     if not undecrypted:
         return None
@@ -85,6 +88,6 @@ def not_decrypted_diagnostic(
         message=f"{head}; {why}",
         source=source,
         position=position,
-        level=DiagLevel.WARNING,
+        level=level,
         count=n,
     )

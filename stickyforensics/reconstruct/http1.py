@@ -65,6 +65,14 @@ _REQ_LINE_RX = _TOKEN + rb"{1,32}[ \t]+[^\r\n]+?[ \t]+HTTP/[0-9]\.[0-9][ \t]*\r?
 _RESP_LINE_RX = rb"HTTP/[0-9]\.[0-9][ \t]+[0-9]{3}(?:[ \t]+[^\r\n]*?)?[ \t]*\r?\n"
 _REQ_LINE = re.compile(rb"(" + _TOKEN + rb"{1,32})[ \t]+([^\r\n]+?)[ \t]+(HTTP/[0-9]\.[0-9])[ \t]*\r?\n")
 _RESP_LINE = re.compile(rb"(HTTP/[0-9]\.[0-9])[ \t]+([0-9]{3})(?:[ \t]+([^\r\n]*?))?[ \t]*\r?\n")
+_KNOWN_METHODS = (
+    b"GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT|TRACE|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK|"
+    b"SEARCH|REPORT|MKACTIVITY|CHECKIN|CHECKOUT|UNCHECKOUT|MERGE|LABEL|UPDATE|VERSION-CONTROL|"
+    b"BASELINE-CONTROL|MKWORKSPACE|MKCALENDAR|ORDERPATCH|ACL|POLL|BCOPY|BMOVE|BDELETE|BPROPFIND|BPROPPATCH|"
+    b"NOTIFY|SUBSCRIBE|UNSUBSCRIBE|M-SEARCH|CCM_POST|RPC_CONNECT|RPC_IN_DATA|RPC_OUT_DATA"
+)
+_LENIENT_REQ_LINE = re.compile(rb"(" + _KNOWN_METHODS + rb")(?:[ \t]+([^ \t\r\n]+)(?:[ \t]+([^\r\n]*?))?)?[ \t]*\r?\n")
+"""Wireshark's leniency, for well-known methods only: the version (even the target) may be missing or odd."""
 _REQ_AT = re.compile(_REQ_LINE_RX)
 _RESP_AT = re.compile(_RESP_LINE_RX)
 _ANY_AT = re.compile(rb"(?:" + _RESP_LINE_RX + rb")|(?:" + _REQ_LINE_RX + rb")")
@@ -193,6 +201,7 @@ class MessageParser:
     """One direction's HTTP/1.x parser (a ``StreamConsumer`` for TCP reassembly)."""
 
     __slots__ = (
+        "boundary",
         "buf",
         "chunked",
         "line_ok",
@@ -219,6 +228,8 @@ class MessageParser:
         self.remaining = 0
         self.chunked = False
         self.scan_from = 0
+        self.boundary = 0
+        """Where the newest chunk starts in the bytes being parsed (a segment boundary)."""
         self.line_ok = False
         self.probation = False
         """First message of a stream whose start was captured: a bad start means 'not HTTP'."""
@@ -340,6 +351,7 @@ class MessageParser:
     def _feed(self, chunk: bytes, frame: int, ts: float) -> None:
         buf = self.buf
         if buf:
+            self.boundary = len(buf)
             buf += chunk
             if self.state == S_HEAD and self.line_ok and _head_end(buf, self.scan_from) < 0:
                 self._touch(frame, ts)
@@ -352,6 +364,7 @@ class MessageParser:
             buf.clear()
         else:
             data = chunk
+            self.boundary = 0
         if self.msg is not None:
             self._touch(frame, ts)
         pos = 0
@@ -466,10 +479,12 @@ class MessageParser:
         else:
             m = _REQ_LINE.match(data, pos, nl + 1)
             if m is None or m.end() != nl + 1:
-                return False
+                m = _LENIENT_REQ_LINE.match(data, pos, nl + 1)
+                if m is None or m.end() != nl + 1:
+                    return False
             msg.method = m.group(1).decode("latin-1")
-            msg.target = m.group(2).decode("latin-1")
-            msg.version = m.group(3).decode("latin-1")
+            msg.target = (m.group(2) or b"").decode("latin-1")
+            msg.version = (m.group(3) or b"").decode("latin-1")
             if msg.method == "PRI" and msg.target == "*" and msg.version == "HTTP/2.0":
                 self.kill()
                 self.owner.not_http(self, "HTTP/2 with prior knowledge (connection preface)")
@@ -750,9 +765,13 @@ class MessageParser:
         at, find = (
             (_REQ_AT, _REQ_FIND) if role == ROLE_REQUEST else (_RESP_AT, _RESP_FIND) if role else (_ANY_AT, _ANY_FIND)
         )
+        # A message may start right here (after a gap or at an unknown stream start), at the start
+        # of the newest segment (senders start messages on segment boundaries), or after any newline.
         m = at.match(data, pos) if self.resync_here else None
         if m is None:
             m = find.search(data, pos + 1 if not self.resync_here else pos)
+            if self.boundary > pos and (m is None or m.start() > self.boundary):
+                m = at.match(data, self.boundary) or m
         self.resync_here = True
         if m is not None:
             self.scanned = 0

@@ -37,6 +37,7 @@ from stickyforensics.reconstruct.http1 import (
     ROLE_REQUEST,
     ROLE_RESPONSE,
     ROLE_UNKNOWN,
+    S_TUNNEL,
     HttpMessage,
     MessageParser,
 )
@@ -57,7 +58,7 @@ class _Exchange:
 class HttpConnection:
     """Pairs one connection's requests and responses; TCP handler and parser owner."""
 
-    __slots__ = ("awaiting", "conn", "pa", "pb", "pending", "rec", "saw_http")
+    __slots__ = ("awaiting", "conn", "gave_up", "pa", "pb", "pending", "rec", "saw_http")
 
     def __init__(self, rec: HttpReconstructor, conn: TcpConnection) -> None:
         self.rec = rec
@@ -74,6 +75,8 @@ class HttpConnection:
         self.pending: list[_Exchange] = []
         """Exchanges not yet turned into transactions."""
         self.saw_http = False
+        self.gave_up = False
+        """A direction was found not to carry HTTP/1.x."""
 
     # -- ConnectionHandler ----------------------------------------------------------------------
 
@@ -87,6 +90,8 @@ class HttpConnection:
             self.rec.emit(self, ex, reason)
         self.pending.clear()
         self.awaiting.clear()
+        if self.gave_up and not self.saw_http:
+            self.rec.non_http_streams += 1
 
     # -- MessageOwner ---------------------------------------------------------------------------
 
@@ -155,15 +160,16 @@ class HttpConnection:
         )
 
     def not_http(self, parser: MessageParser, why: str) -> None:
+        """One direction is not HTTP/1.x: stop parsing it; give the connection up when both are."""
+        parser.kill()
+        self.gave_up = True
+        other = self.pb if parser is self.pa else self.pa
         if self.saw_http:
-            parser.kill()
             self.diag("http.stream_abandoned", f"one direction stopped carrying HTTP/1.x ({why})", None)
-            return
-        self.pa.kill()
-        self.pb.kill()
-        self.conn.skip = True
-        self.conn.non_http = True
-        self.rec.non_http_streams += 1
+        if other.state >= S_TUNNEL:
+            self.conn.skip = True
+            if not self.saw_http:
+                self.conn.non_http = True
 
     def diag(self, code: str, message: str, frame: int | None, level: DiagLevel = DiagLevel.WARNING) -> None:
         position = f"frame {frame}" if frame is not None and frame > 0 else f"tcp.stream {self.conn.stream}"

@@ -115,6 +115,7 @@ class TcpConnection:
         "skip",
         "state",
         "stream",
+        "waiting",
     )
 
     def __init__(self, stream: int, a: Address, b: Address, client_is_a: bool, handshake: bool, frame: int) -> None:
@@ -126,6 +127,8 @@ class TcpConnection:
         self.handshake = handshake
         self.first_frame = frame
         self.state = OPEN
+        self.waiting = False
+        """A direction holds out-of-order bytes (the fast path is off until they are delivered)."""
         self.skip = False
         """Set by the handler: stop delivering bytes (e.g. not HTTP); reassembly state is dropped."""
         self.non_http = False
@@ -266,13 +269,15 @@ class TcpReassembler:
         if half is None or seg.flags & _SLOW_FLAGS or seg.truncated or not half.ready:
             return self._feed_slow(seg, half)
         conn = half.conn
+        if conn.waiting:
+            return self._feed_slow(seg, half)
         conn.last_ts = seg.ts
         payload = seg.payload
         if payload:
             if conn.skip:
                 if conn.state != OPEN and not conn.non_http:
                     return self._feed_slow(seg, half)
-            elif seg.seq == half.next_seq and not half.ooo:
+            elif seg.seq == half.next_seq:
                 n = len(payload)
                 half.hist.append((half.next_off, payload))
                 half.next_off += n
@@ -327,6 +332,8 @@ class TcpReassembler:
             if flags & ACK and not other.anchored:
                 self._anchor(other, seg.ack, True)
             seq = (seq + 1) & SEQ_MASK
+        if other.ooo and flags & ACK and not conn.skip:
+            self._acked_hole(other, seg.ack, seg.ts)
         if wire and not conn.skip and not flags & RST:  # an RST's payload is a diagnostic text, not stream data
             self._insert(half, seq, payload, wire, seg.frame, seg.ts)
         if flags & FIN and not conn.skip:
@@ -401,6 +408,8 @@ class TcpReassembler:
         end = off + wire
         nxt = half.next_off
         if end <= nxt:
+            if wire == 1 and end == nxt:
+                return  # a keep-alive probe: one byte below the next expected seq, often garbage
             self.retransmitted_segments += 1
             self._compare(half, off, payload, frame)
             return
@@ -418,7 +427,25 @@ class TcpReassembler:
             while half.ooo and (len(half.ooo) > self.max_ooo_pieces or half.ooo_bytes > self.max_ooo_bytes):
                 self._skip_hole(half)
                 self._drain(half)
+            self._update_waiting(half.conn)
         self._check_end(half, frame, ts)
+
+    def _acked_hole(self, half: _Half, ack: int, ts: float) -> None:
+        """The peer acknowledged bytes of ``half`` that are not here, before buffered ones: they were
+        received but not captured, and will not be re-sent. Declare the hole now instead of waiting
+        for the buffer to fill (Wireshark: "ACKed segment that wasn't captured")."""
+        ack_off = half.offset_of(ack)
+        if ack_off > half.next_off:
+            first = half.ooo[0]
+            hole = min(ack_off, first.off) - half.next_off
+            if hole > 0:
+                self._gap(half, hole, first.frame, first.ts)
+                self._drain(half)
+                self._check_end(half, first.frame, ts)
+        self._update_waiting(half.conn)
+
+    def _update_waiting(self, conn: TcpConnection) -> None:
+        conn.waiting = bool(conn.ab.ooo or conn.ba.ooo)
 
     def _deliver(self, half: _Half, payload: bytes, wire: int, frame: int, ts: float) -> None:
         consumer = self._begin(half)
@@ -560,6 +587,7 @@ class TcpReassembler:
         while half.ooo and not half.conn.skip:
             self._skip_hole(half)
             self._drain(half)
+        self._update_waiting(half.conn)
         if half.fin_off is not None and half.fin_off > half.next_off and half.anchored and not half.conn.skip:
             self._gap(half, half.fin_off - half.next_off, -1, self._now)
 
@@ -567,6 +595,7 @@ class TcpReassembler:
         half.ooo.clear()
         half.ooo_bytes = 0
         half.hist.clear()
+        self._update_waiting(half.conn)
 
     def _close(self, conn: TcpConnection, state: int, reason: str, ts: float) -> None:
         if conn.state != OPEN:

@@ -112,7 +112,7 @@ def fmt_duration(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 60:
         return f"+{seconds:.1f} s" if seconds < 10 and seconds != int(seconds) else f"+{seconds:.0f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"+{minutes} m {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
@@ -161,20 +161,36 @@ def sarif_level(severity: Severity) -> str:
     return "note"
 
 
-def artifact_uri(path: str) -> str:
-    """An input path as a relative, forward-slash URI reference (what code scanning expects).
+def input_path(path: str) -> str:
+    """An input path with forward slashes and no ``./`` (GitHub's ``file=`` wants repository paths).
 
-    Backslashes become slashes, ``./`` is dropped, and characters a URI may not hold are
-    percent-encoded so a hostile file name stays one path. Absolute paths stay absolute: the
-    report does not know the repository root, and guessing it from the working directory
-    would make output depend on where it was rendered.
+    Absolute paths stay absolute: the report does not know the repository root, and guessing it
+    from the working directory would make output depend on where it was rendered.
     """
     norm = path.replace("\\", "/")
     if norm:
         norm = posixpath.normpath(norm)
         norm = "" if norm == "." else norm
-    norm = _SURROGATE.sub(lambda m: chr(ord(m.group()) & 0xFF), norm)
-    return quote(norm, safe="/-._~!$&'()*+,;=@")
+    return _SURROGATE.sub(lambda m: chr(ord(m.group()) & 0xFF), norm)
+
+
+def artifact_uri(path: str) -> str:
+    """An input path as a URI reference (SARIF ``artifactLocation.uri``).
+
+    Relative paths stay relative (what code scanning resolves against the repository); absolute
+    ones (``/x``, ``C:\\x``) become ``file://`` URIs. Characters a URI may not hold, and ``:``
+    (which would read as a scheme), are percent-encoded, so a hostile file name stays one path.
+    """
+    norm = input_path(path)
+    if _DRIVE.match(norm):
+        return "file:///" + norm[:2] + quote(norm[2:], safe=_URI_SAFE)
+    if norm.startswith("/"):
+        return "file://" + quote(norm, safe=_URI_SAFE)
+    return quote(norm, safe=_URI_SAFE)
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:/")
+_URI_SAFE = "/-._~!$&'()*+,;=@"
 
 
 @dataclass(frozen=True, slots=True)

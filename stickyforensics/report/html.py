@@ -362,8 +362,9 @@ def _lane_marks(session: ClientSession, y: float, tmin: float, span: float, colo
             title = (f"{fmt_time(tx.timing.started)} {tx.request.method} {redact_target(tx.request.target, redactor)}"
                      f" -> {status} · backend {b or 'unknown'} · {where}")
             x = PLOT_X0 + (tx.timing.started - tmin) * scale
-            marks.append(Mark(round(x - width / 2, 1), y + TICK_Y, round(width, 1), TICK_H, colours.get(b, UNKNOWN_COLOUR) if b else
-                              UNKNOWN_COLOUR, display(title, 300)))
+            colour = colours.get(b, UNKNOWN_COLOUR) if b else UNKNOWN_COLOUR
+            marks.append(Mark(round(x - width / 2, 1), y + TICK_Y, round(width, 1), TICK_H, colour,
+                              display(title, 300)))
         return tuple(marks), False
     # Downsample: one column per slot, stacked by backend share, so flips stay visible.
     cols: dict[int, Counter[str]] = {}
@@ -407,7 +408,8 @@ def _markers(report: AnalysisReport, index: TxIndex) -> dict[str, list[tuple[flo
     return out
 
 
-def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor, anchors: Mapping[str, str]) -> Swimlane | None:
+def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor,
+              anchors: Mapping[str, str]) -> Swimlane | None:
     times = [tx.timing.started for s in report.sessions for tx in s.transactions]
     if not times:
         return None

@@ -18,7 +18,6 @@ from stickyforensics.report.common import (
     TxIndex,
     display,
     evidence_row,
-    finding_locators,
     fmt_time,
     remediation_for,
     severity_counts,
@@ -31,17 +30,28 @@ FINDINGS_DETAILED = 25
 TABLE_ROWS = 200
 EVIDENCE_LINES = 5
 
-_ACTIVE = re.compile(r"([\\`*_{}\[\]<>()#+!|~&$\"'=:-])")
+_ACTIVE = re.compile(r"([\\`*_{}\[\]<|~&$])")
+_LINE_START = re.compile(r"^(\s*)([#+=>-]|\d+(?=[.)](?:\s|$)))")
 _BACKTICKS = re.compile(r"`+")
 
 
 def md_text(text: str | None, limit: int = 400) -> str:
-    """Inline Markdown text that renders literally: active punctuation backslash-escaped.
+    """Inline Markdown text that renders literally.
 
-    ``-``, ``=``, ``:`` and quotes are included because they start lists, setext headings,
-    autolinks (``javascript:``) and attribute-like text; CommonMark renders ``\\-`` as ``-``.
+    Emphasis, code, link, HTML, entity, table, strikethrough and math characters are
+    backslash-escaped anywhere; list, heading and setext markers only where they could act, at
+    the start (the text may begin a line). ``(``, ``!`` and ``:`` need no escape once ``[`` and
+    ``<`` are escaped: no link or raw-HTML construct can open.
     """
-    return _ACTIVE.sub(r"\\\1", display(text, limit))
+    out = _ACTIVE.sub(r"\\\1", display(text, limit)).lstrip()
+    match = _LINE_START.match(out)
+    if match:
+        marker = match.group(2)
+        if marker[0].isdigit():
+            end = match.end()
+            return out[:end] + "\\" + out[end:]
+        return "\\" + out
+    return out
 
 
 def md_cell(text: str | None, limit: int = 200) -> str:
@@ -63,7 +73,8 @@ def md_code(text: str | None, limit: int = 400) -> str:
 def _finding_block(n: int, f: Finding, index: TxIndex, redactor: Redactor, doc: RuleDoc | None,
                    families: list[str]) -> list[str]:
     client = "all clients" if f.client == "*" else f.client
-    out = [f"### {n}. {md_text(f.rule, 20)} {md_text(f.title, 200)} ({f.severity.label}, client {md_text(client, 120)})", ""]
+    head = f"{md_text(f.rule, 20)} {md_text(f.title, 200)} ({f.severity.label}, client {md_text(client, 120)})"
+    out = [f"### {n}. {head}", ""]
     out.append(md_text(f.message, 1000))
     out.append("")
     if f.root_cause and f.root_cause not in f.message:
@@ -119,7 +130,7 @@ def render_markdown(report: AnalysisReport, *, redactor: Redactor, fail_on: Seve
         "",
         f"**Verdict: {md_text(v.headline)}.** {md_text(v.sentence, 1000)}",
         "",
-        f"- Inputs: " + ", ".join(f"{md_code(i.path, 200)} ({md_text(i.format, 10)}, {i.transactions} transactions)"
+        "- Inputs: " + ", ".join(f"{md_code(i.path, 200)} ({md_text(i.format, 10)}, {i.transactions} transactions)"
                                   for i in report.inputs[:10]) + ("" if report.inputs else "none"),
         f"- Clients: {len(report.sessions)}; transactions: {sum(i.transactions for i in report.inputs)}",
         "- Findings: " + (", ".join(f"{n} {s.label}" for s, n in counts.items() if n) or "none")
@@ -150,8 +161,8 @@ def render_markdown(report: AnalysisReport, *, redactor: Redactor, fail_on: Seve
         for path, d in diags[:30]:
             where = f" at {md_text(d.position, 80)}" if d.position else ""
             count = f" (x{d.count})" if d.count > 1 else ""
-            out.append(f"- {d.level.value}: {md_code(path, 200)}{where}: {md_code(d.code, 80)} {md_text(d.message, 300)}"
-                       f"{count}")
+            out.append(f"- {d.level.value}: {md_code(path, 200)}{where}: {md_code(d.code, 80)} "
+                       f"{md_text(d.message, 300)}{count}")
         if len(diags) > 30:
             out.append(f"- and {len(diags) - 30} more")
         out += ["", "</details>", ""]

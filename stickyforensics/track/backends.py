@@ -9,6 +9,7 @@ Sources, strongest first:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 
 from stickyforensics.config import Config
@@ -48,10 +49,16 @@ def observe_backend(tx: Transaction, identify: Identify, config: Config, *, mult
     if tx.response is not None:
         for sc in response_set_cookies(tx.response.headers):
             info = identify(sc.name, sc.value)
-            if info is not None and info.role is CookieRole.ROUTING and info.backend is not None and info.status == "decoded":
+            if info is None or info.role is not CookieRole.ROUTING or info.backend is None:
+                continue
+            if info.status == "decoded":
                 return BackendObservation(
                     tx.id, at, info.backend, datacenter or info.datacenter, f"set-cookie:{sc.name}", "high"
                 )
+            if info.status in ("opaque", "encrypted"):
+                # stable per backend but not readable: name it by a short digest, never by the value itself
+                label = f"{sc.name}#{hashlib.sha256(info.backend.encode()).hexdigest()[:8]}"
+                return BackendObservation(tx.id, at, label, datacenter or info.datacenter, f"set-cookie:{sc.name}", "medium")
     if tx.server is not None and tx.request.host in multi_address_hosts:
         return BackendObservation(tx.id, at, str(tx.server), datacenter, "server-address", "medium")
     for pair in request_cookies(tx.request.headers):

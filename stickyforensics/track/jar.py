@@ -531,9 +531,7 @@ class CookieJar:
         if old is not None:
             self._remove(key)
         self._insert(key, cookie)
-        self._enforce_limits(registrable_domain(domain), at)
-        if key not in self._cookies:  # evicted at once: a jar of size 1 per site, say
-            return JarDecision(True, "stored", None, None, old, "stored then evicted by the jar limits")
+        self._enforce_limits(registrable_domain(domain), at)  # evicts others: the new key is the most recent
         if old is not None:
             return JarDecision(True, "replaced", None, cookie, old, None)
         return JarDecision(True, "stored", None, cookie, None, None)

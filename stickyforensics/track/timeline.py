@@ -95,7 +95,12 @@ def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> 
                     )
                 )
             elif held.value in values:
-                events.append(CookieEvent(CookieEventKind.SENT, held.name, tx.id, at, value=held.value))
+                events.append(
+                    CookieEvent(
+                        CookieEventKind.SENT, held.name, tx.id, at, value=held.value,
+                        persistence=identify(held.name, held.value),
+                    )
+                )
             else:
                 events.append(
                     CookieEvent(

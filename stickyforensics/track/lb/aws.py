@@ -7,8 +7,12 @@ it never identifies a backend: ``backend`` stays None and a change is not a flip
 
 from __future__ import annotations
 
+import re
+
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
-from stickyforensics.track.lb._common import COOKIE_TOKEN, unknown
+from stickyforensics.track.lb._common import unknown
+
+_CIPHERTEXT = re.compile(r"[A-Za-z0-9+/]{16,4096}={0,2}")
 
 FAMILY = "aws-alb"
 VENDOR = "AWS Application Load Balancer"
@@ -20,8 +24,8 @@ def decode(name: str, value: str) -> PersistenceInfo:
     """Recognise the rotating ciphertext; the ``_remove_`` placeholder is not a stickiness value."""
     if value == "_remove_":
         return unknown(FAMILY, VENDOR, ROLE, "_remove_ placeholder: this app-stickiness slot is unused", CHANGE)
-    if len(value) < 16 or COOKIE_TOKEN.fullmatch(value) is None:
-        return unknown(FAMILY, VENDOR, ROLE, "value is too short or not a cookie token", CHANGE)
+    if _CIPHERTEXT.fullmatch(value) is None:
+        return unknown(FAMILY, VENDOR, ROLE, "value is not the base64 ciphertext AWS writes", CHANGE)
     return PersistenceInfo(
         family=FAMILY,
         vendor=VENDOR,

@@ -7,8 +7,10 @@ name, and whole answers are cached per ``(name, value)`` in bounded LRU caches.
 
 Order of decisions for one cookie:
 
-1. the catalog, by name (first family whose name and value patterns match;
-   when names are shared, e.g. ``route`` or ``JSESSIONID``, value patterns pick);
+0. names on the catalog's ordinary list (analytics...) are not classified at all;
+1. the catalog, by name: the first family whose name patterns match and whose
+   value patterns (when it has any) match too; names shared by several families
+   (``route``, ``JSESSIONID``) are told apart by the value;
 2. for unknown names, name-independent value signatures (a custom-named
    NetScaler or BIG-IP cookie, an Envoy address...);
 3. the user's declarations (``routing`` / ``session``), which also override the
@@ -188,23 +190,20 @@ class Classifier:
         if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
             value = value[1:-1]
         candidates, ordinary, declared = self._by_name(name)
-        info: PersistenceInfo | None = None
-        if candidates:
-            family = candidates[0]
-            for candidate in candidates:
-                if candidate.accepts_value(value):
-                    family = candidate
-                    break
-            info = self._for_family(family, name, value)
-        elif ordinary and declared is None:
+        if ordinary and declared is None:
             return None
+        info: PersistenceInfo | None = None
+        for candidate in candidates:
+            if candidate.accepts_value(value):
+                info = self._for_family(candidate, name, value)
+                break
         else:
             info = self._by_signature(name, value)
         if declared is not None:
             return self._declare(info, declared, value)
         if info is not None:
             return info
-        if ordinary or not value or len(value) > _MAX_VALUE:
+        if not value or len(value) > _MAX_VALUE:
             return None
         return heuristics.classify(name, value)
 

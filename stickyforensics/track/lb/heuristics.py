@@ -11,9 +11,11 @@ here is ``low`` confidence.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
+from stickyforensics.track.lb import haproxy, tengine
 from stickyforensics.track.lb._common import COOKIE_TOKEN, address_info, parse_hostport
 
 SESSION_WORDS = frozenset({"sess", "session", "sessid", "sessionid", "sid", "token", "auth", "jwt", "sso"})
@@ -42,7 +44,8 @@ ROUTING_WORDS = frozenset(
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 ROUTE_VALUE = re.compile(r"[A-Za-z][A-Za-z]{0,15}[-_.]?[0-9]{1,4}")
 """``srv1``, ``node2``, ``web-03``, ``s1``, ``app_12``: a short word and a number."""
-_HASH = re.compile(r"[0-9a-fA-F]{8,64}")
+_HASH = re.compile(r"(?=[0-9]*[a-fA-F])(?=[a-fA-F]*[0-9])[0-9a-fA-F]{8,64}")
+"""Hex of 8..64 digits with both letters and digits (a plain number is a time or a count)."""
 MIN_SESSION_VALUE = 8
 """Shorter values under session-like names are flags (``auth=1``), not session ids."""
 
@@ -74,9 +77,30 @@ def classify(name: str, value: str) -> PersistenceInfo | None:
     return None
 
 
+def _dated(value: str) -> PersistenceInfo | None:
+    """HAProxy ``label|date[|date]`` or Tengine ``sid|epoch|epoch`` under a routing-like custom name.
+
+    Both layouts are distinctive enough together with a routing word in the name
+    (alone, ``x|hello`` could be anything), and their dates drive idle-timeout checks.
+    """
+    for decode, layout in ((haproxy.decode, haproxy.DATED), (tengine.decode, tengine.DATED)):
+        if layout.fullmatch(value) is None:
+            continue
+        info = decode("", value)
+        if info.status == "decoded":
+            return replace(
+                info,
+                confidence="medium",
+                note=f"custom cookie name; {info.vendor} value layout with dates",
+            )
+    return None
+
+
 def _routing(value: str) -> PersistenceInfo | None:
     family, vendor, role = "heuristic-routing", "unknown", CookieRole.ROUTING
     note = "unknown cookie; the name and the route-like value suggest LB persistence"
+    if "|" in value:
+        return _dated(value)
     parsed = parse_hostport(value)
     if parsed is not None:
         return address_info(family, vendor, role, parsed[0], parsed[1], [], confidence="low", note=note)

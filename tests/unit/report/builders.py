@@ -67,7 +67,8 @@ RULES: tuple[tuple[str, str, str, str, str], ...] = (
     # code, name, kind, category, title
     ("SF001", "cookie-data-absent", "cookie_data_absent", "capture", "Cookie data is absent from the input"),
     ("SF002", "tls-not-decrypted", "tls_not_decrypted", "capture", "TLS traffic was not decrypted"),
-    ("SF201", "insecure-persistence-cookie", "insecure_persistence_cookie", "cookies", "Persistence cookie without Secure"),
+    ("SF201", "insecure-persistence-cookie", "insecure_persistence_cookie", "cookies",
+     "Persistence cookie without Secure"),
     ("SF203", "oversized-cookie-header", "oversized_cookie_header", "cookies", "Cookie header too large"),
     ("SF301", "missing-persistence-cookie", "missing_cookie", "persistence", "Persistence cookie not sent"),
     ("SF302", "server-flip", "server_flip", "persistence", "Client reached another backend mid-session"),
@@ -174,12 +175,13 @@ def broken() -> AnalysisReport:
     """Three clients: A misses its cookie (SF301), B flips server (SF302), C gets A's Set-Cookie replayed (SF304)."""
     a_txs, b_txs, c_txs = [], [], []
     for n in range(10):
-        hdrs = _cookie(SECRET_ROUTE_A, SECRET_SESSION) if n not in (6, 7) else [("Cookie", f"JSESSIONID={SECRET_SESSION}")]
+        hdrs = _cookie(SECRET_ROUTE_A, SECRET_SESSION) if n not in (6, 7) else [
+            ("Cookie", f"JSESSIONID={SECRET_SESSION}")]
         resp = tresp(401 if n == 6 else 200, reason="Unauthorized" if n == 6 else "OK", headers=
                      [("Set-Cookie", f"BIGipServerpool_app={SECRET_ROUTE_B}; path=/; Secure")] if n == 6 else [])
         a_txs.append(ttx(n, at=T0 + n * 6, client="10.0.0.1", source=PCAP, response=resp,
-                         request=treq(url=f"http://app.example/app/step{n}", headers=hdrs + [
-                             ("Authorization", f"Basic {SECRET_AUTH}")])))
+                         request=treq(url=f"http://app.example/app/step{n}", headers=[
+                             *hdrs, ("Authorization", f"Basic {SECRET_AUTH}")])))
     for n in range(10, 22):
         route = SECRET_ROUTE_A
         resp = tresp(200) if n != 17 else tresp(302, [("Location", "/login"),

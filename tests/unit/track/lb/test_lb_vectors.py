@@ -17,9 +17,22 @@ from typing import Any
 
 import pytest
 
-from stickyforensics.track.lb import CookieClassifier
-from stickyforensics.track.lb import a10, barracuda, envoy, f5, gclb, haproxy, ingress_nginx, java, netscaler
-from stickyforensics.track.lb import nginx_sticky, radware, tengine, traefik
+from stickyforensics.track.lb import (
+    CookieClassifier,
+    a10,
+    barracuda,
+    envoy,
+    f5,
+    gclb,
+    haproxy,
+    ingress_nginx,
+    java,
+    netscaler,
+    nginx_sticky,
+    radware,
+    tengine,
+    traefik,
+)
 
 VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parent / "cookie_vectors.json").read_text())
 
