@@ -403,7 +403,12 @@ def _missing(view: _View, out: list[Incident]) -> None:
     for i, tx in enumerate(view.txs):
         if tx.id in view.consumed:
             continue
+        credentialless = "Cookie" not in tx.request.headers and (
+            tx.request.method == "OPTIONS" or view.config.is_static(tx.request.path)
+        )
         for ev in view.ev(tx, CookieEventKind.MISSING, tracked):
+            if credentialless:
+                continue  # a CORS preflight or an anonymous asset fetch carries no cookies by design
             if ev.reason == MissingReason.CLIENT_DROPPED.value or (
                 ev.reason in _SCOPE_REASONS and not view.config.is_static(tx.request.path)
             ):
@@ -432,8 +437,9 @@ def _missing(view: _View, out: list[Incident]) -> None:
             consequences.extend(effects)
             note = f" -> {'; '.join(effects)}" if effects else ""
             ev_list.append(evidence(tx, f"{request_line(tx)}: no {name} cookie{note}", role="trigger"))
-        if reason != MissingReason.CLIENT_DROPPED.value and not consequences:
-            continue  # a browser rule dropped it and nothing broke: not an incident
+        hard = [c for c in consequences if "rejected" in c or "another backend" in c]
+        if reason != MissingReason.CLIENT_DROPPED.value and not hard:
+            continue  # a browser rule dropped it and the session survived: not an incident
         for i, _ in items:
             view.consumed.add(view.txs[i].id)
             # a re-login right after the rejection is part of the same incident
@@ -460,9 +466,11 @@ def _missing(view: _View, out: list[Incident]) -> None:
             f"{len(items)} request(s) went without the {name} cookie"
             + (f" (and {', '.join(also)})" if also else "")
             + (f" ({', '.join(traits)})" if traits else "")
-            + (f"; consequence: {'; '.join(uniq_conseq[:3])}" if uniq_conseq else "; no visible consequence yet")
+            + (f"; consequence: {'; '.join(uniq_conseq[:3])}" if uniq_conseq
+               else "; no visible consequence (the responses were served normally)")
         )
-        severity = None if uniq_conseq else Severity.MEDIUM
+        severity = None if uniq_conseq else Severity.LOW
+        confidence = Confidence.HIGH if uniq_conseq else Confidence.LOW
         out.append(
             Incident(
                 FindingKind.MISSING_COOKIE,
@@ -475,6 +483,7 @@ def _missing(view: _View, out: list[Incident]) -> None:
                 affected[0].timing.started,
                 affected[-1].timing.started,
                 severity=severity,
+                confidence=confidence,
                 details=[("reason", reason), ("requests_without_cookie", str(len(items))),
                          *(("also_missing", a) for a in also),
                          ("requests_with_cookie", str(len(unaffected)))]

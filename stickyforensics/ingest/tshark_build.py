@@ -50,7 +50,7 @@ def build_request(msg: Message, tls: bool) -> Request:
         scheme=scheme,
         host=host,
         path=path,
-        version=msg.version or "HTTP/1.1",
+        version=msg.version,
         headers=Headers(tuple(msg.headers)),
         body=msg.body.info(),
     )
@@ -60,7 +60,7 @@ def build_response(msg: Message) -> Response:
     return Response(
         status=msg.status,
         reason=msg.reason,
-        version=msg.version or "HTTP/1.1",
+        version=msg.version,
         headers=Headers(tuple(msg.headers)),
         body=msg.body.info(),
     )

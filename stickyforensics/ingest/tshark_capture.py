@@ -77,6 +77,7 @@ class CaptureAssembler:
         self.diags = Diags(source)
         self.endings: dict[int, str] = {}
         """How each connection ended, in the native engine's words (absent: the capture ended first)."""
+        self._fin_senders: dict[int, set[str]] = {}
         self.bad_rows = 0
 
     @property
@@ -107,10 +108,8 @@ class CaptureAssembler:
             tcp_stream = int(cells[C.STREAM].partition(AGGREGATOR)[0])
         except ValueError:
             return
-        if flags & RST:
-            self.endings[tcp_stream] = "a TCP reset"
-        elif flags & FIN:
-            self.endings.setdefault(tcp_stream, "the connection closed")
+        if flags & (FIN | RST):
+            self._ending(tcp_stream, flags, cells)
         if not carries:
             return
         if cells[C.IP_SRC]:
@@ -144,6 +143,18 @@ class CaptureAssembler:
             if conn.h2 is None:
                 conn.h2 = Http2Conn(tcp_stream)
             conn.h2.on_row(cells, frame, src, dst, frames, self.diags)
+
+    def _ending(self, tcp_stream: int, flags: int, cells: list[str]) -> None:
+        """The native engine's rule: closed once both sides sent FIN; reset by an RST before that."""
+        if tcp_stream in self.endings:
+            return
+        if flags & RST:
+            self.endings[tcp_stream] = "a TCP reset"
+            return
+        senders = self._fin_senders.setdefault(tcp_stream, set())
+        senders.add(cells[C.IP_SRC] + cells[C.IP6_SRC] + "/" + cells[C.SRCPORT])
+        if len(senders) == 2:
+            self.endings[tcp_stream] = "the connection closed"
 
     def finish(self) -> CaptureResult:
         transactions: list[Transaction] = []

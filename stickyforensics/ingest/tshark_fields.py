@@ -48,6 +48,7 @@ FIELDS: tuple[str, ...] = (
     "http.response.line",
     "http.request_in",
     "http.content_length",
+    "http.chunk_size",
     "http.file_data",
     "http2.type",
     "http2.streamid",
@@ -96,6 +97,8 @@ class C:
     REQUEST_IN = FIELDS.index("http.request_in")
     """Frame of the request a response answers (``http.response_in`` needs two passes)."""
     CONTENT_LENGTH = FIELDS.index("http.content_length")
+    CHUNK_SIZE = FIELDS.index("http.chunk_size")
+    """Sizes of a chunked body's chunks: their sum is the de-chunked size."""
     FILE_DATA = FIELDS.index("http.file_data")
     """The body as text, de-chunked and decompressed by tshark."""
     H2_TYPE = FIELDS.index("http2.type")

@@ -32,15 +32,22 @@ def _headers(lines: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _body(msg: Message, texts: list[str], content_length: list[int]) -> None:
-    """The body as tshark printed it (de-chunked, decompressed). For a binary body the text is lossy
-    (cut at NUL, non-ASCII as U+FFFD); its true length is the Content-Length when nothing re-encoded it."""
-    if not texts:
+def _body(msg: Message, cells: list[str]) -> None:
+    """The body as tshark printed it (de-chunked, decompressed: lossy for binary bodies, cut at NUL and
+    non-ASCII as U+FFFD). Its size is the de-chunked size on the wire, as the native engine counts it:
+    Content-Length, or the sum of the chunk sizes, else the length of the text."""
+    texts = occurrences(cells[C.FILE_DATA])
+    content_length = ints(cells[C.CONTENT_LENGTH])
+    chunks = ints(cells[C.CHUNK_SIZE])
+    if not texts and not content_length and not chunks:
         return
     body = Body()
-    body.feed_decoded(unescape(texts[0]).encode())
-    if len(content_length) == 1 and msg.header("content-encoding") is None and content_length[0] != body.size:
+    if texts:
+        body.feed_decoded(unescape(texts[0]).encode())
+    if len(content_length) == 1:
         body.size = content_length[0]
+    elif chunks:
+        body.size = sum(chunks)
     msg.body = body
 
 
@@ -80,7 +87,7 @@ class Http1Conn:
             ex = Exchange(self.tcp_stream, msg)
             if single:
                 msg.headers = _headers(occurrences(cells[C.REQ_LINE]))
-                _body(msg, occurrences(cells[C.FILE_DATA]), ints(cells[C.CONTENT_LENGTH]))
+                _body(msg, cells)
             else:
                 _unattributed(ex, self._unattributed_why("requests", len(methods), frame))
             self.pending.append(ex)
@@ -112,7 +119,7 @@ class Http1Conn:
             )
             if i == owner:
                 msg.headers = _headers(occurrences(cells[C.RESP_LINE]))
-                _body(msg, occurrences(cells[C.FILE_DATA]), ints(cells[C.CONTENT_LENGTH]))
+                _body(msg, cells)
             req_in = request_in[i] if len(request_in) == len(codes) else shared_request_in
             ex = self._pair(msg, req_in, frame, diags)
             if ex is not None and owner is None:
@@ -136,6 +143,8 @@ class Http1Conn:
                 ex.notes.append("http.interim_response")
             return None
         self.pending.remove(ex)
+        if ex.request.method == "HEAD" or msg.status in (204, 304):
+            msg.body = Body()  # RFC 9112 §6.3: no body, whatever Content-Length says
         ex.response = msg
         upgrade = (msg.header("upgrade") or "").strip().lower()
         if msg.status == 101 and upgrade == "h2c" and self.upgrade is None:

@@ -204,6 +204,7 @@ class MessageParser:
         "boundary",
         "buf",
         "chunked",
+        "framed",
         "line_ok",
         "msg",
         "owner",
@@ -227,6 +228,8 @@ class MessageParser:
         self.msg: HttpMessage | None = None
         self.remaining = 0
         self.chunked = False
+        self.framed = True
+        """The head just parsed mentions Content-Length or Transfer-Encoding (else no need to look)."""
         self.scan_from = 0
         self.boundary = 0
         """Where the newest chunk starts in the bytes being parsed (a segment boundary)."""
@@ -508,8 +511,21 @@ class MessageParser:
     def _parse_head(self, data: bytes, pos: int, end: int, frame: int) -> None:
         msg = self.msg
         assert msg is not None
-        lines = data[pos:end].decode("latin-1").split("\n")
-        self._fields(lines, 1, msg, frame)
+        text = data[pos:end].decode("latin-1")
+        low = text.lower()
+        self.framed = "content-length" in low or "transfer-encoding" in low
+        # Fast path for the usual block (CRLF only, no folding, every line "name: value"); anything
+        # else goes through the careful line loop, which also reports what was odd.
+        odd = "\r\n " in text or "\r\n\t" in text or " :" in text or "\t:" in text
+        if not odd and text.count("\n") == text.count("\r\n"):
+            parts = [line.partition(":") for line in text.split("\r\n")[1:-2]]
+            headers = [(n, v.strip(" \t")) for n, sep, v in parts if sep and n]
+            if len(headers) == len(parts):
+                msg.headers = headers
+            else:
+                self._fields(text.split("\n"), 1, msg, frame)
+        else:
+            self._fields(text.split("\n"), 1, msg, frame)
         msg.head_done = True
         if msg.is_request:
             self._request_framing(msg, frame)
@@ -554,6 +570,8 @@ class MessageParser:
         """(Content-Length or None, Transfer-Encoding or None, Content-Length present)."""
         cls: list[str] = []
         te: str | None = None
+        if not self.framed:
+            return None, None, False
         for name, value in msg.headers:
             ln = len(name)
             if ln == 14 and name.lower() == "content-length":
@@ -813,6 +831,7 @@ class MessageParser:
                 return
             lines = bytes(self.buf).decode("latin-1").split("\n")
             self._fields(lines[:-1], 1, msg, msg.frames[0])
+            self.framed = True
             self.buf.clear()
             msg.head_done = True
             msg.body.complete = False

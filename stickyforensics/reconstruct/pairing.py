@@ -18,6 +18,7 @@ an unknown role and the first start line found (request line or status line) dec
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -362,7 +363,7 @@ def request_url(method: str, target: str, host_header: str | None, server: Addre
         path = ("/" + tail if slash else "/").split("?", 1)[0].split("#", 1)[0]
         return target, scheme.lower(), host, path
     hostport = (host_header or "").strip()
-    if not hostport or any(c in hostport for c in " \t/\\@"):
+    if not hostport or _BAD_HOST.search(hostport):
         ip, port = server
         name = f"[{ip}]" if ":" in ip else ip
         hostport = name if port == 80 else f"{name}:{port}"
@@ -375,6 +376,9 @@ def request_url(method: str, target: str, host_header: str | None, server: Addre
     if not target.startswith("/"):
         target = "/" + target
     return f"http://{hostport}{target}", "http", _host_only(hostport), target.split("?", 1)[0]
+
+
+_BAD_HOST = re.compile(r"[\s/\\@]")
 
 
 def _host_only(hostport: str) -> str:

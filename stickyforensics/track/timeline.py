@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 from stickyforensics.model import (
     CookieEvent,
+    CookieRole,
     CookieEventKind,
     MissingReason,
     PersistenceInfo,
@@ -29,7 +30,7 @@ from stickyforensics.model import (
     Transaction,
 )
 from stickyforensics.track.cookieparse import parse_http_date, request_cookies, response_set_cookies
-from stickyforensics.track.jar import CookieJar
+from stickyforensics.track.jar import CookieJar, registrable_domain
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
@@ -57,11 +58,26 @@ def _adopted(name: str, value: str) -> SetCookie:
     return SetCookie(name=name, value=value, raw=f"{name}={value}", path="/")
 
 
+def _tracked_only(identify: Identify) -> Identify:
+    """Only routing and session cookies produce events (WAF, analytics and consent cookies do not)."""
+
+    def wrapped(name: str, value: str) -> PersistenceInfo | None:
+        info = identify(name, value)
+        if info is None or info.role not in (CookieRole.ROUTING, CookieRole.SESSION):
+            return None
+        return info
+
+    return wrapped
+
+
 def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> tuple[CookieEvent, ...]:
     """Cookie events for one client's transactions (already in capture order)."""
+    identify = _tracked_only(identify)
     jar = CookieJar()
     events: list[CookieEvent] = []
     tracked: dict[str, PersistenceInfo] = {}
+    sites: dict[str, set[str]] = {}
+    """Sites (registrable domains) where each tracked cookie was set or sent."""
     for tx in transactions:
         req = tx.request
         at = tx.timing.started
@@ -115,6 +131,8 @@ def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> 
                     )
                 )
 
+        for name in sent:
+            sites.setdefault(name, set()).add(registrable_domain(req.host))
         for name, values in sent.items():
             if name in expected_names:
                 continue
@@ -152,9 +170,12 @@ def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> 
                 )
             )
 
+        site = registrable_domain(req.host)
         for name in tracked:
             if name in sent or name in expected_names:
                 continue
+            if site not in sites.get(name, ()):
+                continue  # another site's cookie: not sending it is not an event
             explanation = jar.explain_missing(name, **where)  # type: ignore[arg-type]
             if explanation is None or explanation[0] in (MissingReason.NEVER_SET, MissingReason.CLIENT_DROPPED):
                 continue
@@ -183,6 +204,7 @@ def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> 
                 continue
             if info is not None:
                 tracked.setdefault(sc.name, info)
+            sites.setdefault(sc.name, set()).add(registrable_domain(sc.domain or req.host))
             attrs = _attr_summary(sc)
             previous = decision.previous.value if decision.previous is not None else None
             if decision.action == "rejected":

@@ -30,7 +30,7 @@ FIELDS = ("frame.number", "frame.time_epoch", "tcp.srcport", "tcp.dstport", "tcp
           "tcp.flags", "tcp.payload")
 
 FAST = ("-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE",
-        "-o", "ip.defragment:TRUE", "-o", "ipv6.reassemble:TRUE",
+        "-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE",
         "--disable-protocol", "tls,http,http2,dns,quic,websocket,data-text-lines,media,json,xml")
 """Only link, IP (with defragmentation) and TCP headers matter here; skipping TCP desegmentation and the
 dissectors above it makes tshark 5-20x faster on TLS-heavy files without changing these fields."""

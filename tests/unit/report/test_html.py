@@ -227,3 +227,35 @@ def test_no_report_content_without_sessions() -> None:
     empty = replace(b.healthy(), sessions=(), inputs=(), findings=())
     doc = _render(empty)
     assert "No HTTP traffic found" in doc and "No HTTP transactions to draw." in doc
+
+
+def test_timeout_and_datacenter_findings_get_markers() -> None:
+    from dataclasses import replace
+
+    report = b.broken()
+    timeout = replace(report.findings[1], rule="SF501", kind="session_timeout", title="Session timed out")
+    dc = replace(report.findings[2], kind="datacenter_flip")
+    page = build_page(replace(report, findings=(timeout, dc)), redactor=Redactor(KEY))
+    assert page.swimlane is not None
+    kinds = {lane.full_label: {m.kind for m in lane.markers} for lane in page.swimlane.lanes}
+    assert kinds["10.0.0.1"] == {"timeout"} and kinds["10.0.0.2"] == {"flip"}
+    # context evidence (the request before the incident) is not marked
+    assert len(page.swimlane.lanes[0].markers) == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("a\u202eb", "a\\u202eb"),
+        ("\u2066x\u2069\u200b", "\\u2066x\\u2069\\u200b"),
+        ("esc\x1b[31m", "esc\\x1b[31m"),
+        ("c1\x85", "c1\\x85"),
+        ("line\nbreak\ttab", "line break tab"),
+        ("bytes \udcfe", "bytes \\xfe"),
+        ("x" * 10, "xxxx…"),
+    ],
+)
+def test_display_makes_invisible_characters_visible(raw: str, shown: str) -> None:
+    from stickyforensics.report.common import display
+
+    assert display(raw, 5 if raw == "x" * 10 else 400) == shown
