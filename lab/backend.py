@@ -129,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
     store: SessionStore
     cookie_name: str
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Access logging would only slow the lab down; session events are logged by the store."""
 
     # --- plumbing -------------------------------------------------------------------------------
@@ -238,10 +238,10 @@ class Handler(BaseHTTPRequestHandler):
             page = self._page("Logged in", f"welcome {user}")
         else:
             page = (
-                "<!doctype html><html><head><title>Login</title><link rel='icon' href='data:,'></head><body>"
-                "<form id='f' method='post' action='/login'><input name='user' id='user' value='user'>"
-                "<button id='go' type='submit'>log in</button></form></body></html>"
-            ).encode()
+                b"<!doctype html><html><head><title>Login</title><link rel='icon' href='data:,'></head><body>"
+                b"<form id='f' method='post' action='/login'><input name='user' id='user' value='user'>"
+                b"<button id='go' type='submit'>log in</button></form></body></html>"
+            )
         self._send(200, page, "text/html; charset=utf-8", [self._set_cookie(sid)])
 
     def _welcome(self, path: str) -> None:

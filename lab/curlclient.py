@@ -66,8 +66,17 @@ def parse_trace(text: str) -> list[tuple[list[str], list[str]]]:
 class CurlClient:
     """Runs curl transfers from one source address, sharing a cookie jar file between invocations."""
 
-    def __init__(self, ip: str, base_url: str, workdir: Path, log: list[Exchange], *, http2: bool,
-                 cacert: Path | None = None, keylog: Path | None = None) -> None:
+    def __init__(
+        self,
+        ip: str,
+        base_url: str,
+        workdir: Path,
+        log: list[Exchange],
+        *,
+        http2: bool,
+        cacert: Path | None = None,
+        keylog: Path | None = None,
+    ) -> None:
         self.ip = ip
         self.base_url = base_url.rstrip("/")
         self.workdir = workdir
@@ -78,47 +87,53 @@ class CurlClient:
         self.jar = workdir / f"cookies-{ip}.txt"
         self._n = 0
 
-    def jar_values(self) -> dict[str, str]:
-        """Name -> value of the cookies curl holds (Netscape cookie file; ``#HttpOnly_`` lines included)."""
-        out: dict[str, str] = {}
-        if not self.jar.exists():
-            return out
-        for line in self.jar.read_text(encoding="utf-8").splitlines():
-            if line.startswith("#HttpOnly_"):
-                line = line[len("#HttpOnly_") :]
-            elif line.startswith("#") or not line.strip():
-                continue
-            fields = line.split("\t")
-            if len(fields) == 7:
-                out[fields[5]] = fields[6]
-        return out
-
-    def _cookie_args(self, use_jar: bool, cookie: str | None) -> list[str]:
-        """Send the jar (or only ``cookie``, leaving the rest out on purpose); always store what comes back."""
-        if use_jar:
+    def _cookie_args(self, omit: tuple[str, ...]) -> list[str]:
+        """Send the jar (minus ``omit``, left out on purpose) and store whatever comes back in the jar."""
+        if not omit:
             return ["-b", str(self.jar), "-c", str(self.jar)]
-        return ["-b", cookie or "", "-c", str(self.jar)]
+        partial = self.jar.with_suffix(".partial.txt")
+        kept = [
+            line
+            for line in (self.jar.read_text(encoding="utf-8").splitlines() if self.jar.exists() else [])
+            if not (len(f := line.split("\t")) == 7 and f[5] in omit)
+        ]
+        partial.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        return ["-b", str(partial), "-c", str(self.jar)]
 
-    def run(self, transfers: list[tuple[str, str, bytes | None]], *, use_jar: bool = True,
-            cookie: str | None = None, note: str = "") -> list[Exchange]:
+    def run(
+        self, transfers: list[tuple[str, str, bytes | None]], *, omit: tuple[str, ...] = (), note: str = ""
+    ) -> list[Exchange]:
         """One curl invocation (one connection, reused) for ``[(method, target, body)]``."""
         self._n += 1
         trace = self.workdir / f"curl-{self.ip}-{self._n}.trace"
-        argv = ["curl", "-sS", "--interface", self.ip, "--trace-ascii", str(trace), "--max-time", "15",
-                "-A", "lab-curl/7 (curl)", "--http2" if self.http2 else "--http1.1"]
+        argv = [
+            "curl",
+            "-sS",
+            "--interface",
+            self.ip,
+            "--trace-ascii",
+            str(trace),
+            "--max-time",
+            "15",
+            "-A",
+            "lab-curl/7 (curl)",
+            "--http2" if self.http2 else "--http1.1",
+        ]
         if self.cacert is not None:
             argv += ["--cacert", str(self.cacert)]
-        argv += self._cookie_args(use_jar, cookie)
+        argv += self._cookie_args(omit)
         for i, (method, target, body) in enumerate(transfers):
             if i:
                 argv.append("--next")
                 argv += ["--interface", self.ip, "--http2" if self.http2 else "--http1.1", "-A", "lab-curl/7 (curl)"]
                 if self.cacert is not None:
                     argv += ["--cacert", str(self.cacert)]
-                argv += self._cookie_args(use_jar, cookie)
+                argv += self._cookie_args(omit)
             argv += ["-X", method, "-o", os.devnull]
             if body is not None:
-                argv += ["--data-binary", body.decode("latin-1"), "-H", "Content-Type: application/octet-stream"]
+                form = b"=" in body and b"\n" not in body
+                ctype = "application/x-www-form-urlencoded" if form else "application/octet-stream"
+                argv += ["--data-binary", body.decode("latin-1"), "-H", f"Content-Type: {ctype}"]
             argv.append(self.base_url + target)
         env = dict(os.environ)
         if self.keylog is not None:

@@ -6,6 +6,7 @@ from the clients' own logs can be checked against what is really on the wire.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from email.utils import parsedate_to_datetime
@@ -61,15 +62,11 @@ def parse_set_cookie(header: str, now: float | None = None) -> SetCookie | None:
         key, _, val = attr.strip().partition("=")
         key = key.strip().lower()
         if key == "max-age":
-            try:
+            with contextlib.suppress(ValueError):
                 deletes = deletes or int(val.strip()) <= 0
-            except ValueError:
-                pass
         elif key == "expires":
-            try:
+            with contextlib.suppress(TypeError, ValueError, IndexError):
                 deletes = deletes or parsedate_to_datetime(val.strip()).timestamp() < now
-            except (TypeError, ValueError, IndexError):
-                pass
     return SetCookie(name.strip(), value.strip(), deletes)
 
 

@@ -8,7 +8,6 @@ persistence cookie (seed 000) with a real client on the wire.
 from __future__ import annotations
 
 import http.client
-import socket
 import ssl
 import time
 
@@ -80,13 +79,18 @@ class HttpClient:
                 resp = conn.getresponse()
                 data = resp.read()
                 break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, http.client.CannotSendRequest):
+            except (
+                http.client.RemoteDisconnected,
+                ConnectionResetError,
+                BrokenPipeError,
+                http.client.CannotSendRequest,
+            ):
                 # a keep-alive connection the server already closed: reconnect once, as browsers do
                 self.close()
                 if attempt == 2:
                     raise
                 started = time.time()
-            except (TimeoutError, socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 self.close()
                 raise
         now = time.time()

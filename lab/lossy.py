@@ -22,8 +22,10 @@ from lab.procs import LabError
 
 QDISCS: tuple[tuple[str, list[str]], ...] = (
     ("netem loss 8%", ["netem", "loss", "8%"]),
-    ("tbf drop-tail shaper (rate 8mbit, 6 kB queue) because sch_netem is unavailable",
-     ["tbf", "rate", "8mbit", "burst", "6000", "limit", "6000"]),
+    (
+        "tbf drop-tail shaper (rate 8mbit, 6 kB queue) because sch_netem is unavailable",
+        ["tbf", "rate", "8mbit", "burst", "6000", "limit", "6000"],
+    ),
 )
 
 
@@ -56,8 +58,23 @@ def ns_argv(name: str, argv: list[str]) -> list[str]:
 
 
 def run_client(name: str, ip: str, host: str, port: int, downloads: int) -> list[Exchange]:
-    argv = ns_argv(name, [sys.executable, "-m", "lab.lossy", "client", "--ip", ip, "--host", host, "--port", str(port),
-                          "--downloads", str(downloads)])
+    argv = ns_argv(
+        name,
+        [
+            sys.executable,
+            "-m",
+            "lab.lossy",
+            "client",
+            "--ip",
+            ip,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--downloads",
+            str(downloads),
+        ],
+    )
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     except subprocess.TimeoutExpired as exc:

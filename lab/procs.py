@@ -9,6 +9,7 @@ Every wait here is bounded.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -49,10 +50,8 @@ def _signal_group(pid: int, sig: int) -> None:
     Linux never hands out a PID that is still some group's id, so while members of our group live the
     id is ours; once the group is empty, ``ProcessLookupError`` says there is nothing left to stop.
     """
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 class Supervisor:
@@ -63,7 +62,9 @@ class Supervisor:
         self.procs: list[Proc] = []
         atexit.register(self.stop_all)
 
-    def start(self, name: str, argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Proc:
+    def start(
+        self, name: str, argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> Proc:
         self.logdir.mkdir(parents=True, exist_ok=True)
         log = self.logdir / f"{name}.log"
         with log.open("wb") as out:
@@ -91,10 +92,8 @@ class Supervisor:
                 proc.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 _signal_group(proc.pid, signal.SIGKILL)
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.popen.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    pass
         else:
             # the leader is gone; children it left in its group (nginx workers) still go
             _signal_group(proc.pid, signal.SIGKILL)
@@ -113,7 +112,9 @@ def wait_port(host: str, port: int, proc: Proc | None = None, timeout: float = 8
     last: OSError | None = None
     while time.monotonic() < deadline:
         if proc is not None and not proc.alive():
-            raise LabError(f"{proc.name} exited with {proc.popen.returncode} before listening on {host}:{port}:\n{proc.tail()}")
+            raise LabError(
+                f"{proc.name} exited with {proc.popen.returncode} before listening on {host}:{port}:\n{proc.tail()}"
+            )
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return

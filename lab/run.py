@@ -21,12 +21,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import FrameType
 
-from lab.procs import LabError, Supervisor
 from lab.catalog import BY_NAME, SCENARIOS
+from lab.procs import LabError, Supervisor
 from lab.scenarios.base import Scenario, record
 from lab.stack import REPO, Stack, require_tools
 from lab.verify import verify_scenario
-
 
 SLOW = {"idle_maxlife_timeout": 14, "browser_har": 8, "noise": 4}
 """Rough seconds per slow scenario, to start them first."""
@@ -34,8 +33,13 @@ SLOW = {"idle_maxlife_timeout": 14, "browser_har": 8, "noise": 4}
 
 def _versions() -> dict[str, str]:
     out: dict[str, str] = {}
-    for name, argv in (("haproxy", ["haproxy", "-v"]), ("nginx", ["nginx", "-v"]), ("tcpdump", ["tcpdump", "--version"]),
-                       ("curl", ["curl", "--version"]), ("chromium", ["/usr/bin/chromium", "--version"])):
+    for name, argv in (
+        ("haproxy", ["haproxy", "-v"]),
+        ("nginx", ["nginx", "-v"]),
+        ("tcpdump", ["tcpdump", "--version"]),
+        ("curl", ["curl", "--version"]),
+        ("chromium", ["/usr/bin/chromium", "--version"]),
+    ):
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
             text = (done.stdout or done.stderr).strip().splitlines()
@@ -61,8 +65,12 @@ def run_scenario(scenario: Scenario, out: Path, sup: Supervisor, *, verify: bool
     doc = record(scenario, outcome, outdir, workdir)
     if verify:
         verify_scenario(outdir, doc)
-    return {"scenario": scenario.name, "seconds": round(time.monotonic() - started, 1),
-            "findings": len(doc["findings"]), "healthy_clients": len(doc["healthy_clients"])}
+    return {
+        "scenario": scenario.name,
+        "seconds": round(time.monotonic() - started, 1),
+        "findings": len(doc["findings"]),
+        "healthy_clients": len(doc["healthy_clients"]),
+    }
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
@@ -72,8 +80,13 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.run", description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--out", type=Path, default=REPO / "out" / "lab", help="output directory (default: out/lab)")
-    parser.add_argument("--scenario", action="append", choices=sorted(BY_NAME), metavar="NAME",
-                        help="run only this scenario (repeatable); default: all")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=sorted(BY_NAME),
+        metavar="NAME",
+        help="run only this scenario (repeatable); default: all",
+    )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--jobs", type=int, default=3, help="scenarios run side by side (default 3)")
     parser.add_argument("--no-verify", action="store_true", help="skip re-reading the outputs with tshark")
@@ -107,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"lab: {name} FAILED: {exc}", file=sys.stderr, flush=True)
                     continue
                 results[name] = result
-                print(f"lab: {name} ok in {result['seconds']} s: {result['findings']} finding(s), "
-                      f"{result['healthy_clients']} healthy client(s)", flush=True)
+                print(
+                    f"lab: {name} ok in {result['seconds']} s: {result['findings']} finding(s), "
+                    f"{result['healthy_clients']} healthy client(s)",
+                    flush=True,
+                )
     except LabError as exc:
         print(f"lab: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -120,8 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print(f"lab: {len(failures)} scenario(s) failed; see {out / '_work'}", file=sys.stderr)
         return 1
-    index = {"scenarios": [results[s.name] for s in selected], "seconds": round(time.monotonic() - t0, 1), "versions": _versions(),
-             "command": "python -m lab.run " + " ".join(argv if argv is not None else sys.argv[1:])}
+    index = {
+        "scenarios": [results[s.name] for s in selected],
+        "seconds": round(time.monotonic() - t0, 1),
+        "versions": _versions(),
+        "command": "python -m lab.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
     (out / "index.json").write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
     print(f"lab: {len(results)} scenario(s) in {index['seconds']} s -> {out}")
     return 0

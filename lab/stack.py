@@ -96,15 +96,31 @@ class Stack:
 
     # --- components ------------------------------------------------------------------------------
 
-    def backend(self, node: str, host: int, port_offset: int, *, cookie: str = "JSESSIONID",
-                style: str = "tomcat") -> Backend:
+    def backend(
+        self, node: str, host: int, port_offset: int, *, cookie: str = "JSESSIONID", style: str = "tomcat"
+    ) -> Backend:
         ip, port = self.ip(host), self.port(port_offset)
         self._claim(ip, port)
         log = self.workdir / f"backend-{node}.jsonl"
         proc = self._start(
             f"backend-{node}",
-            [sys.executable, "-m", "lab.backend", "--node", node, "--host", ip, "--port", str(port),
-             "--cookie", cookie, "--style", style, "--log", str(log)],
+            [
+                sys.executable,
+                "-m",
+                "lab.backend",
+                "--node",
+                node,
+                "--host",
+                ip,
+                "--port",
+                str(port),
+                "--cookie",
+                cookie,
+                "--style",
+                style,
+                "--log",
+                str(log),
+            ],
         )
         return Backend(node, ip, port, proc, log)
 
@@ -144,9 +160,7 @@ class Stack:
             f"    access_log {prefix}/logs/access.log;\n"
             f"    client_body_temp_path {prefix}/tmp/body;\n    proxy_temp_path {prefix}/tmp/proxy;\n"
             f"    fastcgi_temp_path {prefix}/tmp/fastcgi;\n    uwsgi_temp_path {prefix}/tmp/uwsgi;\n"
-            f"    scgi_temp_path {prefix}/tmp/scgi;\n"
-            + http_block.replace("@PREFIX@", str(prefix))
-            + "\n}\n",
+            f"    scgi_temp_path {prefix}/tmp/scgi;\n" + http_block.replace("@PREFIX@", str(prefix)) + "\n}\n",
             encoding="utf-8",
         )
         argv = ["nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "logs" / "error.log")]
@@ -176,5 +190,7 @@ class Stack:
 def require_tools(names: Sequence[str]) -> None:
     missing = [n for n in names if shutil.which(n) is None]
     if missing:
-        raise LabError(f"the lab needs {', '.join(missing)} (Debian: haproxy nginx-light tcpdump tshark curl openssl "
-                       "iproute2 chromium); install them, or run scripts/setup.sh test")
+        raise LabError(
+            f"the lab needs {', '.join(missing)} (Debian: haproxy nginx-light tcpdump tshark curl openssl "
+            "iproute2 chromium); install them, or run scripts/setup.sh test"
+        )

@@ -110,7 +110,9 @@ def _timeouts(client: str, txs: Sequence[Exchange], rules: Rules, consumed: set[
                 reasons.append(f"age {life:.0f} s > maxlife {rules.maxlife:.0f} s")
             if not reasons:
                 continue
-            out.append(Fact("session_timeout", client, name, f"{client}: HAProxy dropped {name} ({'; '.join(reasons)})"))
+            out.append(
+                Fact("session_timeout", client, name, f"{client}: HAProxy dropped {name} ({'; '.join(reasons)})")
+            )
             _consume_effects(txs, i, consumed, rules)
     return out
 
@@ -126,8 +128,14 @@ def _missing(client: str, txs: Sequence[Exchange], rules: Rules, consumed: set[i
                     nxt = next((t for t in txs[i + 1 :] if not t.path.startswith(rules.static_prefix)), None)
                     if session_lost(ex) or (nxt is not None and session_lost(nxt)):
                         reported.add(name)
-                        out.append(Fact("missing_cookie", client, name,
-                                        f"{client}: {ex.method} {ex.target} went without {name} -> session lost"))
+                        out.append(
+                            Fact(
+                                "missing_cookie",
+                                client,
+                                name,
+                                f"{client}: {ex.method} {ex.target} went without {name} -> session lost",
+                            )
+                        )
                         _consume_effects(txs, i, consumed, rules)
         for c in ex.set_cookies:
             if c.deletes:
@@ -155,8 +163,14 @@ def _flips(client: str, txs: Sequence[Exchange], rules: Rules, consumed: set[int
                 alternating = True
             seen.update((old, new))
         if len(replacements) >= 2 or alternating:
-            out.append(Fact("datacenter_flip", client, name,
-                            f"{client}: {name} replaced {len(replacements)} times by tiers that do not share persistence"))
+            out.append(
+                Fact(
+                    "datacenter_flip",
+                    client,
+                    name,
+                    f"{client}: {name} replaced {len(replacements)} times by tiers that do not share persistence",
+                )
+            )
             for i, _o, _n in replacements:
                 _consume_effects(txs, i, consumed, rules)
         pinned: dict[str, str] = {}
@@ -167,8 +181,14 @@ def _flips(client: str, txs: Sequence[Exchange], rules: Rules, consumed: set[int
             label = haproxy_dates(sent)[0]
             expected = pinned.setdefault(label, ex.backend)
             if expected != ex.backend:
-                out.append(Fact("server_flip", client, name,
-                                f"{client}: sent {name} for {expected} but {ex.backend} answered {ex.method} {ex.target}"))
+                out.append(
+                    Fact(
+                        "server_flip",
+                        client,
+                        name,
+                        f"{client}: sent {name} for {expected} but {ex.backend} answered {ex.method} {ex.target}",
+                    )
+                )
                 _consume_effects(txs, i, consumed, rules)
                 break
     return out
@@ -191,8 +211,14 @@ def _replays(by_client: dict[str, list[Exchange]], rules: Rules) -> list[Fact]:
         if owner[1] != client and client not in reported:
             reported.add(client)
             hit = f" (X-Cache-Status: {ex.cache})" if ex.cache else ""
-            out.append(Fact("cached_set_cookie_replay", client, rules.session,
-                            f"{client}: received {owner[1]}'s {rules.session}{hit}"))
+            out.append(
+                Fact(
+                    "cached_set_cookie_replay",
+                    client,
+                    rules.session,
+                    f"{client}: received {owner[1]}'s {rules.session}{hit}",
+                )
+            )
     return out
 
 

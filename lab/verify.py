@@ -47,8 +47,7 @@ def _first_line(pdu: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _tshark_json(pcap: Path, keylog: Path | None, display_filter: str, protocols: str) -> list[dict[str, Any]]:
-    argv = ["tshark", "-n", "-r", str(pcap), "-Y", display_filter, "-T", "json", "--no-duplicate-keys",
-            "-J", protocols]
+    argv = ["tshark", "-n", "-r", str(pcap), "-Y", display_filter, "-T", "json", "--no-duplicate-keys", "-J", protocols]
     if keylog is not None:
         argv[1:1] = ["-o", f"tls.keylog_file:{keylog}"]
     try:
@@ -79,14 +78,24 @@ def _http1(packets: list[dict[str, Any]]) -> list[Exchange]:
                 for name, value in headers:
                     if name == "cookie":
                         cookies.update(parse_cookie_header(value))
-                ex = Exchange(client=src, time=t, method=str(line.get("http.request.method", "?")),
-                              target=str(line.get("http.request.uri", "?")), cookies=cookies)
+                ex = Exchange(
+                    client=src,
+                    time=t,
+                    method=str(line.get("http.request.method", "?")),
+                    target=str(line.get("http.request.uri", "?")),
+                    cookies=cookies,
+                )
                 pending[stream].append(ex)
                 out.append(ex)
             elif "http.response" in pdu and pending[stream]:
                 ex = pending[stream].popleft()
-                _fill_response(ex, str(_first_line(pdu, "http.response.code").get("http.response.code", "0")),
-                               _header_map(_as_list(pdu.get("http.response.line"))), str(pdu.get("http.file_data", "")), t)
+                _fill_response(
+                    ex,
+                    str(_first_line(pdu, "http.response.code").get("http.response.code", "0")),
+                    _header_map(_as_list(pdu.get("http.response.line"))),
+                    str(pdu.get("http.file_data", "")),
+                    t,
+                )
     return out
 
 
@@ -115,7 +124,9 @@ def _http2(packets: list[dict[str, Any]]) -> list[Exchange]:
                 headers = []
                 for h in _as_list(frame.get("http2.header")):
                     if isinstance(h, dict):
-                        headers.append((str(h.get("http2.header.name", "")).lower(), str(h.get("http2.header.value", ""))))
+                        headers.append(
+                            (str(h.get("http2.header.name", "")).lower(), str(h.get("http2.header.value", "")))
+                        )
                 pseudo = dict(h for h in headers if h[0].startswith(":"))
                 key = (tcp_stream, sid)
                 if ":method" in pseudo:
@@ -123,8 +134,14 @@ def _http2(packets: list[dict[str, Any]]) -> list[Exchange]:
                     for name, value in headers:
                         if name == "cookie":
                             cookies.update(parse_cookie_header(value))
-                    ex = Exchange(client=src, time=t, method=pseudo[":method"], target=pseudo.get(":path", "?"),
-                                  cookies=cookies, protocol="HTTP/2")
+                    ex = Exchange(
+                        client=src,
+                        time=t,
+                        method=pseudo[":method"],
+                        target=pseudo.get(":path", "?"),
+                        cookies=cookies,
+                        protocol="HTTP/2",
+                    )
                     streams[key] = ex
                     out.append(ex)
                 elif ":status" in pseudo and key in streams:
@@ -157,8 +174,14 @@ def har_exchanges(har: Path) -> list[Exchange]:
                 cookies.update(parse_cookie_header(h["value"]))
         url = req["url"]
         target = "/" + url.split("://", 1)[-1].split("/", 1)[1] if url.count("/") >= 3 else "/"
-        ex = Exchange(client=har.name, time=t, method=req["method"], target=target, cookies=cookies,
-                      protocol=req.get("httpVersion", ""))
+        ex = Exchange(
+            client=har.name,
+            time=t,
+            method=req["method"],
+            target=target,
+            cookies=cookies,
+            protocol=req.get("httpVersion", ""),
+        )
         headers = [(h["name"].lower(), h["value"]) for h in resp.get("headers", [])]
         # a HAR may fold several Set-Cookie headers into one value separated by newlines
         headers = [(n, part) for n, v in headers for part in (v.split("\n") if n == "set-cookie" else [v])]
@@ -170,8 +193,13 @@ def har_exchanges(har: Path) -> list[Exchange]:
 
 def rules_of(doc: dict[str, Any]) -> Rules:
     o = doc["oracle"]
-    return Rules(persistence=tuple(o["persistence"]), session=o["session"], static_prefix=o.get("static_prefix", "/static/"),
-                 maxidle=o.get("maxidle"), maxlife=o.get("maxlife"))
+    return Rules(
+        persistence=tuple(o["persistence"]),
+        session=o["session"],
+        static_prefix=o.get("static_prefix", "/static/"),
+        maxidle=o.get("maxidle"),
+        maxlife=o.get("maxlife"),
+    )
 
 
 def wire_exchanges(outdir: Path, doc: dict[str, Any]) -> list[Exchange]:
@@ -195,6 +223,8 @@ def verify_scenario(outdir: Path, doc: dict[str, Any]) -> list[Exchange]:
         raise LabError(f"{outdir.name}: expected.json claims {claimed} but the inputs show {seen}")
     on_wire = healthy({ex.client for ex in exchanges}, facts)
     if on_wire != sorted(doc["healthy_clients"]):
-        raise LabError(f"{outdir.name}: expected.json lists healthy clients {sorted(doc['healthy_clients'])} "
-                       f"but the inputs show {on_wire}")
+        raise LabError(
+            f"{outdir.name}: expected.json lists healthy clients {sorted(doc['healthy_clients'])} "
+            f"but the inputs show {on_wire}"
+        )
     return exchanges

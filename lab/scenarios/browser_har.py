@@ -24,8 +24,15 @@ from lab.stack import Stack
 from lab.truth import Rules
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 COOKIE = "SERVERID"
 STICKY, CLEARED = "browser-sticky.har", "browser-cookie-cleared.har"
 
@@ -41,17 +48,32 @@ def _recorder(label: str, log: list[Exchange]) -> Any:
             if h["name"].lower() == "cookie":
                 cookies.update(parse_cookie_header(h["value"]))
         resp_headers = response.headers_array()
-        set_cookies = [c for h in resp_headers if h["name"].lower() == "set-cookie"
-                       for part in h["value"].split("\n") if (c := parse_set_cookie(part)) is not None]
+        set_cookies = [
+            c
+            for h in resp_headers
+            if h["name"].lower() == "set-cookie"
+            for part in h["value"].split("\n")
+            if (c := parse_set_cookie(part)) is not None
+        ]
         try:
             body = response.body()[:200].decode("utf-8", "replace")
-        except Exception:  # noqa: BLE001 - bodies of redirects/aborted loads are not available
+        except Exception:
             body = ""
         url = request.url
         target = "/" + url.split("://", 1)[-1].split("/", 1)[1] if url.count("/") >= 3 else "/"
-        log.append(Exchange(client=label, time=request.timing["startTime"] / 1000 if request.timing["startTime"] > 0 else 0,
-                            method=request.method, target=target, cookies=cookies, status=response.status,
-                            backend=response.header_value("x-backend"), set_cookies=set_cookies, body=body))
+        log.append(
+            Exchange(
+                client=label,
+                time=request.timing["startTime"] / 1000 if request.timing["startTime"] > 0 else 0,
+                method=request.method,
+                target=target,
+                cookies=cookies,
+                status=response.status,
+                backend=response.header_value("x-backend"),
+                set_cookies=set_cookies,
+                body=body,
+            )
+        )
 
     return on_finished
 
@@ -89,8 +111,9 @@ def run(stack: Stack) -> Outcome:
     backends = [stack.backend(f"web{i}", 20 + i, 1) for i in (1, 2, 3)]
     stack.wait_backends(backends)
     port = stack.port(0)
-    stack.haproxy("haproxy", sticky_haproxy(f"{stack.lb_ip}:{port}", backends, static_round_robin=True),
-                  [(stack.lb_ip, port)])
+    stack.haproxy(
+        "haproxy", sticky_haproxy(f"{stack.lb_ip}:{port}", backends, static_round_robin=True), [(stack.lb_ip, port)]
+    )
     base = f"http://{stack.lb_ip}:{port}"
     log: list[Exchange] = []
     try:

@@ -54,8 +54,9 @@ def sticky_haproxy(
 
 
 def login(client: HttpClient, user: str) -> Exchange:
-    ex = client.request("POST", "/login", f"user={user}".encode(),
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    ex = client.request(
+        "POST", "/login", f"user={user}".encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     if ex.status != 200:
         raise LabError(f"login of {client.ip} failed: {ex.status} {ex.body[:80]!r}")
     return ex
@@ -63,7 +64,9 @@ def login(client: HttpClient, user: str) -> Exchange:
 
 def expect_ok(ex: Exchange, what: str) -> Exchange:
     if ex.status is None or ex.status >= 400:
-        raise LabError(f"{what}: {ex.client} {ex.method} {ex.target} -> {ex.status} {ex.body[:60]!r} (backend {ex.backend})")
+        raise LabError(
+            f"{what}: {ex.client} {ex.method} {ex.target} -> {ex.status} {ex.body[:60]!r} (backend {ex.backend})"
+        )
     return ex
 
 

@@ -33,15 +33,41 @@ def run(stack: Stack) -> Outcome:
     dc_values = [opaque_dc_cookie_value(), opaque_dc_cookie_value()]
     for i, (ip, backend, value) in enumerate(zip(dc_ips, dc_backends, dc_values, strict=True), 1):
         binds = [f"    bind {ip}:{internal_port}"] + ([f"    bind {ip}:{direct_port}"] if i == 1 else [])
-        config = "\n".join([HAPROXY_DEFAULTS, f"frontend dc{i}", *binds, "    default_backend web",
-                            *backend_section("web", [backend], cookie=f"cookie {COOKIE} insert indirect nocache httponly",
-                                             labels={backend.node: value})]) + "\n"
+        config = (
+            "\n".join(
+                [
+                    HAPROXY_DEFAULTS,
+                    f"frontend dc{i}",
+                    *binds,
+                    "    default_backend web",
+                    *backend_section(
+                        "web",
+                        [backend],
+                        cookie=f"cookie {COOKIE} insert indirect nocache httponly",
+                        labels={backend.node: value},
+                    ),
+                ]
+            )
+            + "\n"
+        )
         listens = [(ip, internal_port)] + ([(ip, direct_port)] if i == 1 else [])
         stack.haproxy(f"haproxy-dc{i}", config, listens)
-    front = "\n".join([HAPROXY_DEFAULTS, "frontend cdn_edge", f"    bind {stack.lb_ip}:{front_port}",
-                       "    default_backend datacenters", "", "backend datacenters", "    balance roundrobin",
-                       "    option httpchk GET /health",
-                       *[f"    server dc{i} {ip}:{internal_port} {HEALTH}" for i, ip in enumerate(dc_ips, 1)]]) + "\n"
+    front = (
+        "\n".join(
+            [
+                HAPROXY_DEFAULTS,
+                "frontend cdn_edge",
+                f"    bind {stack.lb_ip}:{front_port}",
+                "    default_backend datacenters",
+                "",
+                "backend datacenters",
+                "    balance roundrobin",
+                "    option httpchk GET /health",
+                *[f"    server dc{i} {ip}:{internal_port} {HEALTH}" for i, ip in enumerate(dc_ips, 1)],
+            ]
+        )
+        + "\n"
+    )
     stack.haproxy("haproxy-front", front, [(stack.lb_ip, front_port)])
     log: list[Exchange] = []
     with stack.capture([front_port, direct_port]):
@@ -50,7 +76,9 @@ def run(stack: Stack) -> Outcome:
         failures = 0
         for attempt in range(3):
             via_front.request("GET", "/login", note=f"login page, attempt {attempt + 1}")
-            via_front.request("POST", "/login", b"user=carol", headers={"Content-Type": "application/x-www-form-urlencoded"})
+            via_front.request(
+                "POST", "/login", b"user=carol", headers={"Content-Type": "application/x-www-form-urlencoded"}
+            )
             ex = via_front.request("GET", "/app/account")
             failures += ex.status == 401
             via_front.request("GET", "/app/orders")

@@ -24,8 +24,9 @@ def run(stack: Stack) -> Outcome:
     backends = [stack.backend(f"s{i}", 20 + i, 1) for i in (1, 2, 3)]
     stack.wait_backends(backends)
     port = stack.port(0)
-    stack.haproxy("haproxy", sticky_haproxy(f"{stack.lb_ip}:{port}", backends, static_round_robin=True),
-                  [(stack.lb_ip, port)])
+    stack.haproxy(
+        "haproxy", sticky_haproxy(f"{stack.lb_ip}:{port}", backends, static_round_robin=True), [(stack.lb_ip, port)]
+    )
     log: list[Exchange] = []
     with stack.capture([port]):
         py = [HttpClient(stack.client_ip(k), stack.lb_ip, port, log) for k in (1, 2)]
@@ -37,8 +38,13 @@ def run(stack: Stack) -> Outcome:
             for c in py:
                 browse(c, ["/app/home", *STATIC, "/app/profile"])
                 expect_ok(c.request("PUT", f"/upload/report-{round_}.doc", b"x" * 300), "upload")
-            for ex in curl.run([("GET", "/app/home", None), *[("GET", s, None) for s in STATIC],
-                                ("PUT", f"/upload/notes-{round_}.doc", b"y" * 200)]):
+            for ex in curl.run(
+                [
+                    ("GET", "/app/home", None),
+                    *[("GET", s, None) for s in STATIC],
+                    ("PUT", f"/upload/notes-{round_}.doc", b"y" * 200),
+                ]
+            ):
                 expect_ok(ex, "curl browsing")
         for c in py:
             c.close()

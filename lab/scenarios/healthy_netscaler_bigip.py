@@ -27,19 +27,39 @@ def run(stack: Stack) -> Outcome:
     stack.wait_backends(ns_backends + f5_backends)
     ns_port, f5_port = stack.port(0), stack.port(10)
     ns_cookie, f5_cookie = netscaler_cookie_name(VSERVER), bigip_cookie_name(POOL)
-    config = "\n".join(
-        [HAPROXY_DEFAULTS,
-         "frontend netscaler_vserver", f"    bind {stack.lb_ip}:{ns_port}", "    default_backend ns_app",
-         "", "frontend bigip_virtual", f"    bind {stack.lb_ip}:{f5_port}", "    default_backend f5_pool",
-         *backend_section("ns_app", ns_backends, cookie=f"cookie {ns_cookie} insert indirect nocache httponly",
-                          labels={b.node: netscaler_cookie_value(b.ip, b.port) for b in ns_backends}),
-         *backend_section("f5_pool", f5_backends, cookie=f"cookie {f5_cookie} insert indirect nocache",
-                          labels={b.node: bigip_cookie_value(b.ip, b.port) for b in f5_backends})]
-    ) + "\n"
+    config = (
+        "\n".join(
+            [
+                HAPROXY_DEFAULTS,
+                "frontend netscaler_vserver",
+                f"    bind {stack.lb_ip}:{ns_port}",
+                "    default_backend ns_app",
+                "",
+                "frontend bigip_virtual",
+                f"    bind {stack.lb_ip}:{f5_port}",
+                "    default_backend f5_pool",
+                *backend_section(
+                    "ns_app",
+                    ns_backends,
+                    cookie=f"cookie {ns_cookie} insert indirect nocache httponly",
+                    labels={b.node: netscaler_cookie_value(b.ip, b.port) for b in ns_backends},
+                ),
+                *backend_section(
+                    "f5_pool",
+                    f5_backends,
+                    cookie=f"cookie {f5_cookie} insert indirect nocache",
+                    labels={b.node: bigip_cookie_value(b.ip, b.port) for b in f5_backends},
+                ),
+            ]
+        )
+        + "\n"
+    )
     stack.haproxy("haproxy", config, [(stack.lb_ip, ns_port), (stack.lb_ip, f5_port)])
     log: list[Exchange] = []
     with stack.capture([ns_port, f5_port]):
-        clients = [HttpClient(stack.client_ip(k), stack.lb_ip, ns_port if k <= 2 else f5_port, log) for k in (1, 2, 3, 4)]
+        clients = [
+            HttpClient(stack.client_ip(k), stack.lb_ip, ns_port if k <= 2 else f5_port, log) for k in (1, 2, 3, 4)
+        ]
         for k, c in enumerate(clients, 1):
             login(c, f"user{k}")
         for round_ in range(3):
@@ -61,10 +81,13 @@ def run(stack: Stack) -> Outcome:
         exchanges=log,
         clients=[stack.client_ip(k) for k in (1, 2, 3, 4)],
         intended=set(),
-        extra={"lb": "haproxy", "cookie_values": {
-            ns_cookie: {netscaler_cookie_value(b.ip, b.port): b.addr for b in ns_backends},
-            f5_cookie: {bigip_cookie_value(b.ip, b.port): b.addr for b in f5_backends},
-        }},
+        extra={
+            "lb": "haproxy",
+            "cookie_values": {
+                ns_cookie: {netscaler_cookie_value(b.ip, b.port): b.addr for b in ns_backends},
+                f5_cookie: {bigip_cookie_value(b.ip, b.port): b.addr for b in f5_backends},
+            },
+        },
     )
 
 

@@ -45,7 +45,9 @@ def run(stack: Stack) -> Outcome:
     stack.wait_backends(backends)
     port = stack.port(0)
     cookie_line = f"cookie {COOKIE} insert indirect nocache maxidle {MAXIDLE}s maxlife {MAXLIFE}s"
-    stack.haproxy("haproxy", sticky_haproxy(f"{stack.lb_ip}:{port}", backends, cookie=cookie_line), [(stack.lb_ip, port)])
+    stack.haproxy(
+        "haproxy", sticky_haproxy(f"{stack.lb_ip}:{port}", backends, cookie=cookie_line), [(stack.lb_ip, port)]
+    )
     log: list[Exchange] = []
     with stack.capture([port]):
         idle, poller, brief = (HttpClient(stack.client_ip(k), stack.lb_ip, port, log) for k in (1, 2, 3))

@@ -40,9 +40,13 @@ def run(stack: Stack) -> Outcome:
     port = stack.port(0)
     cookie = netscaler_cookie_name(VSERVER)
     labels = {b.node: netscaler_cookie_value(b.ip, b.port) for b in backends}
-    stack.haproxy("haproxy", sticky_haproxy(f"{stack.lb_ip}:{port}", backends,
-                                            cookie=f"cookie {cookie} insert indirect nocache httponly", labels=labels),
-                  [(stack.lb_ip, port)])
+    stack.haproxy(
+        "haproxy",
+        sticky_haproxy(
+            f"{stack.lb_ip}:{port}", backends, cookie=f"cookie {cookie} insert indirect nocache httponly", labels=labels
+        ),
+        [(stack.lb_ip, port)],
+    )
     log: list[Exchange] = []
     with stack.capture([port]):
         buggy = HttpClient(stack.client_ip(1), stack.lb_ip, port, log, user_agent=USER_AGENT)

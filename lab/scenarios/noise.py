@@ -63,8 +63,10 @@ def _read_response(f: BinaryIO) -> tuple[int, list[tuple[str, str]], bytes]:
 def pipeline(ip: str, host: str, port: int, cookies: dict[str, str], paths: list[str], log: list[Exchange]) -> None:
     """Send every request at once on one connection, then read the responses in order."""
     cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    raw = "".join(f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: lab-pipeliner/1.0\r\nCookie: {cookie}\r\n\r\n"
-                  for p in paths).encode()
+    raw = "".join(
+        f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: lab-pipeliner/1.0\r\nCookie: {cookie}\r\n\r\n"
+        for p in paths
+    ).encode()
     with socket.create_connection((host, port), timeout=10, source_address=(ip, 0)) as sock:
         started = time.time()
         sock.sendall(raw)
@@ -72,10 +74,20 @@ def pipeline(ip: str, host: str, port: int, cookies: dict[str, str], paths: list
         for p in paths:
             status, headers, body = _read_response(f)
             hmap = dict(headers)
-            log.append(Exchange(client=ip, time=started, method="GET", target=p, cookies=dict(cookies), status=status,
-                                backend=hmap.get("x-backend"),
-                                set_cookies=[c for n, v in headers if n == "set-cookie" and (c := parse_set_cookie(v))],
-                                body=body[:200].decode("utf-8", "replace"), note="pipelined"))
+            log.append(
+                Exchange(
+                    client=ip,
+                    time=started,
+                    method="GET",
+                    target=p,
+                    cookies=dict(cookies),
+                    status=status,
+                    backend=hmap.get("x-backend"),
+                    set_cookies=[c for n, v in headers if n == "set-cookie" and (c := parse_set_cookie(v))],
+                    body=body[:200].decode("utf-8", "replace"),
+                    note="pipelined",
+                )
+            )
             if status >= 400:
                 raise LabError(f"pipelined {p} -> {status}")
 
@@ -89,8 +101,10 @@ class _LineServer:
         self.udp.bind((ip, udp_port))
         self.udp.settimeout(0.2)
         self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._tcp_loop, daemon=True),
-                        threading.Thread(target=self._udp_loop, daemon=True)]
+        self.threads = [
+            threading.Thread(target=self._tcp_loop, daemon=True),
+            threading.Thread(target=self._udp_loop, daemon=True),
+        ]
         for t in self.threads:
             t.start()
 
@@ -147,11 +161,18 @@ def _lossy_part(stack: Stack, log: list[Exchange]) -> tuple[str, list[str], list
     server_ip, client_ip = stack.ip(50), stack.ip(51)
     with lossy_namespace(ns) as method:
         if method is None:
-            return ("The packet-loss part was skipped: no network namespace with a lossy qdisc could be set up "
-                    "here (needs root, 'ip netns' and sch_netem or sch_tbf).", [], [])
-        backend = stack.sup.start(f"{stack.number:02d}-backend-lossy", ns_argv(ns, [
-            sys.executable, "-m", "lab.backend",
-            "--node", "lossy1", "--host", server_ip, "--port", str(port)]))
+            return (
+                "The packet-loss part was skipped: no network namespace with a lossy qdisc could be set up "
+                "here (needs root, 'ip netns' and sch_netem or sch_tbf).",
+                [],
+                [],
+            )
+        backend = stack.sup.start(
+            f"{stack.number:02d}-backend-lossy",
+            ns_argv(
+                ns, [sys.executable, "-m", "lab.backend", "--node", "lossy1", "--host", server_ip, "--port", str(port)]
+            ),
+        )
         stack.started.append(backend)
         cap = Capture(stack.sup, stack.outdir / "lossy.pcap", [port], netns=ns)
         try:
@@ -160,11 +181,31 @@ def _lossy_part(stack: Stack, log: list[Exchange]) -> tuple[str, list[str], list
             cap.stop()
             stack.sup.stop(backend)
     log.extend(exchanges)
-    done = subprocess.run(["tshark", "-n", "-r", str(stack.outdir / "lossy.pcap"), "-Y", "tcp.analysis.retransmission",
-                           "-T", "fields", "-e", "frame.number"], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [
+            "tshark",
+            "-n",
+            "-r",
+            str(stack.outdir / "lossy.pcap"),
+            "-Y",
+            "tcp.analysis.retransmission",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     retrans = len(done.stdout.split())
-    return (f"Packet loss: inside network namespace {ns} the loopback had a {method}; lossy.pcap holds {retrans} "
-            f"TCP retransmission(s) for client {client_ip}, whose session stayed healthy.", ["lossy.pcap"], [client_ip])
+    return (
+        f"Packet loss: inside network namespace {ns} the loopback had a {method}; lossy.pcap holds {retrans} "
+        f"TCP retransmission(s) for client {client_ip}, whose session stayed healthy.",
+        ["lossy.pcap"],
+        [client_ip],
+    )
 
 
 def run(stack: Stack) -> Outcome:

@@ -173,7 +173,6 @@ class Http1Conn:
         return self.exchanges
 
 
-
 def _unattributed(ex: Exchange, why: str) -> None:
     if ex.error is None:
         ex.error = why

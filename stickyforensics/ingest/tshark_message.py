@@ -2,8 +2,7 @@
 
 A ``Message`` is filled frame by frame (HTTP/2 heads, bodies and frames arrive in pieces); a ``Body``
 keeps only what the model keeps (size, hash, bounded prefix), so memory stays flat whatever the body size.
-HTTP/2 bodies arrive as raw DATA bytes and are content-decoded here (gzip/deflate), the way tshark
-already decodes HTTP/1 bodies (``http.decompress_body``), so both versions give detectors the same text.
+``Message`` and ``Exchange`` compare by identity (``eq=False``): they are mutable work records.
 """
 
 from __future__ import annotations
@@ -15,20 +14,27 @@ from dataclasses import dataclass, field
 from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo, DiagLevel, Diagnostic
 
 DECODE_LIMIT = 64 * 1024 * 1024
-"""Decoded bytes counted per body before decoding stops (a compression bomb costs no more than this)."""
+"""Decoded bytes per body before decoding stops (a compression bomb costs no more than this)."""
 
 Addr = tuple[str, int]
 """(ip, port) of one side of a TCP connection."""
 
 
 class Body:
-    """Size, SHA-256 and the first ``BODY_PREFIX_LIMIT`` bytes of a body fed in pieces."""
+    """A body fed in pieces.
 
-    __slots__ = ("_decoder", "_encoding", "_hash", "_prefix", "complete", "size")
+    ``size`` counts the body as sent (de-chunked, still content-encoded), as the native engine counts it.
+    ``prefix`` and ``sha256`` are of the content-decoded bytes: tshark hands HTTP/1 bodies over decoded
+    (``http.decompress_body``), and HTTP/2 DATA is decoded here (gzip, deflate), so a marker such as
+    ``BAD SESSION`` is found in a compressed page whichever HTTP version carried it.
+    """
+
+    __slots__ = ("_decoded", "_decoder", "_encoding", "_hash", "_prefix", "complete", "size")
 
     def __init__(self, content_encoding: str | None = None) -> None:
         self.size = 0
         self.complete = True
+        self._decoded = 0
         self._hash = hashlib.sha256()
         self._prefix = bytearray()
         self._encoding = (content_encoding or "").strip().lower()
@@ -39,16 +45,19 @@ class Body:
             self._decoder = zlib.decompressobj()  # RFC 9110 §8.4.1.2: zlib-wrapped; raw deflate is retried
 
     def feed_raw(self, data: bytes) -> None:
-        """Bytes as they crossed the wire (HTTP/2 DATA): decoded first when the encoding is known."""
+        """Bytes as they crossed the wire (HTTP/2 DATA payload)."""
         if not data:
             return
+        self.size += len(data)
         if self._decoder is None:
-            self._add(data)
+            if self.complete:
+                self._take(data)
             return
+        first = self.size == len(data)  # the first piece: a failure means "not encoded as announced"
         try:
             self._decode(data)
         except zlib.error:
-            if self._encoding == "deflate" and self.size == 0 and not self._decoder.unused_data:
+            if first and self._encoding == "deflate":
                 self._decoder = zlib.decompressobj(wbits=-zlib.MAX_WBITS)
                 try:
                     self._decode(data)
@@ -56,27 +65,30 @@ class Body:
                 except zlib.error:
                     pass
             self._decoder = None
-            self.complete = False
+            if first:  # not encoded as announced: keep the bytes as they are
+                self._take(data)
+            else:
+                self.complete = False
 
     def feed_decoded(self, data: bytes) -> None:
-        """Bytes already decoded by tshark (HTTP/1 ``http.file_data``)."""
-        self._add(data)
+        """Bytes already decoded by tshark (HTTP/1 ``http.file_data``); the caller may correct ``size``."""
+        self.size += len(data)
+        self._take(data)
 
     def _decode(self, data: bytes) -> None:
         assert self._decoder is not None
         pending = data
-        while pending and self._decoder is not None:
-            room = DECODE_LIMIT - self.size
+        while pending:
+            room = DECODE_LIMIT - self._decoded
             if room <= 0:
                 self._decoder = None
                 self.complete = False
                 return
-            out = self._decoder.decompress(pending, room)
-            self._add(out)
+            self._take(self._decoder.decompress(pending, room))
             pending = self._decoder.unconsumed_tail
 
-    def _add(self, data: bytes) -> None:
-        self.size += len(data)
+    def _take(self, data: bytes) -> None:
+        self._decoded += len(data)
         self._hash.update(data)
         room = BODY_PREFIX_LIMIT - len(self._prefix)
         if room > 0:
@@ -85,7 +97,7 @@ class Body:
     def info(self) -> BodyInfo:
         return BodyInfo(
             size=self.size,
-            sha256=self._hash.hexdigest() if self.size else None,
+            sha256=self._hash.hexdigest() if self._decoded else None,
             prefix=bytes(self._prefix),
             complete=self.complete,
         )

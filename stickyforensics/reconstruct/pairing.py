@@ -128,10 +128,12 @@ class HttpConnection:
             msg.link = ex
             return
         self.rec.responses_without_request += 1
+        names = [v.partition("=")[0].strip() for k, v in msg.headers if k.lower() == "set-cookie"]
+        sets = f"; it sets cookies {', '.join(dict.fromkeys(names))}" if names else ""
         self.diag(
             "http.response_without_request",
-            f"response {status} {msg.reason} has no request in the capture (it was not captured or not "
-            "parsed); it is not reported as a transaction",
+            f"response {status} {msg.reason} has no request in the capture (not captured or not parsed), so "
+            f"it is not reported as a transaction{sets}",
             msg.frames[0],
         )
 
@@ -268,6 +270,10 @@ class HttpReconstructor:
 
     def emit(self, hc: HttpConnection, ex: _Exchange, closing: str | None) -> None:
         self.transactions.append(build_transaction(self, hc.conn, ex, closing))
+        # Break the exchange <-> message cycles so reference counting frees them at once.
+        ex.request.link = None
+        if ex.response is not None:
+            ex.response.link = None
 
 
 _CLOSING = {

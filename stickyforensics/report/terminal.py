@@ -55,7 +55,12 @@ def _summary(report: AnalysisReport) -> Table:
     return table
 
 
-def _finding(f: Finding, redactor: Redactor) -> Group:
+def _short(path: str, limit: int = 28) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _finding(f: Finding, redactor: Redactor, many_inputs: bool = False) -> Group:
     head = Text()
     head.append(f" {f.severity.label.upper()} ", style=_SEV_STYLE[f.severity])
     head.append(f" {f.rule} ", style="bold")
@@ -68,9 +73,9 @@ def _finding(f: Finding, redactor: Redactor) -> Group:
     if f.root_cause and f.root_cause not in f.message:
         parts.append(Text.assemble(("Root cause: ", "bold"), _t(f.root_cause)))
     if f.evidence:
-        table = Table(show_header=True, header_style="bold dim", box=None, padding=(0, 1), expand=False)
-        table.add_column("where", no_wrap=True)
-        table.add_column("evidence")
+        table = Table(show_header=True, header_style="bold dim", box=None, padding=(0, 1), expand=True)
+        table.add_column("where", no_wrap=True, max_width=30)
+        table.add_column("evidence", ratio=1)
         for ev in f.evidence[:EVIDENCE_LIMIT]:
             where = f"entry {ev.har_entry}" if ev.har_entry is not None else (
                 "frame " + ",".join(str(x) for x in ev.frames) if ev.frames else "-"
@@ -78,9 +83,10 @@ def _finding(f: Finding, redactor: Redactor) -> Group:
             lines = [_t(ev.summary)]
             if ev.wireshark_filter:
                 lines.append(Text.assemble(("filter: ", "dim"), _t(ev.wireshark_filter, "green")))
-            for ex in ev.excerpts[:3]:
+            for ex in ev.excerpts[:4]:
                 lines.append(_t("  " + redactor.excerpt(ex), "dim"))
-            table.add_row(_t(f"{where} ({ev.input.rsplit('/', 1)[-1]})"), Group(*lines))
+            label = f"{where}\n{_short(ev.input)}" if many_inputs else where
+            table.add_row(_t(label), Group(*lines))
         if len(f.evidence) > EVIDENCE_LIMIT:
             table.add_row("", Text(f"... {len(f.evidence) - EVIDENCE_LIMIT} more in --format json/html", style="dim"))
         parts.append(table)
@@ -122,5 +128,5 @@ def render_text(report: AnalysisReport, *, redactor: Redactor, width: int = 110,
         label = "all clients" if client == "*" else client
         console.print(Text.assemble(("Client ", "bold"), _t(label, "bold cyan"), (f"  ({len(findings)} finding(s))", "dim")))
         for f in findings:
-            console.print(_finding(f, redactor))
+            console.print(_finding(f, redactor, many_inputs=len(report.inputs) > 1))
     return buf.getvalue()

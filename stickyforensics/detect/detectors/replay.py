@@ -153,15 +153,17 @@ def cacheable_set_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 continue
             why = _cacheable(tx.response)
             if why:
-                groups[(tx.request.host, tx.request.path, ev.name)].append((session.key.value, tx, why))
+                groups[(tx.request.host, "", ev.name)].append((session.key.value, tx, why))
     out = []
-    for (host, path, name), items in groups.items():
+    for (host, _unused, name), items in groups.items():
         clients = tuple(dict.fromkeys(c for c, _t, _w in items))
         first = items[0]
+        paths = list(dict.fromkeys(tx.request.path for _c, tx, _w in items))
+        where = f"{host}{paths[0]}" + (f" and {len(paths) - 1} other path(s)" if len(paths) > 1 else "")
         out.append(
             make_finding(
                 rule,
-                message=f"{host}{path} sets {name} on a response shared caches may store ({first[2]}); "
+                message=f"{where} set {name} on responses shared caches may store ({first[2]}); "
                 f"without 'private' or no-cache=\"Set-Cookie\" a cache can hand this cookie to other users",
                 input=first[1].input,
                 client=first[0],
@@ -170,7 +172,7 @@ def cacheable_set_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 evidence=[evidence(tx, f"{request_line(tx)}: Set-Cookie {name} with {why}", role="trigger",
                                    response_names=_CACHE_HEADERS + ("Set-Cookie", "Expires")) for _c, tx, why in items[:5]],
                 cookie=name,
-                details=[("host", host), ("path", path), ("responses", str(len(items)))],
+                details=[("host", host), ("responses", str(len(items)))] + [("path", p) for p in paths[:10]],
                 clients=clients,
             )
         )

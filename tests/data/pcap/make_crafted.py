@@ -15,6 +15,7 @@ carries: see ``conversation_bytes``.
 from __future__ import annotations
 
 import gzip
+import itertools
 import socket
 import struct
 from collections.abc import Callable, Iterable
@@ -357,7 +358,7 @@ def fragment_v4(pkt: bytes, cuts: list[int]) -> list[bytes]:
     bounds = [0, *cuts, len(payload)]
     return [
         ipv4(src, dst, proto, payload[a:b], ident, ((a // 8) | (0x2000 if b < len(payload) else 0)))
-        for a, b in zip(bounds, bounds[1:], strict=False)
+        for a, b in itertools.pairwise(bounds)
     ]
 
 
@@ -369,7 +370,7 @@ def fragment_v6(pkt: bytes, cuts: list[int], ident: int) -> list[bytes]:
     dest = bytes([44, 0, 1, 4, 0, 0, 0, 0])  # destination options -> fragment
     bounds = [0, *cuts, len(payload)]
     out = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         frag = struct.pack(">BBHI", 6, 0, a | (1 if b < len(payload) else 0), ident)
         out.append(ipv6(src, dst, 0, hop + dest + frag + payload[a:b]))
     return out

@@ -69,7 +69,7 @@ def tshark_views() -> dict[Path, tuple[int, dict[int, Row], dict[int, float]]]:
 
 def compare(path: Path) -> None:
     frames, theirs, times = tshark_views()[path]
-    info, reader = open_capture(str(path))
+    _info, reader = open_capture(str(path))
     mine: dict[int, Row] = {}
     for s in reader:
         assert s.frame not in mine, f"two segments for frame {s.frame}"

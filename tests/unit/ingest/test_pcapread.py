@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import itertools
 import struct
 import sys
 from collections import defaultdict
@@ -37,7 +38,7 @@ MC = _crafted()
 
 
 def read(name: str | Path) -> tuple[SegmentReader, list[TcpSegment]]:
-    info, reader = open_capture(str(DATA / name))
+    _info, reader = open_capture(str(DATA / name))
     segs = list(reader)
     return reader, segs
 
@@ -159,7 +160,7 @@ def test_raw_ip_mixes_v4_and_v6() -> None:
 
 
 def test_ethernet_padding_and_fcs_do_not_leak() -> None:
-    reader, segs = read("eth_padding.pcap")
+    _reader, segs = read("eth_padding.pcap")
     assert all(b"\xaa" not in s.payload and b"\xde\xad" not in s.payload for s in segs)
     assert [s.payload for s in segs if len(s.payload) == 1] == [b"x"]
     up, down = MC.conversation_bytes("pad")
@@ -236,7 +237,7 @@ def test_pcapng_two_interfaces_with_different_link_types_and_resolutions() -> No
     assert reader.frames == 32 and reader.tcp_segments == 32 and reader.diagnostics == []
     for s in segs:
         assert s.ts == pytest.approx((MC.T0_NS + s.frame * 1_000_123) / 1e9, abs=2e-6)
-    up, down = MC.conversation_bytes("ng2")
+    _up, down = MC.conversation_bytes("ng2")
     assert streams(segs)[("10.0.0.100", 80, "192.168.1.12", 50081)] == down
 
 
@@ -255,7 +256,7 @@ def test_pcapng_sections_byte_orders_and_block_kinds() -> None:
     # Second section: millisecond resolution plus if_tsoffset gives back the absolute time.
     sec2 = [s for s in segs if s.src_port == 50091 or s.dst_port == 50091]
     assert sec2[0].ts == pytest.approx(1_700_000_000.0, abs=1.0)
-    assert all(b.ts > a.ts for a, b in zip(sec2, sec2[1:], strict=False))
+    assert all(b.ts > a.ts for a, b in itertools.pairwise(sec2))
 
 
 def test_pcapng_garbage_in_the_middle_stops_with_a_diagnostic() -> None:
@@ -267,7 +268,7 @@ def test_pcapng_garbage_in_the_middle_stops_with_a_diagnostic() -> None:
 
 
 def test_counters_final_after_close_midway() -> None:
-    info, reader = open_capture(str(DATA / "ipv4_frag.pcap"))
+    _info, reader = open_capture(str(DATA / "ipv4_frag.pcap"))
     next(reader)
     reader.close()
     reader.close()
@@ -309,7 +310,7 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
 def test_header_only_pcap_is_an_empty_capture(tmp_path: Path) -> None:
     path = tmp_path / "empty.pcap"
     path.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-    info, reader = open_capture(str(path))
+    _info, reader = open_capture(str(path))
     assert list(reader) == [] and reader.frames == 0 and reader.diagnostics == []
 
 
@@ -321,7 +322,7 @@ def test_corrupt_record_length_stops_reading(tmp_path: Path) -> None:
     bad = data[:pos] + struct.pack("<IIII", 1, 2, 0x7FFFFFF0, 0x7FFFFFF0) + data[pos + 16 :]
     path = tmp_path / "bad.pcap"
     path.write_bytes(bad)
-    reader, segs = (lambda r: (r[1], list(r[1])))(open_capture(str(path)))
+    reader, _ = read(path)
     assert reader.frames == 5
     (diag,) = reader.diagnostics
     assert diag.code == "capture.corrupt_record" and "frame 6" in diag.message
@@ -343,7 +344,7 @@ def test_pcapng_cut_inside_a_packet_block(tmp_path: Path) -> None:
     data = (DATA / "two_ifaces.pcapng").read_bytes()
     path = tmp_path / "cut.pcapng"
     path.write_bytes(data[:-700])
-    info, reader = open_capture(str(path))
+    _info, reader = open_capture(str(path))
     segs = list(reader)
     (diag,) = reader.diagnostics
     assert diag.code == "capture.truncated" and diag.position == f"frame {segs[-1].frame + 1}"

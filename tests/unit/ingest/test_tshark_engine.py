@@ -10,6 +10,7 @@ tests/data/tls/ was made by tests/data/tls/make_tls_captures.sh (nginx + curl + 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import shutil
 import struct
 import subprocess
@@ -18,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from stickyforensics.errors import InputError
-from stickyforensics.ingest import tshark as tshark_module
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.tshark import read_capture_tshark, tshark_available
 from stickyforensics.ingest.tshark_build import build_request
@@ -105,7 +105,13 @@ def test_http2_response_keeps_both_set_cookie_fields(decrypted: IngestResult) ->
 def test_http2_request_fields_and_provenance(decrypted: IngestResult) -> None:
     tx = by_id(decrypted)["0.0.1"]
     req = tx.request
-    assert (req.scheme, req.host, req.path, req.target, req.version) == ("https", "app.test", "/app", "/app?x=1", "HTTP/2")
+    assert (req.scheme, req.host, req.path, req.target, req.version) == (
+        "https",
+        "app.test",
+        "/app",
+        "/app?x=1",
+        "HTTP/2",
+    )
     assert req.headers.get(":authority") == "app.test"
     assert req.headers.get_all("cookie") == ("JSESSIONID=ABC.node1; SERVERID=s1",)
     assert tx.client is not None and tx.client.ip == "127.0.0.66"
@@ -144,9 +150,15 @@ def test_http11_over_tls(decrypted: IngestResult) -> None:
     assert ("Set-Cookie", SET_COOKIES[0]) in login.response.headers.items  # raw casing kept
     assert missing.request.headers.get("Cookie") == "JSESSIONID=ABC.node1; SERVERID=s1"
     assert missing.response is not None
-    assert (missing.response.status, missing.response.reason, missing.response.version) == (404, "Not Found", "HTTP/1.1")
+    assert (missing.response.status, missing.response.reason, missing.response.version) == (
+        404,
+        "Not Found",
+        "HTTP/1.1",
+    )
     assert missing.response.body.prefix == b"not here\n"
-    assert login.provenance.request_frames[0] < login.provenance.response_frames[0] < missing.provenance.request_frames[0]
+    assert (
+        login.provenance.request_frames[0] < login.provenance.response_frames[0] < missing.provenance.request_frames[0]
+    )
 
 
 # ---------------------------------------------------------------------------------------------- no keys
@@ -182,7 +194,9 @@ def test_tls_with_a_key_log_that_does_not_match() -> None:
 @needs_tshark
 def test_key_log_for_some_connections_gives_partial_cookie_data(tmp_path: Path) -> None:
     only_tls12 = tmp_path / "tls12.keys"  # the CLIENT_RANDOM line belongs to the TLS 1.2 connection only
-    only_tls12.write_text("".join(line for line in Path(KEYS).read_text().splitlines(True) if line.startswith("CLIENT_RANDOM")))
+    only_tls12.write_text(
+        "".join(line for line in Path(KEYS).read_text().splitlines(True) if line.startswith("CLIENT_RANDOM"))
+    )
     result = read_capture_tshark(HTTPS, keylog=str(only_tls12))
     assert [tx.id for tx in result.transactions] == ["0.2.0", "0.2.1"]
     assert result.cookie_data == "partial"  # the undecrypted connections went to the server that was read
@@ -203,7 +217,7 @@ def test_missing_key_log_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_missing_tshark_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tshark_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert tshark_available() is None
     with pytest.raises(InputError, match="tshark not found: install the Debian package 'tshark'"):
         read_capture_tshark(HTTPS)
@@ -292,10 +306,11 @@ def test_scapy_nss_example_decrypts_two_requests_whose_responses_tshark_leaves_u
     pcap, keys = str(shared_or_skip(NSS)), str(shared_or_skip(NSS_KEYS))
     result = read_capture_tshark(pcap, keylog=keys)
     # tshark 4.0 leaves each HTTP/1.0 response (no Content-Length, ends with close_notify) unreassembled.
+    closed = "no response before the connection closed"
     assert [(tx.id, tx.request.method, tx.request.url, tx.request.version, tx.response, tx.error)
             for tx in result.transactions] == [
-        ("0.0.0", "GET", "https://127.0.0.1/pki/srv_key.pem", "HTTP/1.0", None, "no response before the connection closed"),
-        ("0.1.0", "GET", "https://127.0.0.1/pki/srv_key.pem", "HTTP/1.0", None, "no response before the connection closed"),
+        ("0.0.0", "GET", "https://127.0.0.1/pki/srv_key.pem", "HTTP/1.0", None, closed),
+        ("0.1.0", "GET", "https://127.0.0.1/pki/srv_key.pem", "HTTP/1.0", None, closed),
     ]  # fmt: skip
     assert all(tx.notes == ("http.no_response",) for tx in result.transactions)
     assert result.cookie_data == "present"
@@ -392,18 +407,23 @@ def test_request_url_is_rebuilt_from_host_and_target(
     assert (req.url, req.host, req.path) == (url, host, path)
 
 
-def test_http2_body_is_content_decoded_and_bounded() -> None:
+def test_http2_body_size_is_as_sent_and_prefix_is_decoded() -> None:
     text = b"BAD SESSION " * 400
-    body = Body("gzip")
     packed = gzip.compress(text)
+    body = Body("gzip")
     body.feed_raw(packed[:10])
     body.feed_raw(packed[10:])
     info = body.info()
-    assert (info.size, info.complete) == (len(text), True)
+    assert (info.size, info.complete) == (len(packed), True)  # what the native engine counts for HTTP/1
     assert info.prefix == text[:2048]
-    broken = Body("gzip")
-    broken.feed_raw(b"not gzip at all")
-    assert broken.info().complete is False
+    assert info.sha256 == hashlib.sha256(text).hexdigest()
+    mislabelled = Body("gzip")  # not gzip at all: kept as it is
+    mislabelled.feed_raw(b"plain text")
+    assert (mislabelled.info().prefix, mislabelled.info().complete) == (b"plain text", True)
+    cut = Body("gzip")  # gzip that breaks after the first piece: what was decoded stays, marked incomplete
+    cut.feed_raw(packed[:20])
+    cut.feed_raw(b"\x00garbage" * 4)
+    assert cut.info().complete is False
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ turns segments into an Ethernet/IP/TCP capture that tshark and the native reader
 
 from __future__ import annotations
 
+import itertools
 import socket
 import struct
 from collections.abc import Iterable, Sequence
@@ -171,7 +172,7 @@ def split_payloads(segments: Iterable[TcpSegment], cuts: dict[int, Sequence[int]
             out.append(s)
             continue
         bounds = [0, *points, len(s.payload)]
-        for lo, hi in zip(bounds, bounds[1:], strict=False):
+        for lo, hi in itertools.pairwise(bounds):
             part = s.payload[lo:hi]
             out.append(
                 TcpSegment(
@@ -255,3 +256,70 @@ def write_pcap(path: Path, segments: Iterable[TcpSegment], *, snaplen: int | Non
             f.write(struct.pack("<IIII", sec, usec, len(data), orig))
             f.write(data)
     return path
+
+
+# -- running the layers ------------------------------------------------------------------------------
+
+
+def reconstruct(segments: Iterable[TcpSegment], source: str = "test.pcap", **kwargs: object):
+    """Run HTTP reconstruction over segments; returns the ReconstructResult."""
+    from stickyforensics.reconstruct.pairing import HttpReconstructor
+
+    rec = HttpReconstructor(source, **kwargs)
+    rec.process(segments)
+    return rec.finish()
+
+
+class Recorder:
+    """A ConnectionHandler that records what TCP reassembly hands over, per connection."""
+
+    def __init__(self, conn: object) -> None:
+        self.conn = conn
+        self.events: list[tuple] = []
+        self.bytes = {True: bytearray(), False: bytearray()}
+        self.closed_reason: str | None = None
+        self._consumers = {True: _Side(self, True), False: _Side(self, False)}
+
+    def consumer(self, from_a: bool) -> _Side:
+        return self._consumers[from_a]
+
+    def closed(self, reason: str, ts: float) -> None:
+        self.closed_reason = reason
+        self.events.append(("closed", reason))
+
+
+class _Side:
+    def __init__(self, rec: Recorder, from_a: bool) -> None:
+        self.rec = rec
+        self.from_a = from_a
+
+    def begin(self, at_start: bool) -> None:
+        self.rec.events.append(("begin", self.from_a, at_start))
+
+    def data(self, chunk: bytes, frame: int, ts: float) -> None:
+        self.rec.bytes[self.from_a] += chunk
+        self.rec.events.append(("data", self.from_a, frame, bytes(chunk)))
+
+    def gap(self, nbytes: int, frame: int, ts: float) -> None:
+        self.rec.events.append(("gap", self.from_a, nbytes, frame))
+
+    def end(self, frame: int, ts: float) -> None:
+        self.rec.events.append(("end", self.from_a, frame))
+
+
+def reassemble(segments: Iterable[TcpSegment], **kwargs: object):
+    """Run TCP reassembly alone; returns (recorders in stream order, diagnostics, streams per segment)."""
+    from stickyforensics.reconstruct.tcp import TcpReassembler
+
+    recorders: list[Recorder] = []
+
+    def factory(conn: object) -> Recorder:
+        r = Recorder(conn)
+        recorders.append(r)
+        return r
+
+    diags: list = []
+    tcp = TcpReassembler("test.pcap", factory, diags, **kwargs)
+    streams = [tcp.feed(s) for s in segments]
+    tcp.finish()
+    return recorders, diags, streams, tcp
