@@ -49,6 +49,12 @@ class Exchange:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Exchange:
+        fields = dict(data)
+        fields["set_cookies"] = [SetCookie(**c) for c in fields.get("set_cookies", [])]
+        return cls(**fields)
+
 
 def parse_set_cookie(header: str, now: float | None = None) -> SetCookie | None:
     """Name, value and whether it deletes, from one ``Set-Cookie`` header value."""

@@ -16,8 +16,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from lab.exchange import Exchange, SetCookie
+from lab.exchange import Exchange
 from lab.procs import LabError
 
 QDISCS: tuple[tuple[str, list[str]], ...] = (
@@ -33,9 +34,20 @@ def _ip(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["ip", *args], capture_output=True, text=True, timeout=15, check=False)
 
 
+def _remove_stale_namespaces() -> None:
+    """Namespaces ``sflab<pid>`` left by a lab run that was killed hard (its process is gone)."""
+    listing = _ip("netns", "list")
+    for line in listing.stdout.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        if name.startswith("sflab") and name[5:].isdigit() and not Path(f"/proc/{name[5:]}").exists():
+            _ip("netns", "del", name)
+
+
 @contextmanager
 def lossy_namespace(name: str) -> Iterator[str | None]:
-    """Yield how loss is produced in namespace ``name`` (None: no namespace could be made, say why via LabError)."""
+    """Yield how loss is produced in namespace ``name``: a qdisc description, or None when no namespace or
+    no dropping qdisc could be set up here (the caller then says so in the scenario's description)."""
+    _remove_stale_namespaces()
     made = _ip("netns", "add", name)
     if made.returncode != 0:
         yield None
@@ -81,12 +93,7 @@ def run_client(name: str, ip: str, host: str, port: int, downloads: int) -> list
         raise LabError("the client in the lossy namespace did not finish in 60 s") from exc
     if done.returncode != 0:
         raise LabError(f"the client in the lossy namespace failed: {done.stderr[-1500:]}")
-    out = []
-    for line in done.stdout.splitlines():
-        rec = json.loads(line)
-        rec["set_cookies"] = [SetCookie(**c) for c in rec["set_cookies"]]
-        out.append(Exchange(**rec))
-    return out
+    return [Exchange.from_json(json.loads(line)) for line in done.stdout.splitlines()]
 
 
 def _client_main(args: argparse.Namespace) -> None:

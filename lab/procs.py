@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,11 +61,20 @@ class Supervisor:
     def __init__(self, logdir: Path) -> None:
         self.logdir = logdir
         self.procs: list[Proc] = []
+        self.closed = False
+        self._lock = threading.Lock()  # scenarios run in threads
         atexit.register(self.stop_all)
+
+    def close(self) -> None:
+        """Stop everything and refuse new processes (Ctrl-C: scenario threads must not start more)."""
+        self.closed = True
+        self.stop_all()
 
     def start(
         self, name: str, argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
     ) -> Proc:
+        if self.closed:
+            raise LabError(f"not starting {name}: the lab is stopping")
         self.logdir.mkdir(parents=True, exist_ok=True)
         log = self.logdir / f"{name}.log"
         with log.open("wb") as out:
@@ -81,7 +91,8 @@ class Supervisor:
             except OSError as exc:
                 raise LabError(f"cannot start {name} ({argv[0]}): {exc}") from exc
         proc = Proc(name, popen, log)
-        self.procs.append(proc)
+        with self._lock:
+            self.procs.append(proc)
         return proc
 
     def stop(self, proc: Proc, sig: int = signal.SIGTERM, timeout: float = 5.0) -> int | None:
@@ -97,12 +108,15 @@ class Supervisor:
         else:
             # the leader is gone; children it left in its group (nginx workers) still go
             _signal_group(proc.pid, signal.SIGKILL)
-        if proc in self.procs and not proc.alive():
-            self.procs.remove(proc)
+        with self._lock:
+            if proc in self.procs and not proc.alive():
+                self.procs.remove(proc)
         return proc.popen.returncode
 
     def stop_all(self) -> None:
-        for proc in reversed(list(self.procs)):
+        with self._lock:
+            procs = list(self.procs)
+        for proc in reversed(procs):
             self.stop(proc, timeout=3.0)
 
 

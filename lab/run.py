@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import FrameType
@@ -64,7 +65,10 @@ def run_scenario(scenario: Scenario, out: Path, sup: Supervisor, *, verify: bool
         stack.close()
     doc = record(scenario, outcome, outdir, workdir)
     if verify:
-        verify_scenario(outdir, doc)
+        wire = verify_scenario(outdir, doc)
+        with (workdir / "wire-exchanges.jsonl").open("w", encoding="utf-8") as fh:
+            for ex in wire:
+                fh.write(json.dumps(ex.to_json(), sort_keys=True) + "\n")
     return {
         "scenario": scenario.name,
         "seconds": round(time.monotonic() - started, 1),
@@ -105,36 +109,45 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, object]] = {}
     failures: list[str] = []
     t0 = time.monotonic()
+    pool = ThreadPoolExecutor(max_workers=max(1, args.jobs))
     try:
         require_tools(["tshark"] if not args.no_verify else [])
         # scenarios own disjoint addresses and ports, so they can run side by side; longest first
         order = sorted(selected, key=lambda s: -SLOW.get(s.name, 0))
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = {pool.submit(run_scenario, s, out, sup, verify=not args.no_verify): s for s in order}
-            for future in as_completed(futures):
-                name = futures[future].name
-                try:
-                    result = future.result()
-                except LabError as exc:
-                    failures.append(f"{name}: {exc}")
-                    print(f"lab: {name} FAILED: {exc}", file=sys.stderr, flush=True)
-                    continue
-                results[name] = result
-                print(
-                    f"lab: {name} ok in {result['seconds']} s: {result['findings']} finding(s), "
-                    f"{result['healthy_clients']} healthy client(s)",
-                    flush=True,
-                )
+        futures = {pool.submit(run_scenario, s, out, sup, verify=not args.no_verify): s for s in order}
+        for future in as_completed(futures):
+            name = futures[future].name
+            try:
+                result = future.result()
+            except LabError as exc:
+                failures.append(name)
+                print(f"lab: {name} FAILED: {exc}", file=sys.stderr, flush=True)
+                continue
+            except Exception:  # a bug in one scenario must not hide the others' results
+                failures.append(name)
+                print(f"lab: {name} FAILED:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+                continue
+            results[name] = result
+            print(
+                f"lab: {name} ok in {result['seconds']} s: {result['findings']} finding(s), "
+                f"{result['healthy_clients']} healthy client(s)",
+                flush=True,
+            )
+        pool.shutdown(wait=True)
     except LabError as exc:
         print(f"lab: FAILED: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("lab: interrupted; stopping everything it started", file=sys.stderr)
+        sup.close()  # running scenarios fail fast: their processes are gone and no new one may start
+        pool.shutdown(wait=False, cancel_futures=True)
         return 130
     finally:
         sup.stop_all()
     if failures:
-        print(f"lab: {len(failures)} scenario(s) failed; see {out / '_work'}", file=sys.stderr)
+        print(
+            f"lab: {len(failures)} scenario(s) failed ({', '.join(failures)}); logs in {out / '_work'}", file=sys.stderr
+        )
         return 1
     index = {
         "scenarios": [results[s.name] for s in selected],

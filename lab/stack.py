@@ -30,6 +30,8 @@ defaults
     mode http
     log global
     option httplog
+    option dontlognull
+    option http-ignore-probes
     option forwardfor
     timeout connect 2s
     timeout client 30s

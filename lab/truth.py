@@ -158,10 +158,10 @@ def _flips(client: str, txs: Sequence[Exchange], rules: Rules, consumed: set[int
                 replacements.append((i, sent, new.value))
         seen: set[str] = set()
         alternating = False
-        for _i, old, new in replacements:
-            if new in seen:
+        for _i, old, fresh in replacements:
+            if fresh in seen:
                 alternating = True
-            seen.update((old, new))
+            seen.update((old, fresh))
         if len(replacements) >= 2 or alternating:
             out.append(
                 Fact(

@@ -211,20 +211,24 @@ def wire_exchanges(outdir: Path, doc: dict[str, Any]) -> list[Exchange]:
     return out
 
 
-def verify_scenario(outdir: Path, doc: dict[str, Any]) -> list[Exchange]:
-    """Raise ``LabError`` unless the inputs themselves show exactly the findings and healthy clients claimed."""
-    exchanges = wire_exchanges(outdir, doc)
+def check_exchanges(name: str, doc: dict[str, Any], exchanges: list[Exchange]) -> None:
+    """Raise ``LabError`` unless these exchanges show exactly the findings and healthy clients ``doc`` claims."""
     if not exchanges:
-        raise LabError(f"{outdir}: no HTTP exchange found in {doc['inputs']}")
+        raise LabError(f"{name}: no HTTP exchange found in {doc['inputs']}")
     facts = derive(exchanges, rules_of(doc))
     claimed = sorted((f["kind"], f["client"], f.get("cookie")) for f in doc["findings"])
     seen = sorted(f.key() for f in facts)
     if claimed != seen:
-        raise LabError(f"{outdir.name}: expected.json claims {claimed} but the inputs show {seen}")
+        raise LabError(f"{name}: expected.json claims {claimed} but the inputs show {seen}")
     on_wire = healthy({ex.client for ex in exchanges}, facts)
     if on_wire != sorted(doc["healthy_clients"]):
         raise LabError(
-            f"{outdir.name}: expected.json lists healthy clients {sorted(doc['healthy_clients'])} "
-            f"but the inputs show {on_wire}"
+            f"{name}: expected.json lists healthy clients {sorted(doc['healthy_clients'])}, the inputs show {on_wire}"
         )
+
+
+def verify_scenario(outdir: Path, doc: dict[str, Any]) -> list[Exchange]:
+    """Read the scenario's inputs back (tshark / JSON) and check them against ``doc``; returns the exchanges."""
+    exchanges = wire_exchanges(outdir, doc)
+    check_exchanges(outdir.name, doc, exchanges)
     return exchanges

@@ -18,8 +18,14 @@ def baseline_document(report: AnalysisReport) -> dict[str, Any]:
     return {
         "stickyforensics_baseline": BASELINE_VERSION,
         "findings": [
-            {"fingerprint": f.fingerprint, "rule": f.rule, "kind": f.kind, "client": f.client, "cookie": f.cookie,
-             "message": f.message}
+            {
+                "fingerprint": f.fingerprint,
+                "rule": f.rule,
+                "kind": f.kind,
+                "client": f.client,
+                "cookie": f.cookie,
+                "message": f.message,
+            }
             for f in report.findings
         ],
     }
@@ -41,7 +47,9 @@ def read_baseline(path: str) -> set[str]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read the baseline: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"baseline is not JSON: {exc.msg}", position=f"line {exc.lineno} column {exc.colno}") from None
+        raise InputError(
+            path, f"baseline is not JSON: {exc.msg}", position=f"line {exc.lineno} column {exc.colno}"
+        ) from None
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list):
         raise InputError(path, "not a stickyforensics baseline or JSON report (no 'findings' list)")

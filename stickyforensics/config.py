@@ -88,12 +88,13 @@ class Config:
 
     def declared_cookies(self) -> dict[str, str]:
         """User declarations for the cookie classifier: name or ``re:``regex -> role."""
-        out = {name: "routing" for name in self.persistence_cookies}
-        out.update({name: "session" for name in self.session_cookies})
+        out = dict.fromkeys(self.persistence_cookies, "routing")
+        out.update(dict.fromkeys(self.session_cookies, "session"))
         return out
 
-    def is_static(self, path: str) -> bool:
-        return re.search(self.static_pattern, path) is not None
+    def is_static(self, path: str, method: str = "GET") -> bool:
+        """Content that may be balanced freely: a GET/HEAD of an asset. An upload is never static."""
+        return method in ("GET", "HEAD") and re.search(self.static_pattern, path) is not None
 
 
 _KEYS = {f.name for f in fields(Config)}

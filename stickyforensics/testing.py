@@ -1,9 +1,9 @@
 """Helpers for a team's own tests: assert that recorded traffic (a Playwright HAR, a tcpdump) is sticky.
 
-    from stickyforensics.testing import assert_sticky
+from stickyforensics.testing import assert_sticky
 
-    def test_checkout_stays_on_one_backend(recorded_har):
-        assert_sticky([recorded_har], persistence_cookie="SERVERID")
+def test_checkout_stays_on_one_backend(recorded_har):
+    assert_sticky([recorded_har], persistence_cookie="SERVERID")
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def assert_sticky(
         cfg = replace(cfg, expectations=exp)
     report = analyze(list(paths), cfg)
     bad = [
-        f for f in report.findings
+        f
+        for f in report.findings
         if f.severity >= fail_on and (f.kind in STICKINESS_KINDS or f.kind == "expectation_violated")
     ]
     if bad:
@@ -60,7 +61,9 @@ def assert_sticky(
     return report
 
 
-def assert_expectations(paths: Sequence[str], expectations: Expectations, config: Config | None = None) -> AnalysisReport:
+def assert_expectations(
+    paths: Sequence[str], expectations: Expectations, config: Config | None = None
+) -> AnalysisReport:
     """Like ``assert_sticky`` with declared expectations."""
     cfg = replace(config or Config(), expectations=expectations)
     return assert_sticky(paths, cfg)

@@ -68,7 +68,9 @@ def ttx(
     prov = (
         Provenance(source=source, kind="har", har_entry=n)
         if har
-        else Provenance(source=source, kind="pcap", request_frames=(n * 4 + 4,), response_frames=(n * 4 + 6,), tcp_stream=n)
+        else Provenance(
+            source=source, kind="pcap", request_frames=(n * 4 + 4,), response_frames=(n * 4 + 6,), tcp_stream=n
+        )
     )
     return Transaction(
         id=f"0.e{n}" if har else f"0.{n}.0",

@@ -13,6 +13,7 @@ them), not from the HAR files, so ``lab.verify`` checking the HARs is an indepen
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,9 @@ COOKIE = "SERVERID"
 STICKY, CLEARED = "browser-sticky.har", "browser-cookie-cleared.har"
 
 
-def _recorder(label: str, log: list[Exchange]) -> Any:
+def _recorder(label: str, log: list[Exchange], error: type[Exception]) -> Any:
+    """A ``requestfinished`` handler logging what Chromium sent and received (headers as it saw them)."""
+
     def on_finished(request: Any) -> None:
         response = request.response()
         if response is None:
@@ -57,14 +60,14 @@ def _recorder(label: str, log: list[Exchange]) -> Any:
         ]
         try:
             body = response.body()[:200].decode("utf-8", "replace")
-        except Exception:
+        except error:  # a body Chromium already discarded (redirects, superseded loads)
             body = ""
         url = request.url
         target = "/" + url.split("://", 1)[-1].split("/", 1)[1] if url.count("/") >= 3 else "/"
         log.append(
             Exchange(
                 client=label,
-                time=request.timing["startTime"] / 1000 if request.timing["startTime"] > 0 else 0,
+                time=started if (started := request.timing["startTime"] / 1000) > 0 else time.time(),
                 method=request.method,
                 target=target,
                 cookies=cookies,
@@ -78,9 +81,11 @@ def _recorder(label: str, log: list[Exchange]) -> Any:
     return on_finished
 
 
-def _browse(browser: Any, har: Path, base: str, log: list[Exchange], clear_midway: bool) -> None:
+def _browse(
+    browser: Any, har: Path, base: str, log: list[Exchange], clear_midway: bool, error: type[Exception]
+) -> None:
     context = browser.new_context(record_har_path=str(har), record_har_content="embed")
-    context.on("requestfinished", _recorder(har.name, log))
+    context.on("requestfinished", _recorder(har.name, log, error))
     try:
         page = context.new_page()
         page.goto(base + "/login")
@@ -120,8 +125,8 @@ def run(stack: Stack) -> Outcome:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
             try:
-                _browse(browser, stack.outdir / STICKY, base, log, clear_midway=False)
-                _browse(browser, stack.outdir / CLEARED, base, log, clear_midway=True)
+                _browse(browser, stack.outdir / STICKY, base, log, clear_midway=False, error=PlaywrightError)
+                _browse(browser, stack.outdir / CLEARED, base, log, clear_midway=True, error=PlaywrightError)
             finally:
                 browser.close()
     except PlaywrightError as exc:

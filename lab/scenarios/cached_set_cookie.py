@@ -79,9 +79,9 @@ def run(stack: Stack) -> Outcome:
     created_for = _created_for(str(backend.log))
     victims = []
     for ex in log:
-        for c in ex.set_cookies:
-            owner = created_for.get(c.value)
-            if c.name == SESSION and owner is not None and owner != ex.client:
+        for sc in ex.set_cookies:
+            owner = created_for.get(sc.value)
+            if sc.name == SESSION and owner is not None and owner != ex.client:
                 victims.append((ex.client, owner, ex.cache))
     if miss.cache != "MISS" or not victims or any(cache != "HIT" for _v, _o, cache in victims):
         raise LabError(f"cached_set_cookie: the cache did not replay the first Set-Cookie as designed: {victims}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     html = "html"
@@ -37,7 +37,7 @@ class Format(str, Enum):
     github = "github"
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     native = "native"
     tshark = "tshark"
 
@@ -170,8 +170,9 @@ def _run_analysis(
             raise _fail(f"{tls_keylog}: TLS key log file not found")
         files = expand_inputs(inputs)
         progress = _progress_callback()
-        report = analyze(files, config, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog),
-                         progress=progress)
+        report = analyze(
+            files, config, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog), progress=progress
+        )
         if progress is not None:
             progress.close()
         from stickyforensics import baseline as bl
@@ -183,8 +184,13 @@ def _run_analysis(
             if suppressed:
                 typer.echo(f"stickyforensics: {suppressed} known finding(s) suppressed by {baseline}", err=True)
         redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
-        text = render(report, fmt, redactor=redactor, fail_on=threshold,
-                      color=output is None and fmt is Format.text and sys.stdout.isatty())
+        text = render(
+            report,
+            fmt,
+            redactor=redactor,
+            fail_on=threshold,
+            color=output is None and fmt is Format.text and sys.stdout.isatty(),
+        )
     except StickyError as exc:
         raise _fail(str(exc)) from None
     except ValueError as exc:
@@ -220,19 +226,44 @@ InputsArg = Annotated[list[str], typer.Argument(help="pcap/pcapng/HAR files or f
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")]
 FailOnOpt = Annotated[
-    str | None, typer.Option("--fail-on", help="Exit 1 when findings reach this severity (info|low|medium|high|critical).")
+    str | None,
+    typer.Option("--fail-on", help="Exit 1 when findings reach this severity (info|low|medium|high|critical)."),
 ]
-ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero", help="Always exit 0 unless there is an error (report-only CI jobs).")]
-EngineOpt = Annotated[Engine, typer.Option("--engine", help="Capture engine: native (fast, HTTP/1.x) or tshark (TLS, HTTP/2).")]
-KeylogOpt = Annotated[str | None, typer.Option("--tls-keylog", help="SSLKEYLOGFILE to decrypt TLS (implies --engine tshark).")]
+ExitZeroOpt = Annotated[
+    bool, typer.Option("--exit-zero", help="Always exit 0 unless there is an error (report-only CI jobs).")
+]
+EngineOpt = Annotated[
+    Engine, typer.Option("--engine", help="Capture engine: native (fast, HTTP/1.x) or tshark (TLS, HTTP/2).")
+]
+KeylogOpt = Annotated[
+    str | None, typer.Option("--tls-keylog", help="SSLKEYLOGFILE to decrypt TLS (implies --engine tshark).")
+]
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="stickyforensics.toml or pyproject.toml to read.")]
-RevealOpt = Annotated[bool, typer.Option("--reveal-secrets", help="Show raw cookie/Authorization values (reports are redacted by default).")]
-KeyOpt = Annotated[str | None, typer.Option("--redaction-key", help="Secret for the redaction pseudonyms (same key: same pseudonyms across reports).")]
-PCookieOpt = Annotated[list[str] | None, typer.Option("--persistence-cookie", help="Treat this cookie name (or re:REGEX) as the LB persistence cookie.")]
-SCookieOpt = Annotated[list[str] | None, typer.Option("--session-cookie", help="Treat this cookie name (or re:REGEX) as an application session cookie.")]
+RevealOpt = Annotated[
+    bool,
+    typer.Option("--reveal-secrets", help="Show raw cookie/Authorization values (reports are redacted by default)."),
+]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--redaction-key", help="Secret for the redaction pseudonyms (same key: same pseudonyms across reports)."
+    ),
+]
+PCookieOpt = Annotated[
+    list[str] | None,
+    typer.Option("--persistence-cookie", help="Treat this cookie name (or re:REGEX) as the LB persistence cookie."),
+]
+SCookieOpt = Annotated[
+    list[str] | None,
+    typer.Option("--session-cookie", help="Treat this cookie name (or re:REGEX) as an application session cookie."),
+]
 DisableOpt = Annotated[list[str] | None, typer.Option("--disable", help="Disable a rule by code or name.")]
-BaselineOpt = Annotated[str | None, typer.Option("--baseline", help="Suppress findings already in this baseline (or JSON report).")]
-WriteBaselineOpt = Annotated[str | None, typer.Option("--write-baseline", help="Write the findings' fingerprints to FILE.")]
+BaselineOpt = Annotated[
+    str | None, typer.Option("--baseline", help="Suppress findings already in this baseline (or JSON report).")
+]
+WriteBaselineOpt = Annotated[
+    str | None, typer.Option("--write-baseline", help="Write the findings' fingerprints to FILE.")
+]
 
 
 @app.command()
@@ -254,10 +285,24 @@ def analyze(
     write_baseline: WriteBaselineOpt = None,
 ) -> None:
     """Analyze captures and HAR files; print findings with evidence (exit 1 when findings reach --fail-on)."""
-    _run_analysis(inputs, fmt=fmt, output=output, fail_on=fail_on, exit_zero=exit_zero, engine=engine,
-                  tls_keylog=tls_keylog, config_file=config, reveal_secrets=reveal_secrets, redaction_key=redaction_key,
-                  persistence_cookie=persistence_cookie, session_cookie=session_cookie, disable=disable,
-                  summary_always=False, baseline=baseline, write_baseline=write_baseline)
+    _run_analysis(
+        inputs,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        exit_zero=exit_zero,
+        engine=engine,
+        tls_keylog=tls_keylog,
+        config_file=config,
+        reveal_secrets=reveal_secrets,
+        redaction_key=redaction_key,
+        persistence_cookie=persistence_cookie,
+        session_cookie=session_cookie,
+        disable=disable,
+        summary_always=False,
+        baseline=baseline,
+        write_baseline=write_baseline,
+    )
 
 
 @app.command()
@@ -279,10 +324,24 @@ def check(
     write_baseline: WriteBaselineOpt = None,
 ) -> None:
     """CI check: like analyze, and always prints a human summary, whatever the machine format."""
-    _run_analysis(inputs, fmt=fmt, output=output, fail_on=fail_on, exit_zero=exit_zero, engine=engine,
-                  tls_keylog=tls_keylog, config_file=config, reveal_secrets=reveal_secrets, redaction_key=redaction_key,
-                  persistence_cookie=persistence_cookie, session_cookie=session_cookie, disable=disable,
-                  summary_always=True, baseline=baseline, write_baseline=write_baseline)
+    _run_analysis(
+        inputs,
+        fmt=fmt,
+        output=output,
+        fail_on=fail_on,
+        exit_zero=exit_zero,
+        engine=engine,
+        tls_keylog=tls_keylog,
+        config_file=config,
+        reveal_secrets=reveal_secrets,
+        redaction_key=redaction_key,
+        persistence_cookie=persistence_cookie,
+        session_cookie=session_cookie,
+        disable=disable,
+        summary_always=True,
+        baseline=baseline,
+        write_baseline=write_baseline,
+    )
 
 
 @app.command("rules")
@@ -299,7 +358,9 @@ def list_rules() -> None:
 
 
 @app.command()
-def explain(rule_id: Annotated[str, typer.Argument(help="Rule code (SF301) or name (missing-persistence-cookie).")]) -> None:
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="Rule code (SF301) or name (missing-persistence-cookie).")],
+) -> None:
     """Print one rule's documentation: what it detects, why it matters, what to check, how to fix."""
     from stickyforensics.detect.catalog import load_rules
 
@@ -413,7 +474,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """stickyforensics: load-balancer stickiness forensics for pcap/pcapng and HAR files."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 
 class StderrProgress:
@@ -15,7 +15,7 @@ class StderrProgress:
         self._start = time.monotonic()
         self._delay = delay
         self._progress: Progress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self._pending: tuple[str, int, int] | None = None
 
     def __call__(self, path: str, index: int, total: int) -> None:
@@ -30,9 +30,13 @@ class StderrProgress:
         path, index, total = self._pending
         if self._progress is None:
             self._progress = Progress(
-                TextColumn("[bold]reading"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                TextColumn("{task.description}"), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=True,
+                TextColumn("[bold]reading"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
             self._progress.start()
             self._task = self._progress.add_task("", total=total)

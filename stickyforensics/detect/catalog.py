@@ -13,8 +13,25 @@ from stickyforensics.errors import RuleLoadError
 from stickyforensics.model import Confidence, FindingKind, Severity
 from stickyforensics.resources import rules_dir
 
-_REQUIRED = ("code", "name", "title", "kind", "status", "since", "severity", "confidence", "applies_to", "detector",
-             "summary", "why", "example", "what_to_check", "remediation", "falsepositives", "references")
+_REQUIRED = (
+    "code",
+    "name",
+    "title",
+    "kind",
+    "status",
+    "since",
+    "severity",
+    "confidence",
+    "applies_to",
+    "detector",
+    "summary",
+    "why",
+    "example",
+    "what_to_check",
+    "remediation",
+    "falsepositives",
+    "references",
+)
 _CODE = re.compile(r"^(SF|X)\d{3}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

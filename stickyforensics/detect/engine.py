@@ -12,6 +12,19 @@ from stickyforensics.errors import RuleLoadError
 from stickyforensics.model import ClientSession, Finding, InputSummary, RuleRun, finding_sort_key
 
 
+def _run(base: dict[str, str], status: str, *, findings: int = 0, reason: str | None = None) -> RuleRun:
+    return RuleRun(
+        code=base["code"],
+        name=base["name"],
+        kind=base["kind"],
+        title=base["title"],
+        category=base["category"],
+        status=status,
+        findings=findings,
+        reason=reason,
+    )
+
+
 def check_detectors(rules: tuple[Rule, ...]) -> None:
     for rule in rules:
         if rule.detector not in DETECTORS:
@@ -31,18 +44,26 @@ def run_rules(
     findings: list[Finding] = []
     runs: list[RuleRun] = []
     for rule in rules:
-        base = {"code": rule.code, "name": rule.name, "kind": rule.kind, "title": rule.title, "category": rule.category}
+        base: dict[str, str] = {
+            "code": rule.code,
+            "name": rule.name,
+            "kind": rule.kind,
+            "title": rule.title,
+            "category": rule.category,
+        }
         if rule.code in config.disabled_rules or rule.name in config.disabled_rules or rule.status == "deprecated":
-            runs.append(RuleRun(**base, status="skipped", reason="disabled by configuration"))
+            runs.append(_run(base, "skipped", reason="disabled by configuration"))
             continue
         if formats and not any(rule.applies(f) for f in formats):
-            runs.append(RuleRun(**base, status="skipped", reason=f"does not apply to {', '.join(sorted(formats))} input"))
+            runs.append(
+                _run(base, "skipped", reason=f"does not apply to {', '.join(sorted(formats))} input")
+            )
             continue
         try:
             found = DETECTORS[rule.detector](ctx, rule)
         except Exception as exc:  # the error boundary: one broken rule must not hide the others
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            runs.append(RuleRun(**base, status="errored", reason=tb))
+            runs.append(_run(base, "errored", reason=tb))
             continue
         override = config.severity_for(rule.code, rule.severity)
         if override != rule.severity:
@@ -50,6 +71,6 @@ def run_rules(
 
             found = [replace(f, severity=override) for f in found]
         findings.extend(found)
-        runs.append(RuleRun(**base, status="ran", findings=len(found)))
+        runs.append(_run(base, "ran", findings=len(found)))
     findings.sort(key=finding_sort_key)
     return tuple(findings), tuple(runs)

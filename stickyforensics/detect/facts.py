@@ -41,7 +41,9 @@ def is_login(path: str, config: Config) -> bool:
     return any(re.search(p, path) for p in config.login_paths)
 
 
-def excerpt_lines(tx: Transaction, names: Iterable[str] = ("Cookie",), response_names: Iterable[str] = ()) -> tuple[str, ...]:
+def excerpt_lines(
+    tx: Transaction, names: Iterable[str] = ("Cookie",), response_names: Iterable[str] = ()
+) -> tuple[str, ...]:
     lines: list[str] = []
     lname = {n.lower() for n in names}
     for key, value in tx.request.headers:

@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from stickyforensics.model import Confidence, Severity
 
 CATEGORY_PREFIX = {
-    "capture": "0", "http": "1", "cookies": "2", "persistence": "3", "backend": "4", "timing": "5", "expectations": "6",
+    "capture": "0",
+    "http": "1",
+    "cookies": "2",
+    "persistence": "3",
+    "backend": "4",
+    "timing": "5",
+    "expectations": "6",
 }
 STATUSES = ("experimental", "test", "stable", "deprecated")
 

@@ -25,6 +25,7 @@ counts as a flip.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -138,14 +139,17 @@ def _fmt_s(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
-def _gap_before(view: _View, i: int) -> float | None:
-    tx = view.txs[i]
-    for j in range(i - 1, -1, -1):
-        prev = view.txs[j]
-        if prev.request.host == tx.request.host:
-            end = prev.timing.finished or prev.timing.started
-            return max(0.0, tx.timing.started - end)
-    return None
+def _gaps(view: _View) -> list[float | None]:
+    """Idle time before each request since the previous one to the same host (None for the first)."""
+    last_end: dict[str, float] = {}
+    out: list[float | None] = []
+    for tx in view.txs:
+        host = tx.request.host
+        end = last_end.get(host)
+        out.append(None if end is None else max(0.0, tx.timing.started - end))
+        finished = tx.timing.finished or tx.timing.started
+        last_end[host] = max(finished, last_end.get(host, finished))
+    return out
 
 
 def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[tuple[str, float, int, float, float]]:
@@ -157,7 +161,7 @@ def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[tuple[st
     for (_host, _method, path), times in by_path.items():
         if len(times) < max(min_requests, 5):
             continue
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False) if b > a]
+        gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
         if len(gaps) < min_requests - 1:
             continue
         mean = statistics.fmean(gaps)
@@ -182,8 +186,14 @@ def _consequence(view: _View, tx: Transaction, before_backend: str | None, routi
     for ev in tx_events:
         if ev.name not in routing or ev.kind not in (CookieEventKind.SET, CookieEventKind.CHANGED):
             continue
-        sent = next((e for e in tx_events if e.name == ev.name and e.kind in (CookieEventKind.SENT,
-                     CookieEventKind.UNEXPECTED)), None)
+        sent = next(
+            (
+                e
+                for e in tx_events
+                if e.name == ev.name and e.kind in (CookieEventKind.SENT, CookieEventKind.UNEXPECTED)
+            ),
+            None,
+        )
         if sent is None:
             out.append(f"the load balancer issued a new {ev.name}")
             break
@@ -231,7 +241,7 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
         for ev in view.ev(tx, CookieEventKind.MISSING):
             if ev.reason != MissingReason.EXPIRED.value or view.role(ev.name) is None or tx.id in view.consumed:
                 continue
-            if cfg.is_static(tx.request.path):
+            if cfg.is_static(tx.request.path, tx.request.method):
                 continue
             effects = _consequence(view, tx, _last_backend(view, i), routing)
             view.consumed.add(tx.id)
@@ -311,24 +321,29 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
                 )
             )
     # (c) the session was lost after a long idle gap, or while only polling kept it alive
-    gaps = [g for i in range(1, len(view.txs)) if (g := _gap_before(view, i)) is not None]
+    before = _gaps(view)
+    gaps = [g for g in before if g is not None]
     typical = statistics.median(gaps) if gaps else 0.0
     polling = find_polling(view.txs, cfg.polling_min_requests)
     for i, tx in enumerate(view.txs):
-        if tx.id in view.consumed or cfg.is_static(tx.request.path):
+        if tx.id in view.consumed or cfg.is_static(tx.request.path, tx.request.method):
             continue
         lost = session_lost(tx, cfg)
         if not lost:
             continue
         if any(e.name in routing | _names(view, CookieRole.SESSION) for e in view.ev(tx, CookieEventKind.MISSING)):
             continue  # a missing cookie explains it better
-        gap = _gap_before(view, i) or 0.0
+        gap = before[i] or 0.0
         threshold = cfg.idle_timeout if cfg.idle_timeout is not None else max(cfg.min_idle_gap, 3 * typical)
         age = tx.timing.started - _session_start(view, i - 1 if i else 0)
         active_polls = [p for p in polling if p[3] <= tx.timing.started <= p[4] + 2 * p[1]]
         if gap >= threshold:
             cause = f"the session idle timeout: the session was rejected after {_fmt_s(gap)} without requests"
-            details = [("timeout_type", "idle"), ("idle_seconds", f"{gap:.0f}"), ("typical_gap_seconds", f"{typical:.1f}")]
+            details = [
+                ("timeout_type", "idle"),
+                ("idle_seconds", f"{gap:.0f}"),
+                ("typical_gap_seconds", f"{typical:.1f}"),
+            ]
         elif active_polls or (cfg.forced_timeout is not None and age >= cfg.forced_timeout):
             cause = f"a forced (maximum lifetime) timeout: the session was rejected {_fmt_s(age)} after it began"
             details = [("timeout_type", "forced"), ("session_age_seconds", f"{age:.0f}")]
@@ -388,8 +403,12 @@ def _traits(affected: Sequence[Transaction], unaffected: Sequence[Transaction]) 
     segs = {tx.request.path.split("/")[1] if tx.request.path.count("/") > 1 else "" for tx in affected}
     if len(segs) == 1:
         seg = next(iter(segs))
-        if seg and unaffected and all(
-            (tx.request.path.split("/")[1] if tx.request.path.count("/") > 1 else "") != seg for tx in unaffected
+        if (
+            seg
+            and unaffected
+            and all(
+                (tx.request.path.split("/")[1] if tx.request.path.count("/") > 1 else "") != seg for tx in unaffected
+            )
         ):
             out.append(f"path under /{seg}/")
     return out
@@ -404,13 +423,13 @@ def _missing(view: _View, out: list[Incident]) -> None:
         if tx.id in view.consumed:
             continue
         credentialless = "Cookie" not in tx.request.headers and (
-            tx.request.method == "OPTIONS" or view.config.is_static(tx.request.path)
+            tx.request.method == "OPTIONS" or view.config.is_static(tx.request.path, tx.request.method)
         )
         for ev in view.ev(tx, CookieEventKind.MISSING, tracked):
             if credentialless:
                 continue  # a CORS preflight or an anonymous asset fetch carries no cookies by design
             if ev.reason == MissingReason.CLIENT_DROPPED.value or (
-                ev.reason in _SCOPE_REASONS and not view.config.is_static(tx.request.path)
+                ev.reason in _SCOPE_REASONS and not view.config.is_static(tx.request.path, tx.request.method)
             ):
                 groups[(ev.name, ev.reason or "")].append((i, ev))
     merged: dict[tuple[str, frozenset[str]], list[str]] = defaultdict(list)
@@ -420,12 +439,14 @@ def _missing(view: _View, out: list[Incident]) -> None:
         names.sort(key=lambda n: (view.role(n) is not CookieRole.ROUTING, n))
         name, also = names[0], names[1:]
         items = groups[(name, reason)]
-        sent_ids = {e.transaction_id for e in view.session.cookie_events if e.name == name and e.kind is CookieEventKind.SENT}
+        sent_ids = {
+            e.transaction_id for e in view.session.cookie_events if e.name == name and e.kind is CookieEventKind.SENT
+        }
         affected = [view.txs[i] for i, _ in items]
         unaffected = [tx for tx in view.txs if tx.id in sent_ids]
         consequences: list[str] = []
         ev_list: list[Evidence] = []
-        for i, ev in items:
+        for i, _ev in items:
             tx = view.txs[i]
             effects = _consequence(view, tx, _last_backend(view, i), routing)
             # the consequence may show on the next request (re-login)
@@ -466,8 +487,11 @@ def _missing(view: _View, out: list[Incident]) -> None:
             f"{len(items)} request(s) went without the {name} cookie"
             + (f" (and {', '.join(also)})" if also else "")
             + (f" ({', '.join(traits)})" if traits else "")
-            + (f"; consequence: {'; '.join(uniq_conseq[:3])}" if uniq_conseq
-               else "; no visible consequence (the responses were served normally)")
+            + (
+                f"; consequence: {'; '.join(uniq_conseq[:3])}"
+                if uniq_conseq
+                else "; no visible consequence (the responses were served normally)"
+            )
         )
         severity = None if uniq_conseq else Severity.LOW
         confidence = Confidence.HIGH if uniq_conseq else Confidence.LOW
@@ -484,9 +508,12 @@ def _missing(view: _View, out: list[Incident]) -> None:
                 affected[-1].timing.started,
                 severity=severity,
                 confidence=confidence,
-                details=[("reason", reason), ("requests_without_cookie", str(len(items))),
-                         *(("also_missing", a) for a in also),
-                         ("requests_with_cookie", str(len(unaffected)))]
+                details=[
+                    ("reason", reason),
+                    ("requests_without_cookie", str(len(items))),
+                    *(("also_missing", a) for a in also),
+                    ("requests_with_cookie", str(len(unaffected))),
+                ]
                 + [("trait", t) for t in traits]
                 + [("consequence", c) for c in uniq_conseq[:5]],
             )
@@ -506,10 +533,10 @@ def _flips(view: _View, out: list[Incident]) -> None:
     reissues: dict[str, list[tuple[Transaction, str, str, list[str]]]] = defaultdict(list)
     datacenters: dict[str, str] = {}
     prev_backend: dict[str, str] = {}
-    for i, tx in enumerate(view.txs):
+    for _i, tx in enumerate(view.txs):
         host = tx.request.host
         served = view.served_by(tx)
-        static = cfg.is_static(tx.request.path)
+        static = cfg.is_static(tx.request.path, tx.request.method)
         if tx.id in view.consumed or static:
             if served is not None and not static:
                 prev_backend[host] = served
@@ -528,8 +555,16 @@ def _flips(view: _View, out: list[Incident]) -> None:
                 dc_before = info.datacenter if info is not None else None
                 dc_after = new_info.datacenter if new_info is not None else None
                 if dc_before and dc_after and dc_before != dc_after:
-                    reissues[name].append((tx, value, new.value or "", effects + [f"datacenter {dc_before} -> {dc_after}"]))
-                elif before is not None and after is not None and before != after and info is not None and info.status == "decoded":
+                    reissues[name].append(
+                        (tx, value, new.value or "", [*effects, f"datacenter {dc_before} -> {dc_after}"])
+                    )
+                elif (
+                    before is not None
+                    and after is not None
+                    and before != after
+                    and info is not None
+                    and info.status == "decoded"
+                ):
                     flips.append((tx, name, before, after, effects, "the load balancer re-assigned the client"))
                 elif before is None or after is None or (info is not None and info.status != "decoded"):
                     reissues[name].append((tx, value, new.value or "", effects))
@@ -550,25 +585,40 @@ def _flips(view: _View, out: list[Incident]) -> None:
             if not sent and not routing and host in prev_backend and prev_backend[host] != served:
                 session_sent = view.ev(tx, CookieEventKind.SENT, session_names)
                 if session_sent and session_lost(tx, cfg):
-                    flips.append((tx, session_sent[0].name, prev_backend[host], served, effects,
-                                  "no persistence cookie is in play although the session lives on one backend"))
+                    flips.append(
+                        (
+                            tx,
+                            session_sent[0].name,
+                            prev_backend[host],
+                            served,
+                            effects,
+                            "no persistence cookie is in play although the session lives on one backend",
+                        )
+                    )
             prev_backend[host] = served
 
     for name, items in reissues.items():
         values_seen: list[str] = []
         alternating = False
-        for _tx, old, new, _eff in items:
-            if new in values_seen or old in values_seen[:-1]:
+        for _tx, old_value, new_value, _eff in items:
+            if new_value in values_seen or old_value in values_seen[:-1]:
                 alternating = True
-            values_seen.extend([old, new])
+            values_seen.extend([old_value, new_value])
         if len(items) >= 2 or alternating or name == "(datacenter header)":
-            ev_list = [evidence(tx, f"{request_line(tx)}: sent {name}, got a different one" + (f" -> {'; '.join(eff)}" if eff else ""), role="trigger")
-                       for tx, _o, _n, eff in items[:20]]
+            ev_list = [
+                evidence(
+                    tx,
+                    f"{request_line(tx)}: sent {name}, got a different one" + (f" -> {'; '.join(eff)}" if eff else ""),
+                    role="trigger",
+                )
+                for tx, _o, _n, eff in items[:20]
+            ]
             distinct = len(set(values_seen))
             effects_all = list(dict.fromkeys(e for *_rest, eff in items for e in eff))
             cause = (
                 f"requests alternate between load-balancer tiers or datacenters that do not share persistence: "
-                f"each one replaces the {name} cookie the other issued ({len(items)} re-issues, {distinct} distinct values)"
+                f"each one replaces the {name} cookie the other issued "
+                f"({len(items)} re-issues, {distinct} distinct values)"
             )
             for tx, *_ in items:
                 view.consumed.add(tx.id)
@@ -583,17 +633,30 @@ def _flips(view: _View, out: list[Incident]) -> None:
                     ev_list,
                     items[0][0].timing.started,
                     items[-1][0].timing.started,
-                    confidence=Confidence.HIGH if name == "(datacenter header)" or any(
-                        "datacenter" in e for *_r, eff in items for e in eff) else Confidence.MEDIUM,
-                    details=[("reissues", str(len(items))), ("distinct_values", str(distinct)),
-                             ("alternating", "yes" if alternating else "no")]
+                    confidence=Confidence.HIGH
+                    if name == "(datacenter header)" or any("datacenter" in e for *_r, eff in items for e in eff)
+                    else Confidence.MEDIUM,
+                    details=[
+                        ("reissues", str(len(items))),
+                        ("distinct_values", str(distinct)),
+                        ("alternating", "yes" if alternating else "no"),
+                    ]
                     + [("consequence", e) for e in effects_all[:5]],
                     severity=None if effects_all else Severity.MEDIUM,
                 )
             )
         else:
             tx, _old, _new, eff = items[0]
-            flips.append((tx, name, "(unknown)", "(unknown)", eff, "the load balancer replaced the cookie the client sent (opaque value: backend unknown)"))
+            flips.append(
+                (
+                    tx,
+                    name,
+                    "(unknown)",
+                    "(unknown)",
+                    eff,
+                    "the load balancer replaced the cookie the client sent (opaque value: backend unknown)",
+                )
+            )
 
     if not flips:
         return
@@ -601,34 +664,38 @@ def _flips(view: _View, out: list[Incident]) -> None:
     for flip in flips:
         if flip[0].id not in view.consumed:
             by_cookie[flip[1]].append(flip)
-    for name, items in by_cookie.items():
-        effects_all = list(dict.fromkeys(e for item in items for e in item[4]))
-        how = items[0][5]
-        moves = list(dict.fromkeys(f"{b} -> {a}" for _t, _n, b, a, _e, _h in items))
+    for name, flip_items in by_cookie.items():
+        effects_all = list(dict.fromkeys(e for item in flip_items for e in item[4]))
+        how = flip_items[0][5]
+        moves = list(dict.fromkeys(f"{b} -> {a}" for _t, _n, b, a, _e, _h in flip_items))
         cause = f"{how}: the client sent {name} and was served by another backend ({', '.join(moves[:3])})"
-        unknown = all(b == "(unknown)" for _t, _n, b, _a, _e, _h in items)
+        unknown = all(b == "(unknown)" for _t, _n, b, _a, _e, _h in flip_items)
         ev_list = [
-            evidence(t, f"{request_line(t)}: {b} -> {a}" + (f"; {'; '.join(e)}" if e else ""), role="trigger",
-                     response_names=("Set-Cookie", *cfg.backend_headers))
-            for t, _n, b, a, e, _h in items[:20]
+            evidence(
+                t,
+                f"{request_line(t)}: {b} -> {a}" + (f"; {'; '.join(e)}" if e else ""),
+                role="trigger",
+                response_names=("Set-Cookie", *cfg.backend_headers),
+            )
+            for t, _n, b, a, e, _h in flip_items[:20]
         ]
-        for t, *_ in items:
+        for t, *_ in flip_items:
             view.consumed.add(t.id)
         out.append(
             Incident(
                 FindingKind.SERVER_FLIP,
                 client,
-                items[0][0].input,
+                flip_items[0][0].input,
                 name,
-                f"{len(items)} request(s) that needed the session reached another backend ({', '.join(moves[:3])})"
+                f"{len(flip_items)} request(s) that needed the session reached another backend ({', '.join(moves[:3])})"
                 + (f"; consequence: {'; '.join(effects_all[:3])}" if effects_all else ""),
                 cause,
                 ev_list,
-                items[0][0].timing.started,
-                items[-1][0].timing.started,
+                flip_items[0][0].timing.started,
+                flip_items[-1][0].timing.started,
                 confidence=Confidence.MEDIUM if unknown else Confidence.HIGH,
                 severity=None if effects_all else Severity.MEDIUM,
-                details=[("moves", ", ".join(moves[:10])), ("flips", str(len(items)))]
+                details=[("moves", ", ".join(moves[:10])), ("flips", str(len(flip_items)))]
                 + [("consequence", e) for e in effects_all[:5]],
             )
         )

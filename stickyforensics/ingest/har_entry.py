@@ -82,14 +82,29 @@ class EntryContext:
     """Equal header names / short values share one str object (UA, Accept... repeat on every entry)."""
 
     def canon(self, text: str) -> str:
-        if len(text) > _CACHED_STRING_MAX:
-            return text
+        """The shared, encodable copy of ``text``."""
         found = self.strings.get(text)
         if found is not None:
             return found
-        if len(self.strings) < _STRING_CACHE_LIMIT:
-            self.strings[text] = text
+        clean = encodable(text)
+        if len(text) <= _CACHED_STRING_MAX and len(self.strings) < _STRING_CACHE_LIMIT:
+            self.strings[text] = clean
+        return clean
+
+
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates (JSON ``"\\ud800"``) replaced by U+FFFD.
+
+    JSON may escape half a surrogate pair; such a str cannot be encoded to UTF-8,
+    which would crash a report writer much later, far from the cause.
+    """
+    if text.isascii():
         return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 @dataclass(slots=True)
@@ -228,7 +243,7 @@ def _url(value: Any, headers: HeaderList) -> tuple[str, str, str, int | None, st
     """(url, scheme, host, port, path, target) from ``request.url``."""
     if not isinstance(value, str) or not value.strip():
         raise EntryInvalid("request.url is missing or not a string" if not isinstance(value, str) else "empty url")
-    url = value.strip()
+    url = encodable(value.strip())
     if url.startswith("/") and not url.startswith("//"):
         url = _absolute_from_headers(url, headers)
     try:
@@ -290,7 +305,7 @@ def _response(entry: dict[str, Any], scope: _Scope, has_pseudo: bool) -> tuple[R
     if not isinstance(resp, dict):
         raise EntryInvalid(f"response is a JSON {_kind(resp)}, not an object")
     status = as_int(resp.get("status"))
-    reason = as_text(resp.get("statusText")) or ""
+    reason = encodable(as_text(resp.get("statusText")) or "")
     if status is None or status <= 0 or status > 999:
         detail = as_text(resp.get("_error")) or reason
         scope.tally("har.no_response", _NO_RESPONSE)

@@ -71,6 +71,8 @@ _PCAP_MAGICS = {
     b"\x34\xcd\xb2\xa1": ("<", 1_000_000, 24),
     b"\xa1\xb2\xcd\x34": (">", 1_000_000, 24),
 }
+_BZ2_BLOCK_MAGICS = (b"\x31\x41\x59\x26\x53\x59", b"\x17\x72\x45\x38\x50\x90")
+"""A bzip2 stream's first block (pi) or end-of-stream (sqrt(pi)) magic, after ``BZh1``..``BZh9``."""
 _OTHER_FORMATS = (
     (b"snoop\x00\x00\x00", "a Sun snoop capture (convert it: editcap -F pcap IN OUT)"),
     (b"GMBU", "a Microsoft Network Monitor capture (convert it: editcap -F pcap IN OUT)"),
@@ -149,7 +151,7 @@ def _sniff(path: str, raw: IO[bytes]) -> tuple[CaptureInfo, SegmentReader]:
         compressed = "gzip"
     elif head[:6] == b"\xfd7zXZ\x00":
         compressed = "xz"
-    elif head[:3] == b"BZh":
+    elif head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in _BZ2_BLOCK_MAGICS:
         compressed = "bzip2"
     damaged: BaseException | None = None
     if compressed is not None:

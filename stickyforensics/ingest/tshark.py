@@ -11,12 +11,15 @@ Name resolution is off (``-n``): reading a capture never sends a DNS query.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
@@ -73,6 +76,42 @@ def _capture_format(path: str) -> str:
     return fmt
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Many small acyclic objects: the cyclic GC cost ~40% of the Python time (measured, 18k exchanges)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(cmd: list[str], assembler: CaptureAssembler) -> tuple[int, str]:
+    """Run tshark, streaming its rows into ``assembler``; (exit status, stderr). tshark is killed if
+    reading stops early (an exception, Ctrl-C), so no process outlives the call."""
+    with (
+        tempfile.TemporaryDirectory(prefix="sf-tshark-") as config_dir,
+        tempfile.TemporaryFile(mode="w+b") as errors,  # a file, not a pipe: a chatty stderr cannot block tshark
+    ):
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, env=_env(config_dir)
+        )
+        try:
+            assert proc.stdout is not None
+            # newline="\n": tshark escapes CR inside values, so only LF ends a row.
+            for line in io.TextIOWrapper(proc.stdout, encoding="utf-8", errors="replace", newline="\n"):
+                assembler.feed(line)
+            returncode = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        errors.seek(0)
+        return returncode, errors.read().decode("utf-8", "replace")
+
+
 def read_capture_tshark(path: str, *, input_index: int = 0, keylog: str | None = None) -> IngestResult:
     """Read one pcap/pcapng with tshark; decrypt TLS with ``keylog`` (SSLKEYLOGFILE / NSS key log format).
 
@@ -88,29 +127,9 @@ def read_capture_tshark(path: str, *, input_index: int = 0, keylog: str | None =
         raise InputError(keylog, "TLS key log file not found (--tls-keylog expects an SSLKEYLOGFILE)")
     kind = _capture_format(path)
     assembler = CaptureAssembler(path, kind, input_index, keylog)
-    with (
-        tempfile.TemporaryDirectory(prefix="sf-tshark-") as config_dir,
-        tempfile.TemporaryFile(mode="w+b") as errors,
-    ):
-        proc = subprocess.Popen(
-            tshark_command(exe, path, keylog),
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            stdin=subprocess.DEVNULL,
-            env=_env(config_dir),
-        )
-        try:
-            assert proc.stdout is not None
-            # newline="\n": tshark escapes CR inside values, so only LF ends a row.
-            for line in io.TextIOWrapper(proc.stdout, encoding="utf-8", errors="replace", newline="\n"):
-                assembler.feed(line)
-            returncode = proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        errors.seek(0)
-        stderr = errors.read().decode("utf-8", "replace")
+    with _gc_paused():
+        returncode, stderr = _run(tshark_command(exe, path, keylog), assembler)
+        result = assembler.finish()
     extra_diags: list[Diagnostic] = []
     if returncode != 0:
         message = _first_error(stderr)
@@ -125,7 +144,6 @@ def read_capture_tshark(path: str, *, input_index: int = 0, keylog: str | None =
                 level=DiagLevel.ERROR,
             )
         )
-    result = assembler.finish()
     return IngestResult(
         path=path,
         format=kind,

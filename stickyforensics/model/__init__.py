@@ -10,7 +10,7 @@ from stickyforensics.model.cookies import (
     PersistenceInfo,
     SetCookie,
 )
-from stickyforensics.model.diagnostics import Diagnostic, DiagLevel
+from stickyforensics.model.diagnostics import DiagLevel, Diagnostic
 from stickyforensics.model.findings import (
     Confidence,
     Evidence,

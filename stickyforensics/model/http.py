@@ -21,15 +21,18 @@ class Headers:
     def get(self, name: str, default: str | None = None) -> str | None:
         """First value of ``name`` (case-insensitive), or ``default``."""
         lname = name.lower()
+        size = len(lname)
         for key, value in self.items:
-            if key.lower() == lname:
+            # the length test skips most lower() calls on this hot path
+            if len(key) == size and key.lower() == lname:
                 return value
         return default
 
     def get_all(self, name: str) -> tuple[str, ...]:
         """Every value of ``name`` (case-insensitive), in order."""
         lname = name.lower()
-        return tuple(value for key, value in self.items if key.lower() == lname)
+        size = len(lname)
+        return tuple(value for key, value in self.items if len(key) == size and key.lower() == lname)
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):

@@ -464,6 +464,10 @@ class MessageParser:
                 return n
             self.scan_from = max(0, n - pos - 2)
             return self._stash(data, pos)
+        if end - pos > MAX_HEAD:
+            self._head_too_large(frame)
+            self.resync_here = True  # the oversized block ended here: a message may start right after
+            return end
         self._parse_head(data, pos, end, frame)
         return end
 

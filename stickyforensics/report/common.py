@@ -329,3 +329,15 @@ def remediation_for(doc: RuleDoc, families: Iterable[str]) -> list[tuple[str, st
     first = [(v, t) for v, t in doc.remediation if v in seen]
     rest = [(v, t) for v, t in doc.remediation if v not in seen]
     return first + rest
+
+
+def relevant_fixes(doc: RuleDoc, families: Iterable[str]) -> list[tuple[str, str]]:
+    """The fixes that apply here: those for the vendors seen, then ``general``; all when none match."""
+    seen = set(families)
+    picked = [(v, t) for v, t in doc.remediation if v in seen] + [(v, t) for v, t in doc.remediation if v == "general"]
+    return picked or list(doc.remediation)
+
+
+def remediation_lines(text: str | None) -> tuple[str, ...]:
+    """A finding's own remediation text (``vendor: fix`` lines) as display-safe lines."""
+    return tuple(display(line, 1000) for line in (text or "").splitlines() if line.strip())

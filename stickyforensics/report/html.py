@@ -40,7 +40,9 @@ from stickyforensics.report.common import (
     fmt_time,
     group_by_client,
     redact_target,
+    relevant_fixes,
     remediation_for,
+    remediation_lines,
     severity_counts,
     verdict_view,
 )
@@ -164,7 +166,8 @@ class FindingView:
     confidence: str
     message: str
     root_cause: str
-    remediation: str
+    remediation: tuple[str, ...]
+    """The finding's own remediation lines, shown only when no rule doc gives vendor-ordered fixes."""
     cookie: str
     clients: tuple[str, ...]
     input: str
@@ -177,6 +180,8 @@ class FindingView:
     evidence_hidden: int
     doc: DocView | None
     fixes: tuple[tuple[str, str], ...]
+    relevant: tuple[tuple[str, str], ...]
+    """Fixes for the vendors seen in this client's cookies, then ``general``."""
     doc_open: bool
 
 
@@ -306,7 +311,7 @@ def _finding_view(f: Finding, n: int, index: TxIndex, redactor: Redactor, doc: R
         confidence=f.confidence.value,
         message=display(f.message, 2000),
         root_cause=display(f.root_cause, 1000) if f.root_cause and f.root_cause not in f.message else "",
-        remediation=display(f.remediation, 1000),
+        remediation=() if doc else remediation_lines(f.remediation),
         cookie=display(f.cookie, 120),
         clients=tuple(display(c, 120) for c in f.clients),
         input=display(f.input, 300),
@@ -319,6 +324,7 @@ def _finding_view(f: Finding, n: int, index: TxIndex, redactor: Redactor, doc: R
         evidence_hidden=max(0, len(f.evidence) - EVIDENCE_SHOWN - EVIDENCE_FOLDED),
         doc=_doc_view(doc) if doc else None,
         fixes=tuple((display(v, 60), display(t, 1000)) for v, t in remediation_for(doc, families)) if doc else (),
+        relevant=tuple((display(v, 60), display(t, 1000)) for v, t in relevant_fixes(doc, families)) if doc else (),
         doc_open=doc_open,
     )
 

@@ -68,7 +68,7 @@ def client_dict(s: ClientSession) -> dict[str, Any]:
                 "status": info.status,
                 "backend": info.backend if info.status == "decoded" else None,
                 "datacenter": info.datacenter,
-                "decoded": {k: v for k, v in info.decoded},
+                "decoded": dict(info.decoded),
             }
         )
     return {
@@ -117,7 +117,13 @@ def report_dict(report: AnalysisReport, redactor: Redactor, fail_on: Severity = 
                 "first_time": i.first_time,
                 "last_time": i.last_time,
                 "diagnostics": [
-                    {"code": d.code, "level": d.level.value, "message": d.message, "position": d.position, "count": d.count}
+                    {
+                        "code": d.code,
+                        "level": d.level.value,
+                        "message": d.message,
+                        "position": d.position,
+                        "count": d.count,
+                    }
                     for d in i.diagnostics
                 ],
             }
@@ -126,8 +132,15 @@ def report_dict(report: AnalysisReport, redactor: Redactor, fail_on: Severity = 
         "clients": [client_dict(s) for s in report.sessions],
         "findings": [finding_dict(f, redactor) for f in report.findings],
         "rule_runs": [
-            {"code": r.code, "name": r.name, "kind": r.kind, "category": r.category, "status": r.status,
-             "findings": r.findings, "reason": r.reason}
+            {
+                "code": r.code,
+                "name": r.name,
+                "kind": r.kind,
+                "category": r.category,
+                "status": r.status,
+                "findings": r.findings,
+                "reason": r.reason,
+            }
             for r in report.rule_runs
         ],
     }

@@ -27,6 +27,7 @@ from stickyforensics.report.common import (
     display,
     evidence_row,
     fmt_time,
+    remediation_lines,
 )
 from stickyforensics.report.redact import Redactor
 
@@ -69,8 +70,8 @@ def _finding_text(f: Finding, index: TxIndex, redactor: Redactor) -> str:
             lines.append(f"      set-cookie: {c}")
     if len(f.evidence) > EVIDENCE_PER_FINDING:
         lines.append(f"  - and {len(f.evidence) - EVIDENCE_PER_FINDING} more evidence item(s)")
-    if f.remediation:
-        lines.append(f"  fix: {display(f.remediation, 600)}")
+    for line in remediation_lines(f.remediation)[:6]:
+        lines.append(f"  fix: {line}")
     return "\n".join(lines)
 
 

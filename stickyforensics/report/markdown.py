@@ -19,7 +19,8 @@ from stickyforensics.report.common import (
     display,
     evidence_row,
     fmt_time,
-    remediation_for,
+    relevant_fixes,
+    remediation_lines,
     severity_counts,
     verdict_view,
 )
@@ -109,11 +110,11 @@ def _finding_block(n: int, f: Finding, index: TxIndex, redactor: Redactor, doc: 
         if len(f.evidence) > EVIDENCE_LINES:
             out.append(f"- and {len(f.evidence) - EVIDENCE_LINES} more (see the JSON or HTML report)")
         out.append("")
-    fixes: list[tuple[str, str]] = remediation_for(doc, families)[:3] if doc else []
-    if f.remediation:
-        out += [f"**Fix:** {md_text(f.remediation, 600)}", ""]
-    elif fixes:
+    if doc:
+        fixes = relevant_fixes(doc, families)[:3]
         out += ["**Fix:** " + " ".join(f"{md_text(v, 40)}: {md_text(t, 400)}" for v, t in fixes), ""]
+    elif f.remediation:
+        out += ["**Fix:** " + " ".join(md_text(line, 400) for line in remediation_lines(f.remediation)), ""]
     if doc:
         out += [f"*Why it matters:* {md_text(doc.why, 600)}", ""]
     return out

@@ -45,7 +45,7 @@ def _summary(report: AnalysisReport) -> Table:
     table.add_row("Persistence cookies", _t(", ".join(cookies) or "none seen"))
     shown = ", ".join(backends[:12]) + (f" (+{len(backends) - 12} more)" if len(backends) > 12 else "")
     table.add_row("Backends", _t(shown or "not identified"))
-    counts = defaultdict(int)
+    counts: dict[Severity, int] = defaultdict(int)
     for f in report.findings:
         counts[f.severity] += 1
     table.add_row(
@@ -77,8 +77,10 @@ def _finding(f: Finding, redactor: Redactor, many_inputs: bool = False) -> Group
         table.add_column("where", no_wrap=True, max_width=30)
         table.add_column("evidence", ratio=1)
         for ev in f.evidence[:EVIDENCE_LIMIT]:
-            where = f"entry {ev.har_entry}" if ev.har_entry is not None else (
-                "frame " + ",".join(str(x) for x in ev.frames) if ev.frames else "-"
+            where = (
+                f"entry {ev.har_entry}"
+                if ev.har_entry is not None
+                else ("frame " + ",".join(str(x) for x in ev.frames) if ev.frames else "-")
             )
             lines = [_t(ev.summary)]
             if ev.wireshark_filter:
@@ -101,11 +103,20 @@ def _finding(f: Finding, redactor: Redactor, many_inputs: bool = False) -> Group
 def render_text(report: AnalysisReport, *, redactor: Redactor, width: int = 110, color: bool = False) -> str:
     """The whole text report as a string (tests render with a fixed width and no colour)."""
     buf = io.StringIO()
-    console = Console(file=buf, width=width, color_system="auto" if color else None, force_terminal=color,
-                      highlight=False, emoji=False, markup=False, legacy_windows=False)
+    console = Console(
+        file=buf,
+        width=width,
+        color_system="auto" if color else None,
+        force_terminal=color,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        legacy_windows=False,
+    )
     status, sentence = verdict(report)
-    console.print(Panel(_t(sentence), title=Text(f"stickyforensics: {status}", style=_VERDICT_STYLE.get(status, "")),
-                        expand=True))
+    console.print(
+        Panel(_t(sentence), title=Text(f"stickyforensics: {status}", style=_VERDICT_STYLE.get(status, "")), expand=True)
+    )
     console.print(_summary(report))
     console.print()
     diags = [(i.path, d) for i in report.inputs for d in i.diagnostics]
@@ -126,7 +137,9 @@ def render_text(report: AnalysisReport, *, redactor: Redactor, width: int = 110,
         by_client[f.client].append(f)
     for client, findings in by_client.items():
         label = "all clients" if client == "*" else client
-        console.print(Text.assemble(("Client ", "bold"), _t(label, "bold cyan"), (f"  ({len(findings)} finding(s))", "dim")))
+        console.print(
+            Text.assemble(("Client ", "bold"), _t(label, "bold cyan"), (f"  ({len(findings)} finding(s))", "dim"))
+        )
         for f in findings:
             console.print(_finding(f, redactor, many_inputs=len(report.inputs) > 1))
     return buf.getvalue()

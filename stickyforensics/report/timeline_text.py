@@ -28,8 +28,10 @@ def render_timelines(report: AnalysisReport, *, redactor: Redactor, limit_per_cl
     for session in report.sessions:
         tx_by_id = {tx.id: tx for tx in session.transactions}
         cookies = ", ".join(f"{n} ({i.vendor}, {i.role.value})" for n, i in session.persistence_cookies) or "none"
-        lines.append(f"== client {clean_text(session.key.value)} ({session.key.strategy}); "
-                     f"{len(session.transactions)} transactions; cookies: {clean_text(cookies)}")
+        lines.append(
+            f"== client {clean_text(session.key.value)} ({session.key.strategy}); "
+            f"{len(session.transactions)} transactions; cookies: {clean_text(cookies)}"
+        )
         if session.cookie_data != "present":
             lines.append("   cookie data absent: stickiness cannot be judged")
         shown = 0
@@ -55,9 +57,13 @@ def render_timelines(report: AnalysisReport, *, redactor: Redactor, limit_per_cl
                 extra.append(ev.detail)
             if ev.attributes and ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED):
                 extra.append("; ".join(ev.attributes))
-            lines.append(clean_text(
-                f"   {_ts(ev.at)} {where:<14} {_ARROW.get(ev.kind, ev.kind.value):<10} {ev.name}={value}  "
-                f"[{req}{status}]" + (f"  ({'; '.join(extra)})" if extra else ""), 500))
+            lines.append(
+                clean_text(
+                    f"   {_ts(ev.at)} {where:<14} {_ARROW.get(ev.kind, ev.kind.value):<10} {ev.name}={value}  "
+                    f"[{req}{status}]" + (f"  ({'; '.join(extra)})" if extra else ""),
+                    500,
+                )
+            )
             shown += 1
             if shown >= limit_per_client:
                 lines.append(f"   ... more events not shown (limit {limit_per_client})")

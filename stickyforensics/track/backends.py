@@ -13,41 +13,56 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 from stickyforensics.config import Config
-from stickyforensics.model import BackendObservation, CookieRole, PersistenceInfo, Transaction
+from stickyforensics.model import BackendObservation, CookiePair, CookieRole, PersistenceInfo, SetCookie, Transaction
 from stickyforensics.track.cookieparse import request_cookies, response_set_cookies
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
 
-def _header_backend(tx: Transaction, names: Sequence[str]) -> tuple[str, str] | None:
+def _first_of(tx: Transaction, names: Sequence[str]) -> tuple[str, str] | None:
+    """The first of ``names`` (in their priority order) present in the response: one pass over the headers."""
     if tx.response is None:
         return None
-    for name in names:
-        value = tx.response.headers.get(name)
-        if value:
-            return value.strip()[:200], name
-    return None
+    wanted = {n.lower(): i for i, n in enumerate(names)}
+    best: tuple[int, str, str] | None = None
+    for key, value in tx.response.headers.items:
+        rank = wanted.get(key.lower())
+        if rank is not None and value.strip() and (best is None or rank < best[0]):
+            best = (rank, value.strip(), names[rank])
+    return (best[1], best[2]) if best is not None else None
+
+
+def _header_backend(tx: Transaction, names: Sequence[str]) -> tuple[str, str] | None:
+    found = _first_of(tx, names)
+    return (found[0][:200], found[1]) if found is not None else None
 
 
 def _header_datacenter(tx: Transaction, names: Sequence[str]) -> str | None:
-    if tx.response is None:
-        return None
-    for name in names:
-        value = tx.response.headers.get(name)
-        if value:
-            return value.strip()[:100]
-    return None
+    found = _first_of(tx, names)
+    return found[0][:100] if found is not None else None
 
 
-def observe_backend(tx: Transaction, identify: Identify, config: Config, *, multi_address_hosts: frozenset[str]) -> BackendObservation:
+def observe_backend(
+    tx: Transaction,
+    identify: Identify,
+    config: Config,
+    *,
+    multi_address_hosts: frozenset[str],
+    cookies: tuple[tuple[CookiePair, ...], tuple[SetCookie, ...]] | None = None,
+) -> BackendObservation:
     """The backend observation for one transaction (backend None when nothing tells)."""
     at = tx.timing.started
     datacenter = _header_datacenter(tx, config.datacenter_headers)
     header = _header_backend(tx, config.backend_headers)
     if header is not None:
         return BackendObservation(tx.id, at, header[0], datacenter, f"header:{header[1]}", "high")
+    if cookies is None:
+        pairs = request_cookies(tx.request.headers)
+        sets = response_set_cookies(tx.response.headers) if tx.response is not None else ()
+    else:
+        pairs, sets = cookies
     if tx.response is not None:
-        for sc in response_set_cookies(tx.response.headers):
+        for sc in sets:
             info = identify(sc.name, sc.value)
             if info is None or info.role is not CookieRole.ROUTING or info.backend is None:
                 continue
@@ -58,13 +73,22 @@ def observe_backend(tx: Transaction, identify: Identify, config: Config, *, mult
             if info.status in ("opaque", "encrypted"):
                 # stable per backend but not readable: name it by a short digest, never by the value itself
                 label = f"{sc.name}#{hashlib.sha256(info.backend.encode()).hexdigest()[:8]}"
-                return BackendObservation(tx.id, at, label, datacenter or info.datacenter, f"set-cookie:{sc.name}", "medium")
+                return BackendObservation(
+                    tx.id, at, label, datacenter or info.datacenter, f"set-cookie:{sc.name}", "medium"
+                )
     if tx.server is not None and tx.request.host in multi_address_hosts:
         return BackendObservation(tx.id, at, str(tx.server), datacenter, "server-address", "medium")
-    for pair in request_cookies(tx.request.headers):
+    for pair in pairs:
         info = identify(pair.name, pair.value)
-        if info is not None and info.role is CookieRole.ROUTING and info.backend is not None and info.status == "decoded":
-            return BackendObservation(tx.id, at, info.backend, datacenter or info.datacenter, f"cookie:{pair.name}", "low")
+        if (
+            info is not None
+            and info.role is CookieRole.ROUTING
+            and info.backend is not None
+            and info.status == "decoded"
+        ):
+            return BackendObservation(
+                tx.id, at, info.backend, datacenter or info.datacenter, f"cookie:{pair.name}", "low"
+            )
     return BackendObservation(tx.id, at, None, datacenter, "none", "low")
 
 

@@ -30,6 +30,10 @@ Invariants
   domain (least recently used evicted, like Chrome), ``HISTORY_PER_NAME``
   records per name and ``HISTORY_NAMES`` names.
 
+The scope rules themselves (domain / path match, public suffixes, secure
+origins) are in ``stickyforensics.track.cookiescope``; the public ones are
+re-exported here.
+
 Times are the capture's epoch seconds; nothing here reads a clock. Details are
 written with UTC wall-clock times.
 """
@@ -37,15 +41,46 @@ written with UTC wall-clock times.
 from __future__ import annotations
 
 import heapq
-import ipaddress
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 from stickyforensics.model import MissingReason, SetCookie
 from stickyforensics.track.cookieparse import NAME_VALUE_LIMIT, octets
+from stickyforensics.track.cookiescope import (
+    candidate_domains,
+    canonical_host,
+    default_path,
+    domain_match,
+    host_matches,
+    is_public_suffix,
+    path_match,
+    registrable_domain,
+    request_target_path,
+    resolve_domain,
+    scope_overlaps,
+    secure_origin,
+    site_host,
+)
+
+__all__ = [
+    "HISTORY_NAMES",
+    "HISTORY_PER_NAME",
+    "LAX_ALLOW_UNSAFE_WINDOW",
+    "MAX_LIFETIME",
+    "Action",
+    "CookieJar",
+    "JarDecision",
+    "JarRecord",
+    "StoredCookie",
+    "default_path",
+    "domain_match",
+    "is_public_suffix",
+    "path_match",
+    "registrable_domain",
+    "secure_origin",
+]
 
 MAX_LIFETIME = 400 * 86400
 """rfc6265bis §5.5: Expires / Max-Age are capped at 400 days."""
@@ -56,24 +91,6 @@ HISTORY_NAMES = 4096
 
 Action = Literal["stored", "replaced", "deleted", "rejected", "ignored_delete"]
 
-# A short public-suffix list: every single label (the PSL "*" default rule) plus
-# the multi-label suffixes and shared hosting domains met most in enterprise traffic.
-_SUFFIX_TEXT = """
-    co.uk org.uk ac.uk gov.uk ltd.uk plc.uk me.uk net.uk nhs.uk sch.uk
-    com.au net.au org.au edu.au gov.au asn.au id.au
-    co.nz org.nz net.nz govt.nz ac.nz
-    co.jp ne.jp or.jp ac.jp go.jp ad.jp ed.jp gr.jp lg.jp
-    co.kr or.kr ne.kr go.kr ac.kr
-    com.br net.br org.br gov.br com.cn net.cn org.cn gov.cn edu.cn com.hk
-    com.tw org.tw com.sg com.my co.in net.in org.in gov.in ac.in co.za org.za gov.za
-    com.mx org.mx gob.mx com.ar com.tr gov.tr com.ua co.il org.il ac.il co.id or.id
-    com.pl net.pl org.pl com.ru co.th or.th com.vn com.ph com.pk com.eg com.sa
-    github.io gitlab.io herokuapp.com azurewebsites.net cloudapp.net cloudfront.net
-    appspot.com blogspot.com firebaseapp.com web.app netlify.app vercel.app pages.dev workers.dev
-"""
-_PUBLIC_SUFFIXES = frozenset(_SUFFIX_TEXT.split())
-
-_SECURE_SCHEMES = frozenset({"https", "wss"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -155,101 +172,7 @@ class JarRecord:
         return f"rejected when set: {self.reason} at {when} ({self.detail})"
 
 
-# --------------------------------------------------------------------------- host / path helpers
-
-
-def _canonical_host(host: str) -> str:
-    host = host.strip().lower()
-    if host.startswith("[") and "]" in host:
-        host = host[1 : host.index("]")]
-    return host[:-1] if host.endswith(".") else host
-
-
-@lru_cache(maxsize=4096)
-def _is_ip(host: str) -> bool:
-    if not host or not (host[0].isdigit() or ":" in host):
-        return False
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    if _is_ip(host):
-        return ipaddress.ip_address(host).is_loopback
-    return False
-
-
-def secure_origin(scheme: str, host: str) -> bool:
-    """A "secure" protocol for cookies: https/wss, or a loopback host (Chrome and Firefox trust localhost)."""
-    return scheme.lower() in _SECURE_SCHEMES or _is_loopback(_canonical_host(host))
-
-
-def is_public_suffix(domain: str) -> bool:
-    """True for a single label (``com``, ``example``) or a listed multi-label suffix (``co.uk``)."""
-    return bool(domain) and ("." not in domain or domain in _PUBLIC_SUFFIXES) and not _is_ip(domain)
-
-
-@lru_cache(maxsize=4096)
-def registrable_domain(host: str) -> str:
-    """The "site" of a host (eTLD+1 from the short list); an IP or a public suffix is its own site."""
-    host = _canonical_host(host)
-    if _is_ip(host) or "." not in host:
-        return host
-    labels = host.split(".")
-    for i in range(len(labels) - 1):
-        suffix = ".".join(labels[i + 1 :])
-        if suffix in _PUBLIC_SUFFIXES:
-            return ".".join(labels[i:])
-    return ".".join(labels[-2:])
-
-
-def domain_match(host: str, domain: str) -> bool:
-    """RFC 6265 §5.1.3: identical, or ``domain`` a dot-separated suffix of a host name (not an IP)."""
-    if host == domain:
-        return True
-    return (
-        len(host) > len(domain)
-        and host.endswith(domain)
-        and host[-len(domain) - 1] == "."
-        and bool(domain)
-        and not _is_ip(host)
-    )
-
-
-def path_match(request_path: str, cookie_path: str) -> bool:
-    """RFC 6265 §5.1.4 path-match."""
-    if request_path == cookie_path:
-        return True
-    return request_path.startswith(cookie_path) and (cookie_path.endswith("/") or request_path[len(cookie_path)] == "/")
-
-
-def default_path(request_path: str) -> str:
-    """RFC 6265 §5.1.4: the request path up to (not including) its last ``/``; ``/`` when there is none."""
-    uri_path = request_path.split("?", 1)[0].split("#", 1)[0]
-    if not uri_path.startswith("/") or uri_path.count("/") <= 1:
-        return "/"
-    return uri_path[: uri_path.rindex("/")]
-
-
-def _request_path(path: str) -> str:
-    path = path.split("?", 1)[0].split("#", 1)[0]
-    return path if path.startswith("/") else "/" + path
-
-
-def _site_host(site_for_cookies: str) -> str:
-    """Host of a ``site_for_cookies`` given as a host or a URL."""
-    text = site_for_cookies.strip()
-    if "://" in text:
-        text = text.split("://", 1)[1]
-    text = text.split("/", 1)[0].rsplit("@", 1)[-1]
-    if text.startswith("["):
-        return _canonical_host(text)
-    return _canonical_host(text.rsplit(":", 1)[0] if text.count(":") == 1 else text)
+# --------------------------------------------------------------------------- time
 
 
 def _clock(t: float, ref: float) -> str:
@@ -400,24 +323,12 @@ class CookieJar:
     ) -> JarDecision:
         """Process one Set-Cookie received at ``at`` for ``scheme://host/path`` (rfc6265bis §5.7)."""
         self._purge_expired(at)
-        host = _canonical_host(host)
+        host = canonical_host(host)
         secure_ok = secure_origin(scheme, host)
         name = sc.name
         cookie_path = sc.path if sc.path is not None else default_path(path)
 
-        # Domain and host-only flag (RFC 6265 §5.3 steps 4-6).
-        domain: str | None = host
-        host_only = True
-        domain_problem: tuple[str, str] | None = None
-        if sc.domain:
-            if is_public_suffix(sc.domain):
-                if sc.domain != host:
-                    domain, domain_problem = None, ("public_suffix_domain", f"Domain={sc.domain} is a public suffix")
-            elif domain_match(host, sc.domain):
-                domain, host_only = sc.domain, False
-            else:
-                domain = None
-                domain_problem = ("domain_mismatch", f"Domain={sc.domain} does not domain-match {host}")
+        domain, host_only, domain_problem = resolve_domain(host, sc.domain)  # RFC 6265 §5.3 steps 4-6
 
         def reject(reason: str, detail: str, previous: StoredCookie | None = None) -> JarDecision:
             self._record(
@@ -464,11 +375,7 @@ class CookieJar:
         if not sc.secure and not secure_ok:
             for other_key in self._by_name.get(name, {}):
                 other = self._cookies[other_key]
-                if (
-                    other.secure
-                    and (domain_match(domain, other.domain) or domain_match(other.domain, domain))
-                    and path_match(cookie_path, other.path)
-                ):
+                if other.secure and scope_overlaps(domain, cookie_path, other.domain, other.path):
                     return reject(
                         "overwrite_secure_from_insecure",
                         f"a Secure cookie for {other.domain}{other.path} exists and {scheme}:// may not overwrite it",
@@ -551,7 +458,7 @@ class CookieJar:
         at: float,
     ) -> int:
         """Index of the first retrieval rule ``c`` fails (``_PASS`` when it is to be sent)."""
-        if not (host == c.domain if c.host_only else domain_match(host, c.domain)):
+        if not host_matches(host, c.domain, c.host_only):
             return _FAIL_DOMAIN
         if not path_match(path, c.path):
             return _FAIL_PATH
@@ -574,17 +481,10 @@ class CookieJar:
     def _candidate_keys(self, host: str) -> list[_Key]:
         """Keys of cookies whose domain is the host or one of its parent domains."""
         keys: list[_Key] = []
-        bucket = self._by_domain.get(host)
-        if bucket:
-            keys.extend(bucket)
-        if not _is_ip(host):
-            dot = host.find(".")
-            while dot != -1:
-                parent = host[dot + 1 :]
-                bucket = self._by_domain.get(parent)
-                if bucket:
-                    keys.extend(bucket)
-                dot = host.find(".", dot + 1)
+        for domain in candidate_domains(host):
+            bucket = self._by_domain.get(domain)
+            if bucket:
+                keys.extend(bucket)
         return keys
 
     def _matching(
@@ -599,10 +499,10 @@ class CookieJar:
         method: str,
     ) -> list[tuple[_Key, StoredCookie]]:
         self._purge_expired(at)
-        host = _canonical_host(host)
-        rpath = _request_path(path)
+        host = canonical_host(host)
+        rpath = request_target_path(path)
         secure_ok = secure_origin(scheme, host)
-        site = None if site_for_cookies is None else registrable_domain(_site_host(site_for_cookies))
+        site = None if site_for_cookies is None else registrable_domain(site_host(site_for_cookies))
         out: list[tuple[_Key, StoredCookie]] = []
         for key in self._candidate_keys(host):
             c = self._cookies[key]
@@ -689,10 +589,10 @@ class CookieJar:
           ``DELETED`` (eviction included), ``REJECTED``, ``SAMESITE``).
         """
         self._purge_expired(at)
-        host = _canonical_host(host)
-        rpath = _request_path(path)
+        host = canonical_host(host)
+        rpath = request_target_path(path)
         secure_ok = secure_origin(scheme, host)
-        site = None if site_for_cookies is None else registrable_domain(_site_host(site_for_cookies))
+        site = None if site_for_cookies is None else registrable_domain(site_host(site_for_cookies))
         held = [self._cookies[k] for k in self._by_name.get(name, {})]
         records = list(self._history.get(name, ()))
         if not held and not records:
@@ -739,7 +639,7 @@ class CookieJar:
     @staticmethod
     def _record_scope(rec: JarRecord, host: str, rpath: str, secure_ok: bool) -> int:
         """How far a past cookie's scope matches this request (unknown parts match)."""
-        if rec.domain is not None and not (host == rec.domain if rec.host_only else domain_match(host, rec.domain)):
+        if rec.domain is not None and not host_matches(host, rec.domain, rec.host_only):
             return _FAIL_DOMAIN
         if rec.path is not None and not path_match(rpath, rec.path):
             return _FAIL_PATH

@@ -9,7 +9,7 @@ from stickyforensics.model import ClientSession, CookieRole, PersistenceInfo, Tr
 from stickyforensics.track.backends import hosts_with_several_addresses, observe_backend
 from stickyforensics.track.clients import group_by_client
 from stickyforensics.track.lb import CookieClassifier
-from stickyforensics.track.timeline import cookie_timeline
+from stickyforensics.track.timeline import cookie_timeline, tx_cookies
 
 
 def build_sessions(
@@ -28,8 +28,11 @@ def build_sessions(
     multi = hosts_with_several_addresses(transactions)
     sessions: list[ClientSession] = []
     for key, txs in group_by_client(transactions, config.client_identity).items():
-        events = cookie_timeline(txs, identify)
-        backends = tuple(observe_backend(tx, identify, config, multi_address_hosts=multi) for tx in txs)
+        parsed = {tx.id: tx_cookies(tx) for tx in txs}
+        events = cookie_timeline(txs, identify, parsed)
+        backends = tuple(
+            observe_backend(tx, identify, config, multi_address_hosts=multi, cookies=parsed[tx.id]) for tx in txs
+        )
         persistence: dict[str, PersistenceInfo] = {}
         for ev in events:
             if ev.persistence is not None and ev.persistence.role in (CookieRole.ROUTING, CookieRole.SESSION):

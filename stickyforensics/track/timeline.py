@@ -18,12 +18,13 @@ still stores every cookie, so scope and limits behave as in a browser.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from stickyforensics.model import (
     CookieEvent,
-    CookieRole,
     CookieEventKind,
+    CookiePair,
+    CookieRole,
     MissingReason,
     PersistenceInfo,
     SetCookie,
@@ -70,7 +71,18 @@ def _tracked_only(identify: Identify) -> Identify:
     return wrapped
 
 
-def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> tuple[CookieEvent, ...]:
+TxCookies = tuple[tuple[CookiePair, ...], tuple[SetCookie, ...]]
+
+
+def tx_cookies(tx: Transaction) -> TxCookies:
+    """The request's cookies and the response's Set-Cookies, parsed once and shared by the track stages."""
+    sets = response_set_cookies(tx.response.headers) if tx.response is not None else ()
+    return request_cookies(tx.request.headers), sets
+
+
+def cookie_timeline(
+    transactions: Sequence[Transaction], identify: Identify, parsed: Mapping[str, TxCookies] | None = None
+) -> tuple[CookieEvent, ...]:
     """Cookie events for one client's transactions (already in capture order)."""
     identify = _tracked_only(identify)
     jar = CookieJar()
@@ -82,8 +94,9 @@ def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> 
         req = tx.request
         at = tx.timing.started
         where = {"scheme": req.scheme, "host": req.host, "path": req.path, "at": at}
+        pairs, set_cookies = parsed[tx.id] if parsed is not None else tx_cookies(tx)
         sent: dict[str, list[str]] = {}
-        for pair in request_cookies(req.headers):
+        for pair in pairs:
             sent.setdefault(pair.name, []).append(pair.value)
 
         expected = jar.cookies_for(**where)  # type: ignore[arg-type]
@@ -113,7 +126,11 @@ def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> 
             elif held.value in values:
                 events.append(
                     CookieEvent(
-                        CookieEventKind.SENT, held.name, tx.id, at, value=held.value,
+                        CookieEventKind.SENT,
+                        held.name,
+                        tx.id,
+                        at,
+                        value=held.value,
                         persistence=identify(held.name, held.value),
                     )
                 )
@@ -189,7 +206,7 @@ def cookie_timeline(transactions: Sequence[Transaction], identify: Identify) -> 
             continue
         server_date = parse_http_date(tx.response.headers.get("Date") or "")
         resp_at = tx.timing.response_started or tx.timing.finished or at
-        for sc in response_set_cookies(tx.response.headers):
+        for sc in set_cookies:
             info = identify(sc.name, sc.value)
             decision = jar.set_from_response(
                 sc,

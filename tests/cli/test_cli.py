@@ -63,7 +63,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, content: bytes | None,
     path = tmp_path / "input.har"
     if content is not None:
         path.write_bytes(content)
-    code, out, err = run("analyze", str(path))
+    code, _out, err = run("analyze", str(path))
     assert code == 2
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err

@@ -42,5 +42,5 @@ def test_json_report_works_as_baseline(tmp_path: Path) -> None:
 def test_bad_baseline_is_input_error(tmp_path: Path, content: str) -> None:
     path = tmp_path / "b.json"
     path.write_text(content)
-    with pytest.raises(InputError, match="b.json"):
+    with pytest.raises(InputError, match=r"b\.json"):
         read_baseline(str(path))

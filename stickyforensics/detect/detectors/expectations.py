@@ -22,7 +22,7 @@ def _session_backends(ctx: DetectContext, session: ClientSession) -> list[tuple[
         obs = served.get(tx.id)
         if obs is None or obs.backend is None or obs.source.startswith("cookie:"):
             continue
-        if ctx.config.is_static(tx.request.path):
+        if ctx.config.is_static(tx.request.path, tx.request.method):
             continue
         out.append((tx, obs.backend))
     return out
@@ -32,7 +32,9 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
     exp = ctx.config.expectations
     out: list[Finding] = []
 
-    def add(session: ClientSession | None, name: str, message: str, txs: list[Transaction], cookie: str | None = None) -> None:
+    def add(
+        session: ClientSession | None, name: str, message: str, txs: list[Transaction], cookie: str | None = None
+    ) -> None:
         first = txs[0] if txs else None
         out.append(
             make_finding(
@@ -54,29 +56,46 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
         pairs = _session_backends(ctx, session)
         if exp.persistence_cookie:
             held = any(ev.name == exp.persistence_cookie for ev in session.cookie_events)
-            needing = [tx for tx in session.transactions if not ctx.config.is_static(tx.request.path)]
+            needing = [
+                tx for tx in session.transactions if not ctx.config.is_static(tx.request.path, tx.request.method)
+            ]
             if needing and not held:
-                add(session, "persistence_cookie",
-                    f"{session.key.value} never received or sent {exp.persistence_cookie}", needing[:1],
-                    exp.persistence_cookie)
+                add(
+                    session,
+                    "persistence_cookie",
+                    f"{session.key.value} never received or sent {exp.persistence_cookie}",
+                    needing[:1],
+                    exp.persistence_cookie,
+                )
         if exp.allowed_backends:
             bad = [(tx, b) for tx, b in pairs if b not in exp.allowed_backends]
             if bad:
                 names = sorted({b for _, b in bad})
-                add(session, "allowed_backends", f"served by backend(s) not allowed: {', '.join(names)}",
-                    [tx for tx, _ in bad])
+                add(
+                    session,
+                    "allowed_backends",
+                    f"served by backend(s) not allowed: {', '.join(names)}",
+                    [tx for tx, _ in bad],
+                )
         backends = list(dict.fromkeys(b for _, b in pairs))
         if exp.single_backend_per_client and len(backends) > 1:
             moved = [tx for tx, b in pairs if b != backends[0]]
-            add(session, "single_backend_per_client",
-                f"{session.key.value} was served by {len(backends)} backends ({', '.join(backends[:5])})", moved)
+            add(
+                session,
+                "single_backend_per_client",
+                f"{session.key.value} was served by {len(backends)} backends ({', '.join(backends[:5])})",
+                moved,
+            )
         if exp.min_first_backend_share is not None and pairs:
             share = Counter(b for _, b in pairs)[backends[0]] / len(pairs)
             if share < exp.min_first_backend_share:
-                add(session, "min_first_backend_share",
+                add(
+                    session,
+                    "min_first_backend_share",
                     f"only {share:.1%} of {session.key.value}'s requests reached its first backend {backends[0]} "
                     f"(expected at least {exp.min_first_backend_share:.1%})",
-                    [tx for tx, b in pairs if b != backends[0]])
+                    [tx for tx, b in pairs if b != backends[0]],
+                )
 
     if exp.no_shared_session_tokens:
         owners: dict[tuple[str, str], dict[str, Transaction]] = {}
@@ -86,12 +105,18 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED, CookieEventKind.SENT) and _per_client(
                     ev.persistence, ev.value or ""
                 ):
-                    owners.setdefault((ev.name, ev.value or ""), {}).setdefault(session.key.value, by_id[ev.transaction_id])
+                    owners.setdefault((ev.name, ev.value or ""), {}).setdefault(
+                        session.key.value, by_id[ev.transaction_id]
+                    )
         for (name, _value), clients in owners.items():
             if len(clients) > 1:
-                add(None, "no_shared_session_tokens",
+                add(
+                    None,
+                    "no_shared_session_tokens",
                     f"one {name} value was used by {len(clients)} clients ({', '.join(sorted(clients)[:5])})",
-                    list(clients.values()), name)
+                    list(clients.values()),
+                    name,
+                )
 
     if exp.no_set_cookie_on_cacheable:
         for session in ctx.sessions:
@@ -99,11 +124,19 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
             hits = []
             for ev in session.cookie_events:
                 tx = by_id[ev.transaction_id]
-                if (ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED) and ev.persistence is not None
-                        and ev.persistence.role in (CookieRole.ROUTING, CookieRole.SESSION)
-                        and tx.response is not None and _cacheable(tx.response)):
+                if (
+                    ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED)
+                    and ev.persistence is not None
+                    and ev.persistence.role in (CookieRole.ROUTING, CookieRole.SESSION)
+                    and tx.response is not None
+                    and _cacheable(tx.response)
+                ):
                     hits.append(tx)
             if hits:
-                add(session, "no_set_cookie_on_cacheable",
-                    f"{len(hits)} cacheable response(s) set a session or persistence cookie", hits)
+                add(
+                    session,
+                    "no_set_cookie_on_cacheable",
+                    f"{len(hits)} cacheable response(s) set a session or persistence cookie",
+                    hits,
+                )
     return out

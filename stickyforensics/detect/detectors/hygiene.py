@@ -47,8 +47,15 @@ def internal_address_disclosed(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 client=client,
                 first_seen=tx.timing.started,
                 last_seen=items[-1][2].timing.started,
-                evidence=[evidence(tx, f"{request_line(tx)}: Set-Cookie {name} decodes to {info.backend}", role="trigger",
-                                   names=(), response_names=("Set-Cookie",))],
+                evidence=[
+                    evidence(
+                        tx,
+                        f"{request_line(tx)}: Set-Cookie {name} decodes to {info.backend}",
+                        role="trigger",
+                        names=(),
+                        response_names=("Set-Cookie",),
+                    )
+                ],
                 cookie=name,
                 details=[("vendor", info.vendor), ("backends", ", ".join(backends))],
                 clients=tuple(dict.fromkeys(i[0] for i in items)),
@@ -78,8 +85,15 @@ def insecure_persistence_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]
             client=client,
             first_seen=tx.timing.started,
             last_seen=tx.timing.started,
-            evidence=[evidence(tx, f"{request_line(tx)}: Set-Cookie {name} lacks {', '.join(lacks)}", role="trigger",
-                               names=(), response_names=("Set-Cookie",))],
+            evidence=[
+                evidence(
+                    tx,
+                    f"{request_line(tx)}: Set-Cookie {name} lacks {', '.join(lacks)}",
+                    role="trigger",
+                    names=(),
+                    response_names=("Set-Cookie",),
+                )
+            ],
             cookie=name,
             details=[("missing_attribute", lack) for lack in lacks],
         )
@@ -129,13 +143,16 @@ def oversized_cookie_header(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 make_finding(
                     rule,
                     message=f"{len(big)} request(s) carried a Cookie header larger than {limit} bytes (up to {size}); "
-                    "servers and load balancers reject or truncate such headers (400/431), dropping the persistence cookie",
+                    "servers and load balancers reject or truncate such headers (400/431), "
+                    "dropping the persistence cookie",
                     input=big[0].input,
                     client=session.key.value,
                     first_seen=big[0].timing.started,
                     last_seen=big[-1].timing.started,
-                    evidence=[evidence(tx, f"{request_line(tx)}: Cookie header too large", role="trigger", names=())
-                              for tx in big[:5]],
+                    evidence=[
+                        evidence(tx, f"{request_line(tx)}: Cookie header too large", role="trigger", names=())
+                        for tx in big[:5]
+                    ],
                     details=[("largest_bytes", str(size))],
                 )
             )
@@ -161,9 +178,15 @@ def cookie_scope_drops(ctx: DetectContext, rule: Rule) -> list[Finding]:
                     client=session.key.value,
                     first_seen=evs[0].at,
                     last_seen=evs[-1].at,
-                    evidence=[evidence(by_id[e.transaction_id], f"{request_line(by_id[e.transaction_id])}: "
-                                       f"Set-Cookie {name} rejected ({reason})", role="trigger", names=())
-                              for e in evs[:5]],
+                    evidence=[
+                        evidence(
+                            by_id[e.transaction_id],
+                            f"{request_line(by_id[e.transaction_id])}: Set-Cookie {name} rejected ({reason})",
+                            role="trigger",
+                            names=(),
+                        )
+                        for e in evs[:5]
+                    ],
                     cookie=name,
                     details=[("rule", reason)],
                 )
@@ -185,7 +208,8 @@ def keepalive_polling(ctx: DetectContext, rule: Rule) -> list[Finding]:
             out.append(
                 make_finding(
                     rule,
-                    message=f"{path} was requested every {interval:.1f} s ({count} times over {span:.0f} s): background "
+                    message=f"{path} was requested every {interval:.1f} s ({count} times over {span:.0f} s): "
+                    "background "
                     "polling keeps the session active, so an idle timeout never ends it"
                     + (f" (it outlived the configured forced timeout of {forced:.0f} s)" if forced else ""),
                     input=txs[0].input,

@@ -10,7 +10,7 @@ from stickyforensics.model import Finding
 def cookie_data_absent(ctx: DetectContext, rule: Rule) -> list[Finding]:
     out = []
     for summary in ctx.inputs:
-        if summary.cookie_data == "present" or summary.transactions == 0 and summary.cookie_data != "absent":
+        if summary.cookie_data == "present" or (summary.transactions == 0 and summary.cookie_data != "absent"):
             continue
         reasons = [d.message for d in summary.diagnostics if "cookie" in d.code or d.code.startswith("tls.")]
         client = next((s.key.value for s in ctx.sessions if summary.path in s.inputs), "*")

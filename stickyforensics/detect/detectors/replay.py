@@ -87,12 +87,22 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 signals_all.extend(signals)
                 verb = "received" if how == "set" else "presented"
                 ev_list.append(
-                    evidence(tx, f"{request_line(tx)}: {victim} {verb} {origin_client}'s {name}"
-                             + (f" ({', '.join(signals)})" if signals else ""), role="trigger",
-                             response_names=_CACHE_HEADERS + ("Set-Cookie",))
+                    evidence(
+                        tx,
+                        f"{request_line(tx)}: {victim} {verb} {origin_client}'s {name}"
+                        + (f" ({', '.join(signals)})" if signals else ""),
+                        role="trigger",
+                        response_names=(*_CACHE_HEADERS, "Set-Cookie"),
+                    )
                 )
-            ev_list.append(evidence(origin[2], f"{request_line(origin[2])}: {name} first issued to {origin_client}",
-                                    role="context", response_names=_CACHE_HEADERS + ("Set-Cookie",)))
+            ev_list.append(
+                evidence(
+                    origin[2],
+                    f"{request_line(origin[2])}: {name} first issued to {origin_client}",
+                    role="context",
+                    response_names=(*_CACHE_HEADERS, "Set-Cookie"),
+                )
+            )
             role = infos.get(name)
             kind_word = "session" if role is None or role.role is CookieRole.SESSION else "persistence"
             cause = (
@@ -169,8 +179,15 @@ def cacheable_set_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 client=first[0],
                 first_seen=first[1].timing.started,
                 last_seen=items[-1][1].timing.started,
-                evidence=[evidence(tx, f"{request_line(tx)}: Set-Cookie {name} with {why}", role="trigger",
-                                   response_names=_CACHE_HEADERS + ("Set-Cookie", "Expires")) for _c, tx, why in items[:5]],
+                evidence=[
+                    evidence(
+                        tx,
+                        f"{request_line(tx)}: Set-Cookie {name} with {why}",
+                        role="trigger",
+                        response_names=(*_CACHE_HEADERS, "Set-Cookie", "Expires"),
+                    )
+                    for _c, tx, why in items[:5]
+                ],
                 cookie=name,
                 details=[("host", host), ("responses", str(len(items)))] + [("path", p) for p in paths[:10]],
                 clients=clients,

@@ -58,5 +58,5 @@ def test_pyproject_without_section_gives_defaults(tmp_path: Path) -> None:
 def test_broken_toml_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "stickyforensics.toml"
     bad.write_text("persistence_cookies = [\n")
-    with pytest.raises(ConfigError, match="stickyforensics.toml"):
+    with pytest.raises(ConfigError, match=r"stickyforensics\.toml"):
         load_config(str(bad))

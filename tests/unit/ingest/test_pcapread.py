@@ -121,6 +121,26 @@ def test_timestamps_microsecond_and_nanosecond() -> None:
     assert any(a.ts != b.ts for a, b in zip(us, ns_, strict=True))
 
 
+@pytest.mark.parametrize("kind", ["xz", "bz2"])
+def test_xz_and_bzip2_captures(tmp_path: Path, kind: str) -> None:
+    import bz2
+    import lzma
+
+    raw = (DATA / "http_le_usec.pcap").read_bytes()
+    path = tmp_path / f"cap.pcap.{kind}"
+    path.write_bytes(lzma.compress(raw) if kind == "xz" else bz2.compress(raw))
+    info, reader = open_capture(str(path))
+    _, ref = read("http_le_usec.pcap")
+    assert info.compressed and _fingerprint(list(reader)) == _fingerprint(ref)
+
+
+def test_text_starting_like_bzip2_is_not_taken_for_it(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"BZh is how bzip2 files start, this is only text\n")
+    with pytest.raises(InputError, match="text"):
+        open_capture(str(path))
+
+
 def test_gzip_flagged_compressed() -> None:
     info, reader = open_capture(str(DATA / "http_gzip.pcap.gz"))
     with reader:

@@ -1,0 +1,181 @@
+"""Paired wall-time / peak-RSS benchmark of stickyforensics against tshark (A B A B ...).
+
+    python bench/run_bench.py bench/data/large.pcap                 # full analysis vs tshark
+    python bench/run_bench.py bench/data/large.pcap --mode reader   # the native reader alone vs tshark
+    python bench/run_bench.py bench/data/large.pcap --mode scapy    # scapy RawPcapReader walk vs native reader
+    python bench/run_bench.py F --a "my command {file}" --b "other {file}"   # any pair
+
+Each pair runs A then B as separate processes on the same file; the per-pair ratio A/B cancels
+the drift of a shared machine, and the report gives the median ratio with its range. Wall time
+is measured around the child, peak RSS comes from ``os.wait4``'s rusage for that child alone.
+A warm-up run of each (not counted) puts the file in the page cache first.
+
+The full mode's command is configurable (``--cmd``); when the CLI is not installed yet, or
+exits with an error, the run stops with a message that says so instead of timing an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CMD = "stickyforensics analyze {file} --format json -o /dev/null"
+TSHARK_CMD = "tshark -r {file} -Y http -T fields -e http.cookie -e http.set_cookie"
+READER_CMD = f"{shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'read_capture.py'))} {{file}}"
+SCAPY_CMD = READER_CMD + " --engine scapy"
+
+
+@dataclass
+class Run:
+    wall: float
+    peak_mib: float
+    exit: int
+
+
+@dataclass
+class Summary:
+    label: str
+    command: str
+    wall_median: float
+    wall_min: float
+    wall_max: float
+    peak_mib: float
+
+
+class CommandFailed(Exception):
+    pass
+
+
+OK_EXITS = {0, 1}
+"""``stickyforensics analyze`` exits 1 when findings reach --fail-on: a finished run, not a failure."""
+
+
+def run_once(cmd: str, path: str) -> Run:
+    """Run one child with stdout discarded; wall clock and the child's own peak RSS."""
+    argv = shlex.split(cmd.format(file=shlex.quote(path)))
+    if shutil.which(argv[0]) is None:
+        raise CommandFailed(f"{argv[0]!r} is not installed / not on PATH (command: {cmd})")
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in OK_EXITS:
+            err.seek(0)
+            tail = err.read()[-600:].decode("utf-8", "replace").strip()
+            raise CommandFailed(f"exit status {proc.returncode} from: {' '.join(argv)}\n{tail}")
+    return Run(wall, usage.ru_maxrss / 1024, proc.returncode)
+
+
+def summarise(label: str, cmd: str, runs: list[Run]) -> Summary:
+    walls = [r.wall for r in runs]
+    return Summary(label, cmd, statistics.median(walls), min(walls), max(walls), max(r.peak_mib for r in runs))
+
+
+def paired(path: str, a: str, b: str, pairs: int, warmup: bool) -> dict[str, object]:
+    if warmup:
+        run_once(a, path)
+        run_once(b, path)
+    runs_a: list[Run] = []
+    runs_b: list[Run] = []
+    ratios: list[float] = []
+    for i in range(pairs):
+        ra = run_once(a, path)
+        rb = run_once(b, path)
+        runs_a.append(ra)
+        runs_b.append(rb)
+        ratios.append(ra.wall / rb.wall)
+        print(f"  pair {i + 1}: A {ra.wall:7.2f} s {ra.peak_mib:7.1f} MiB | B {rb.wall:7.2f} s {rb.peak_mib:7.1f} MiB"
+              f" | A/B {ratios[-1]:.3f}", file=sys.stderr)
+    return {
+        "file": path,
+        "size_mb": round(os.path.getsize(path) / 1e6, 1),
+        "pairs": pairs,
+        "a": asdict(summarise("A", a, runs_a)),
+        "b": asdict(summarise("B", b, runs_b)),
+        "ratio_median": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def report(title: str, res: dict[str, object]) -> str:
+    a, b = res["a"], res["b"]
+    assert isinstance(a, dict) and isinstance(b, dict)
+    return (
+        f"{title}: {res['file']} ({res['size_mb']} MB), {res['pairs']} pairs, {res['date']}\n"
+        f"  A {a['command']}\n     wall median {a['wall_median']:.2f} s [{a['wall_min']:.2f}-{a['wall_max']:.2f}], "
+        f"peak RSS {a['peak_mib']:.0f} MiB\n"
+        f"  B {b['command']}\n     wall median {b['wall_median']:.2f} s [{b['wall_min']:.2f}-{b['wall_max']:.2f}], "
+        f"peak RSS {b['peak_mib']:.0f} MiB\n"
+        f"  A/B wall ratio, paired median {res['ratio_median']:.3f} "
+        f"[{res['ratio_min']:.3f}-{res['ratio_max']:.3f}]"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("capture")
+    ap.add_argument("--mode", choices=("full", "reader", "scapy", "all"), default="full")
+    ap.add_argument("--cmd", default=DEFAULT_CMD, help=f"full-analysis command, {{file}} = capture ({DEFAULT_CMD})")
+    ap.add_argument("--ok-exit", default="0,1", help="exit statuses that count as a finished run (default 0,1)")
+    ap.add_argument("--tshark-cmd", default=TSHARK_CMD, help=f"the yardstick ({TSHARK_CMD})")
+    ap.add_argument("--a", help="custom A command (with --b)")
+    ap.add_argument("--b", help="custom B command (with --a)")
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--no-warmup", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args(argv)
+    OK_EXITS.clear()
+    OK_EXITS.update(int(x) for x in args.ok_exit.split(","))
+    if not Path(args.capture).is_file():
+        ap.error(f"{args.capture}: no such file (make one: python bench/gen_capture.py)")
+
+    plans: list[tuple[str, str, str]] = []
+    if args.a or args.b:
+        if not (args.a and args.b):
+            ap.error("--a and --b go together")
+        plans.append(("custom", args.a, args.b))
+    else:
+        if args.mode in ("full", "all"):
+            plans.append(("full analysis vs tshark", args.cmd, args.tshark_cmd))
+        if args.mode in ("reader", "all"):
+            plans.append(("native reader vs tshark", READER_CMD, args.tshark_cmd))
+        if args.mode in ("scapy", "all"):
+            plans.append(("scapy RawPcapReader + our decoder vs native reader", SCAPY_CMD, READER_CMD))
+
+    results: dict[str, object] = {}
+    status = 0
+    for title, a, b in plans:
+        print(f"{title} ...", file=sys.stderr)
+        try:
+            res = paired(args.capture, a, b, args.pairs, not args.no_warmup)
+        except CommandFailed as exc:
+            print(f"{title}: not measured: {exc}", file=sys.stderr)
+            if title.startswith("full"):
+                print("  (the CLI may not exist yet: install the package with `pip install -e .`, or pass --cmd)",
+                      file=sys.stderr)
+            status = 1
+            continue
+        results[title] = res
+        print(report(title, res))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
