@@ -70,8 +70,9 @@ def read_har(path: str, *, input_index: int = 0) -> IngestResult:
     transactions: list[Transaction] = []
     entries = 0
     brk: JsonBreak | None = None
+    parser_notes: list[str] = []
     try:
-        for index, entry in enumerate(iter_entries(path)):
+        for index, entry in enumerate(iter_entries(path, parser_notes)):
             entries += 1
             try:
                 transactions.append(build_transaction(entry, index, ctx))
@@ -86,14 +87,16 @@ def read_har(path: str, *, input_index: int = 0) -> IngestResult:
                 log.add("har.entry_invalid", f"entry {index}: {exc.reason}; skipped", f"entry {index}")
     except HarBreak as exc:
         brk = exc.brk
+    for note in parser_notes:
+        log.add("har.json_slow_path", note, level=DiagLevel.INFO)
     if brk is not None:
         if not transactions:
-            read = f" ({entries} unusable entries before it)" if entries else ""
+            read = f" ({entries} unusable {'entry' if entries == 1 else 'entries'} before it)" if entries else ""
             raise InputError(path, f"invalid JSON at {brk.where}: {brk.message}{read}", position=brk.where)
         log.add(
             "har.truncated",
-            f"invalid JSON at {brk.where}: {brk.message}; the {entries} entries before it are analyzed, "
-            "anything after it is lost",
+            f"invalid JSON at {brk.where}: {brk.message}; the {entries} "
+            f"{'entry' if entries == 1 else 'entries'} before it are analyzed, anything after it is lost",
             brk.where,
             DiagLevel.ERROR,
         )

@@ -191,11 +191,19 @@ def read_head(path: str) -> HarHead:
     Raises ``InputError`` when the file is not JSON, not a HAR (no ``log`` object,
     no ``entries`` array) or breaks before the entries start.
     """
+    try:
+        return _read_head(path, ijson)
+    except UnicodeDecodeError:
+        # See iter_entries: a lone surrogate escape; the pure-Python parser reads it.
+        return _read_head(path, ijson.get_backend("python"))
+
+
+def _read_head(path: str, backend: Any) -> HarHead:
     head = HarHead()
     raw, reader = open_har_stream(path)
     seen_log = False
     try:
-        events = ijson.parse(reader, buf_size=CHUNK, use_float=True)
+        events = backend.parse(reader, buf_size=CHUNK, use_float=True)
         first = True
         for prefix, event, value in events:
             if first:
@@ -217,6 +225,11 @@ def read_head(path: str) -> HarHead:
     except ijson.JSONError as exc:
         brk = locate_break(path, reader, exc)
         raise InputError(path, f"invalid JSON at {brk.where}: {brk.message}", position=brk.where) from None
+    except UnicodeDecodeError:
+        if backend is ijson and reader.encoding == "utf-8":
+            raise
+        where = f"near byte {reader.consumed + reader.bom_len}"
+        raise InputError(path, f"cannot decode the text at {where}", position=where) from None
     except _READ_ERRORS as exc:
         where = f"near byte {reader.consumed + reader.bom_len}"
         raise InputError(path, f"cannot read at {where}: {exc}", position=where) from None
@@ -277,19 +290,42 @@ def _kind(event: str) -> str:
     }.get(event, event)
 
 
-def iter_entries(path: str) -> Iterator[Any]:
-    """Yield each ``log.entries`` item; on a break, raise ``HarBreak`` after the good ones."""
-    raw, reader = open_har_stream(path)
-    try:
+def iter_entries(path: str, notes: list[str] | None = None) -> Iterator[Any]:
+    """Yield each ``log.entries`` item; on a break, raise ``HarBreak`` after the good ones.
+
+    yajl turns a lone low-surrogate escape (``"\\udc80"``, JSON written by a tool
+    that cut a string between the halves of a pair) into bytes it then cannot
+    decode. The entries after it are not lost: the stream is re-read from the
+    start with ijson's pure-Python parser (slower, exact), skipping the entries
+    already yielded, and a note is appended to ``notes``.
+    """
+    yielded = 0
+    backend: Any = ijson
+    while True:
+        raw, reader = open_har_stream(path)
         try:
-            yield from ijson.items(reader, "log.entries.item", buf_size=CHUNK, use_float=True)
+            items = backend.items(reader, "log.entries.item", buf_size=CHUNK, use_float=True)
+            for index, item in enumerate(items):
+                if index >= yielded:
+                    yielded += 1
+                    yield item
+            return
         except ijson.JSONError as exc:
             raise HarBreak(locate_break(path, reader, exc)) from None
+        except UnicodeDecodeError as exc:
+            if backend is ijson and reader.encoding == "utf-8":
+                backend = ijson.get_backend("python")
+                if notes is not None:
+                    notes.append(
+                        f"a string escape the fast JSON parser cannot decode ({exc.reason}) near byte "
+                        f"{reader.consumed + reader.bom_len}: read again with the pure-Python parser"
+                    )
+                continue
+            raise HarBreak(JsonBreak(reader.consumed + reader.bom_len, f"cannot read: {exc}", exact=False)) from None
         except _READ_ERRORS as exc:
-            where = reader.consumed + reader.bom_len
-            raise HarBreak(JsonBreak(where, f"cannot read: {exc}", exact=False)) from None
-    finally:
-        raw.close()
+            raise HarBreak(JsonBreak(reader.consumed + reader.bom_len, f"cannot read: {exc}", exact=False)) from None
+        finally:
+            raw.close()
 
 
 class HarBreak(Exception):
@@ -303,7 +339,10 @@ class HarBreak(Exception):
 def locate_break(path: str, reader: _CountingReader, exc: Exception) -> JsonBreak:
     """Turn a parser error into a byte position (in the file, or in the decompressed data) and a reason."""
     text = str(exc).strip()
-    first_line = text.splitlines()[0] if text else type(exc).__name__
+    if text.startswith(("b'", 'b"')):
+        # yajl2_c hands some messages over as the repr of bytes.
+        text = text[2:].replace("\\n", "\n")
+    first_line = text.splitlines()[0].strip() if text else type(exc).__name__
     truncated = "premature EOF" in first_line
     consumed = reader.consumed
     brk: JsonBreak | None = None
@@ -332,6 +371,10 @@ def _exact_break(path: str) -> JsonBreak | None:
         raw.close()
     if len(data) > EXACT_POSITION_LIMIT:
         return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return JsonBreak(bad.start, f"invalid UTF-8 byte 0x{data[bad.start]:02x} (a HAR must be UTF-8)", exact=True)
     text = data.decode("utf-8", "surrogateescape")
     try:
         json.loads(text)

@@ -27,6 +27,7 @@ import pytest
 from lab.catalog import SCENARIOS
 from lab.exchange import Exchange
 from lab.lbcookies import haproxy_dates
+from lab.procs import LabError
 from lab.verify import check_exchanges, wire_exchanges
 
 REPO = Path(__file__).resolve().parents[2]
@@ -262,3 +263,16 @@ def test_analyzer_on_samples(samples_report: dict[str, Any], sample: str) -> Non
     }
     assert inputs & {i["path"] for i in samples_report["inputs"]}, f"{sample} was not analyzed"
     check_report(samples_report, doc, inputs)
+
+
+def test_checks_reject_wrong_claims(samples_report: dict[str, Any], samples_wire: dict[str, list[Exchange]]) -> None:
+    """The checkers are not vacuous: a ground truth naming the wrong client fails every one of them."""
+    doc = _doc(SAMPLES / "missing_cookie_dotfile")
+    wrong = dict(doc, findings=[dict(f, client="127.0.3.12") for f in doc["findings"]], healthy_clients=["127.0.3.11"])
+    inputs = {str(SAMPLES / "missing_cookie_dotfile" / i) for i in doc["inputs"]}
+    with pytest.raises(AssertionError, match="not reported"):
+        check_report(samples_report, wrong, inputs)
+    with pytest.raises(LabError, match="claims"):
+        check_exchanges("missing_cookie_dotfile", wrong, samples_wire["missing_cookie_dotfile"])
+    with pytest.raises(AssertionError):
+        spot_check(wrong, samples_wire["missing_cookie_dotfile"])

@@ -41,9 +41,8 @@ import pytest
 
 from stickyforensics.ingest.native import read_capture
 from stickyforensics.ingest.pcapread import open_capture
-from stickyforensics.reconstruct.tcp import TcpReassembler
 from tests.conftest import CORPUS, REPO, shared_or_skip
-from tests.unit.reconstruct.tcpbuild import Clock, Conversation, Recorder, renumber, write_pcap
+from tests.unit.reconstruct.tcpbuild import Clock, Conversation, renumber, write_pcap
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 
@@ -64,7 +63,9 @@ CORPUS_FILES = sorted(p for p in CORPUS.glob("*") if ".pcap" in p.name) if CORPU
 # -- HTTP edge cases written as captures ------------------------------------------------------------
 
 OK0 = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-SC = b"Set-Cookie: NSC_vs=ffffffff0909; path=/; httponly\r\nSet-Cookie: sid=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\r\n"
+SC = (
+    b"Set-Cookie: NSC_vs=ffffffff0909; path=/; httponly\r\nSet-Cookie: sid=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\r\n"
+)
 
 
 def _get(path: str, cookie: str = "NSC_vs=ffffffff0909; sid=1") -> bytes:
@@ -75,7 +76,13 @@ def _pipelined() -> list:  # type: ignore[type-arg]
     c = Conversation()
     c.handshake()
     c.send(_get("/1") + _get("/2") + _get("/3"))
-    c.reply(b"HTTP/1.1 200 OK\r\n" + SC + b"Content-Length: 2\r\n\r\nok" + OK0 + b"HTTP/1.1 404 No\r\nContent-Length: 0\r\n\r\n")
+    c.reply(
+        b"HTTP/1.1 200 OK\r\n"
+        + SC
+        + b"Content-Length: 2\r\n\r\nok"
+        + OK0
+        + b"HTTP/1.1 404 No\r\nContent-Length: 0\r\n\r\n"
+    )
     c.close()
     return c.segments
 
@@ -222,17 +229,19 @@ def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- the comparison -----------------------------------------------------------------------------------
 
 
-def native_streams(path: Path) -> dict[int, int]:
-    """frame -> tcp.stream as the native reassembler numbers it."""
-    _, reader = open_capture(str(path))
-    tcp = TcpReassembler(str(path), Recorder, [])
-    return {seg.frame: tcp.feed(seg) for seg in reader}
+def native_run(path: Path) -> tuple[dict[int, int], ReconstructResult]:
+    """frame -> tcp.stream as the native engine numbers it, and its unaggregated result."""
+    info, reader = open_capture(str(path))
+    rec = HttpReconstructor(str(path), info.format)
+    streams = {seg.frame: rec.feed(seg) for seg in reader}
+    return streams, rec.finish()
 
 
 def compare(path: Path, rows: Rows) -> None:
+    mine_streams, raw = native_run(path)
     result = read_capture(str(path))
+    assert result.transactions == raw.transactions  # the glue adds nothing and loses nothing
     tshark_streams = {int(r[0][0]): int(r[1][0]) for r in rows if len(r[1]) == 1}
-    mine_streams = native_streams(path)
     wrong = {f: (tshark_streams.get(f), mine_streams.get(f)) for f in tshark_streams.keys() | mine_streams.keys()}
     wrong = {f: v for f, v in wrong.items() if v[0] != v[1]}
     assert not wrong, f"tcp.stream differs (frame: (tshark, native)): {dict(sorted(wrong.items())[:10])}"
@@ -249,7 +258,10 @@ def compare(path: Path, rows: Rows) -> None:
     interim_frames: set[int] = set()
     for t in result.transactions:
         rq = t.provenance.request_frames[-1]
-        req_items = [("method", rq, t.request.method), *(("cookie", rq, c) for c in t.request.headers.get_all("Cookie"))]
+        req_items = [
+            ("method", rq, t.request.method),
+            *(("cookie", rq, c) for c in t.request.headers.get_all("Cookie")),
+        ]
         if t.request.target:  # EMPTY_URI
             req_items.append(("uri", rq, t.request.target))
         resp_items = []
@@ -267,7 +279,7 @@ def compare(path: Path, rows: Rows) -> None:
 
     orphans = Counter(
         int(d.message.split(":", 1)[0].removeprefix("tcp.stream "))
-        for d in result.diagnostics
+        for d in raw.diagnostics
         if d.code == "http.response_without_request"
     )
     only_theirs = theirs - mine
@@ -303,6 +315,8 @@ def test_corpus_captures_agree(path: Path, tshark_pool: ThreadPoolExecutor, conf
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_edge_case_captures_agree(name: str, scenario_dir: Path, tshark_pool: ThreadPoolExecutor, config_dir: Path) -> None:
+def test_edge_case_captures_agree(
+    name: str, scenario_dir: Path, tshark_pool: ThreadPoolExecutor, config_dir: Path
+) -> None:
     path = scenario_dir / f"{name}.pcap"
     compare(path, _run_tshark(path, config_dir))

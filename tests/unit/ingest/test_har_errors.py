@@ -118,7 +118,7 @@ def test_garbage_after_entries_is_reported_not_fatal(tmp_path: Path) -> None:
 
 def test_break_after_only_invalid_entries_is_an_input_error(tmp_path: Path) -> None:
     path = _write(tmp_path, "x.har", b'{"log": {"entries": [{"request": 1}, ]}}')
-    with pytest.raises(InputError, match=r"1 unusable entries before it"):
+    with pytest.raises(InputError, match=r"1 unusable entry before it"):
         read_har(path)
 
 
@@ -211,3 +211,29 @@ def test_hostile_values_do_not_raise(tmp_path: Path) -> None:
     assert tx.response is not None and tx.response.status == 200
     codes = {d.code for d in res.diagnostics}
     assert {"har.entry_invalid", "har.bad_time", "har.cookie_array_invalid"} <= codes
+
+
+def test_lone_surrogate_escapes_do_not_lose_entries(tmp_path: Path) -> None:
+    """yajl cannot decode a lone low surrogate; the pure-Python parser takes over from the start."""
+    doc = _minimal(3)
+    entries = doc["log"]["entries"]  # type: ignore[index]
+    entries[1]["request"]["headers"] = [{"name": "X-Cut", "value": "\udc80tail \ud83d\ude00"}]
+    entries[1]["response"]["statusText"] = "\ud800"
+    path = _write(tmp_path, "sur.har", json.dumps(doc).encode())  # ASCII with \u escapes
+    res = read_har(path)
+    assert [tx.id for tx in res.transactions] == ["0.e0", "0.e1", "0.e2"]
+    tx = res.transactions[1]
+    assert tx.request.headers.get("X-Cut") == "\ufffdtail \U0001f600"
+    assert tx.response is not None
+    assert tx.response.reason.encode("utf-8")  # encodable: a report can write it
+    assert [d.code for d in res.diagnostics if d.code == "har.json_slow_path"] == ["har.json_slow_path"]
+
+
+def test_invalid_utf8_byte_position(tmp_path: Path) -> None:
+    text = json.dumps(_minimal(2)).encode()
+    bad = text.index(b"http://app.example/1") + 7
+    path = _write(tmp_path, "latin.har", text[:bad] + b"\xff" + text[bad + 1 :])
+    res = read_har(path)
+    assert len(res.transactions) == 1
+    (brk,) = [d for d in res.diagnostics if d.code == "har.truncated"]
+    assert brk.position == f"byte {bad}" and "invalid UTF-8 byte 0xff" in brk.message
