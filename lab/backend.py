@@ -142,8 +142,9 @@ class Handler(BaseHTTPRequestHandler):
                 size_line = self.rfile.readline(1024)
                 size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass
+                    for _ in range(64):  # trailer fields, up to the blank line (or EOF)
+                        if self.rfile.readline(1024) in (b"\r\n", b"\n", b""):
+                            break
                     break
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(8)

@@ -66,10 +66,10 @@ def run(stack: Stack) -> Outcome:
     return Outcome(
         description=(
             f"Seed 000. HAProxy inserts a NetScaler-format cookie {cookie} (vserver '{VSERVER}') in front of three "
-            "backends. Client .11 (a sync client with the Windows 7 WinHTTP bug, emulated) leaves the cookie out "
+            f"backends. Client {buggy.ip} (a sync client with the Windows 7 WinHTTP bug, emulated) leaves it out "
             f"when uploading files whose name begins with a dot: {len(rejected)} such PUT(s) reached another "
-            "backend and got 401 BAD SESSION, and the client logged in again each time. Client .12 uploads "
-            "ordinary files and stays sticky."
+            f"backend and got 401 BAD SESSION, and the client logged in again each time. Client {fine.ip} uploads "
+            f"ordinary files and stays sticky."
         ),
         inputs=["capture.pcap"],
         rules=Rules(persistence=(cookie,), session="JSESSIONID"),

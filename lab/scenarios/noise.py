@@ -30,6 +30,8 @@ from lab.scenarios.common import browse, expect_ok, login, sticky_haproxy
 from lab.stack import Stack
 from lab.truth import Rules
 
+_MAX_LINES = 1000
+
 
 def _read_response(f: BinaryIO) -> tuple[int, list[tuple[str, str]], bytes]:
     """One HTTP/1.1 response from a buffered socket file (Content-Length or chunked body)."""
@@ -39,7 +41,7 @@ def _read_response(f: BinaryIO) -> tuple[int, list[tuple[str, str]], bytes]:
         raise LabError("pipelined connection closed before all responses arrived")
     status = int(status_line.split()[1])
     headers: list[tuple[str, str]] = []
-    while True:
+    for _ in range(_MAX_LINES):  # bounded, like every loop of the lab; EOF ends it too
         line = readline(8192).decode("latin-1").rstrip("\r\n")
         if not line:
             break
@@ -48,7 +50,7 @@ def _read_response(f: BinaryIO) -> tuple[int, list[tuple[str, str]], bytes]:
     hmap = dict(headers)
     if "chunked" in hmap.get("transfer-encoding", ""):
         body = b""
-        while True:
+        for _ in range(_MAX_LINES):
             size = int(readline(1024).split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 readline(1024)

@@ -26,6 +26,7 @@ counts as a flip.
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -49,6 +50,7 @@ from stickyforensics.model import (
     Transaction,
 )
 
+_ASSET = re.compile(r"(?i)\.(css|js|mjs|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|map)$")
 _SCOPE_REASONS = {
     MissingReason.OUT_OF_PATH.value,
     MissingReason.OUT_OF_DOMAIN.value,
@@ -156,6 +158,10 @@ def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[tuple[st
     """Periodic background requests: (path, interval s, count, first, last) per path polled regularly."""
     by_path: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for tx in txs:
+        if tx.response is not None and tx.response.from_cache:
+            continue  # served by the browser's cache: not traffic that keeps a server session alive
+        if tx.request.method in ("GET", "HEAD") and _ASSET.search(tx.request.path):
+            continue
         by_path[(tx.request.host, tx.request.method, tx.request.target)].append(tx.timing.started)
     out = []
     for (_host, _method, path), times in by_path.items():
@@ -263,6 +269,7 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
                 )
             )
     # (b) LB cookie dates (HAProxy maxidle / maxlife): the LB discarded a cookie the client sent
+    before = _gaps(view)
     max_idle_ok = 0.0
     max_life_ok = 0.0
     for _i, tx in enumerate(view.txs):
@@ -286,10 +293,12 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
             if tx.id in view.consumed:
                 continue
             if idle > max(max_idle_ok * 1.5, cfg.min_idle_gap):
-                ttype, amount, bound = "idle", idle, max_idle_ok
+                prior = [g for g in before[:_i] if g is not None]
+                ttype, amount, bound = "idle", idle, max(prior) if prior else max_idle_ok
                 cause = (
                     f"the load balancer's idle timeout for {name} (maxidle) expired: the client was idle "
-                    f"{_fmt_s(idle)}; earlier gaps up to {_fmt_s(bound)} were accepted"
+                    f"{_fmt_s(idle)} (by the cookie's own last-seen date)"
+                    + (f"; earlier pauses of up to {_fmt_s(bound)} were accepted" if bound >= 1.0 else "")
                 )
             else:
                 ttype, amount, bound = "lifetime", life, max_life_ok
@@ -321,7 +330,6 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
                 )
             )
     # (c) the session was lost after a long idle gap, or while only polling kept it alive
-    before = _gaps(view)
     gaps = [g for g in before if g is not None]
     typical = statistics.median(gaps) if gaps else 0.0
     polling = find_polling(view.txs, cfg.polling_min_requests)
@@ -331,6 +339,9 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
         lost = session_lost(tx, cfg)
         if not lost:
             continue
+        window = max(3.0, 2 * typical)
+        if any(abs(inc.last_seen - tx.timing.started) <= window for inc in out if inc.client == client):
+            continue  # the same death, already explained by the cookie's own dates or expiry
         if any(e.name in routing | _names(view, CookieRole.SESSION) for e in view.ev(tx, CookieEventKind.MISSING)):
             continue  # a missing cookie explains it better
         gap = before[i] or 0.0

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from stickyforensics.ingest.har_fields import as_int, as_text, http_date, parse_time
+from stickyforensics.ingest.har_fields import as_int, as_text, encodable, http_date, parse_time
 
 HeaderList = list[tuple[str, str]]
 
@@ -72,8 +72,8 @@ def _is_http2_style(headers: HeaderList) -> bool:
 
 
 def _clean(text: str) -> str:
-    """Rebuilt header text: no CR/LF, and no ``;`` inside a name or value that would split it."""
-    return text.replace("\r", " ").replace("\n", " ").replace(";", "%3B")
+    """Rebuilt header text: encodable, no CR/LF, and no ``;`` inside a name or value that would split it."""
+    return encodable(text).replace("\r", " ").replace("\n", " ").replace(";", "%3B")
 
 
 def _crumb_names(headers: HeaderList) -> set[str]:

@@ -21,6 +21,7 @@ import binascii
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,7 +36,7 @@ from stickyforensics.ingest.har_cookies import (
     split_set_cookie_lines,
 )
 from stickyforensics.ingest.har_diag import DiagnosticLog
-from stickyforensics.ingest.har_fields import as_float, as_int, as_text, http_version, parse_time
+from stickyforensics.ingest.har_fields import as_float, as_int, as_text, encodable, http_version, parse_time
 from stickyforensics.model import (
     BODY_PREFIX_LIMIT,
     BodyInfo,
@@ -92,21 +93,6 @@ class EntryContext:
         return clean
 
 
-def encodable(text: str) -> str:
-    """``text`` with lone surrogates (JSON ``"\\ud800"``) replaced by U+FFFD.
-
-    JSON may escape half a surrogate pair; such a str cannot be encoded to UTF-8,
-    which would crash a report writer much later, far from the cause.
-    """
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
-
-
 @dataclass(slots=True)
 class _Scope:
     """One entry being converted: where it is and which diagnostic codes it earned."""
@@ -131,7 +117,7 @@ def _kind(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -261,7 +247,9 @@ def _url(value: Any, headers: HeaderList) -> tuple[str, str, str, int | None, st
         raise EntryInvalid("request.url has no host")
     path = parts.path or "/"
     target = f"{path}?{parts.query}" if parts.query else path
-    return url, _SCHEMES[raw_scheme], host, port, path, target
+    # Rebuilt as it went on the wire: no user:password@ (a secret), no #fragment (never sent).
+    authority = parts.netloc.rpartition("@")[2]
+    return f"{raw_scheme}://{authority}{target}", _SCHEMES[raw_scheme], host, port, path, target
 
 
 def _absolute_from_headers(path: str, headers: HeaderList) -> str:
@@ -307,7 +295,7 @@ def _response(entry: dict[str, Any], scope: _Scope, has_pseudo: bool) -> tuple[R
     status = as_int(resp.get("status"))
     reason = encodable(as_text(resp.get("statusText")) or "")
     if status is None or status <= 0 or status > 999:
-        detail = as_text(resp.get("_error")) or reason
+        detail = encodable(as_text(resp.get("_error")) or reason)
         scope.tally("har.no_response", _NO_RESPONSE)
         shown = "no status" if status is None else f"status {status}"
         return None, f"no response ({shown}{': ' + detail if detail else ''})"
@@ -463,4 +451,4 @@ def _ip(raw: str) -> str | None:
 def _connection(value: Any) -> str | None:
     """Chrome's connection id or Firefox's port, as text."""
     text = as_text(value)
-    return text.strip() or None if text is not None else None
+    return encodable(text.strip()) or None if text is not None else None

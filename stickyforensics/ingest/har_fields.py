@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from decimal import Decimal
 from email.utils import format_datetime
 from typing import Any
 
@@ -21,15 +22,18 @@ def as_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) else None
+    if isinstance(value, float | Decimal):
+        finite = as_float(value)
+        return int(finite) if finite is not None else None
     if isinstance(value, str):
         text = value.strip()
+        if len(text) > 40:
+            return None  # no HAR number is that long; int() of 4300+ digits raises
         try:
             return int(text)
         except ValueError:
-            number = as_float(text)
-            return int(number) if number is not None else None
+            parsed = as_float(text)
+            return int(parsed) if parsed is not None else None
     return None
 
 
@@ -37,8 +41,11 @@ def as_float(value: Any) -> float | None:
     """A finite float from a JSON number or numeric string."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        number = float(value)
+    if isinstance(value, int | float | Decimal):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -55,8 +62,13 @@ def as_text(value: Any) -> str | None:
         return value
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**40 else None
+    if isinstance(value, float | Decimal):
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        return str(int(number)) if number.is_integer() else str(value)
     return None
 
 
@@ -66,9 +78,9 @@ def parse_time(value: Any) -> tuple[float | None, bool]:
     Naive dates are taken as UTC (never the analyst's local zone), and the caller
     is told so it can say the times may be shifted.
     """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-        if not math.isfinite(number) or number <= 0:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        number = as_float(value)
+        if number is None or number <= 0:
             return None, True
         # Milli- or microseconds since the epoch are 1000x larger than any plausible seconds value.
         while number > 1e11:
@@ -142,3 +154,18 @@ def http_version(value: Any, *, has_pseudo_headers: bool) -> tuple[str, bool]:
     if key.startswith("SPDY"):
         return "HTTP/2", True
     return fallback, False
+
+
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates (JSON ``"\\ud800"``) replaced by U+FFFD.
+
+    JSON may escape half a surrogate pair; such a str cannot be encoded to UTF-8,
+    which would crash a report writer much later, far from the cause.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text

@@ -3,7 +3,7 @@
 Theory of operation:
 
 * A HAR can be hundreds of MB (bodies are base64 text). ``json.load`` or
-  haralyzer build the whole tree (about 4x the file size in RSS, see
+  haralyzer build the whole tree (4-6x the file size in RSS, see
   docs/decisions/0001-har-reader.md); ``ijson.items(f, "log.entries.item")``
   builds one entry at a time, so memory is bounded by the largest entry.
 * The file is opened twice. A *head pass* walks parse events up to the start of
@@ -14,8 +14,15 @@ Theory of operation:
   error we know which chunk broke. For files up to ``EXACT_POSITION_LIMIT`` the
   exact byte is then found with the standard ``json`` module; beyond that the
   position is the end of the chunk ("near byte N").
-* Encodings: gzip, xz and bzip2 (by magic), a UTF-8 BOM, and UTF-16 with a BOM (transcoded to
-  UTF-8 on the fly; positions then count transcoded bytes).
+* Slow path: yajl cannot take a number beyond 64 bits ("integer overflow",
+  "floating point overflow") or a lone low-surrogate escape (``"\\udc80"``,
+  from a tool that cut a string between the halves of a pair). The stream is
+  then read again with ijson's pure-Python parser, which can (with ``Decimal``
+  numbers, since it rejects ``1e999`` as a float). yajl2_c runs with
+  ``use_float=True``: without it, it takes big integers but segfaults on one of
+  more than 4300 digits.
+* Encodings: gzip, xz and bzip2 (by magic), a UTF-8 BOM, and UTF-16 with a BOM
+  (transcoded to UTF-8 on the fly; positions then count transcoded bytes).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import lzma
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import ijson
@@ -155,13 +162,11 @@ def open_har_stream(path: str) -> tuple[io.BufferedIOBase, _CountingReader]:
 
 @dataclass(slots=True)
 class HarHead:
-    """What precedes ``log.entries``: the producer and whether the shape is a HAR."""
+    """What precedes ``log.entries``: the producer, for messages about sanitized exports."""
 
     creator: str | None = None
     creator_version: str | None = None
     browser: str | None = None
-    has_pages: bool = False
-    notes: list[str] = field(default_factory=list)
 
     @property
     def producer(self) -> str | None:
@@ -193,9 +198,12 @@ def read_head(path: str) -> HarHead:
     """
     try:
         return _read_head(path, ijson)
-    except UnicodeDecodeError:
-        # See iter_entries: a lone surrogate escape; the pure-Python parser reads it.
+    except _SlowPath:
         return _read_head(path, ijson.get_backend("python"))
+
+
+class _SlowPath(Exception):
+    """The head pass needs the pure-Python parser (see the module docstring)."""
 
 
 def _read_head(path: str, backend: Any) -> HarHead:
@@ -203,7 +211,7 @@ def _read_head(path: str, backend: Any) -> HarHead:
     raw, reader = open_har_stream(path)
     seen_log = False
     try:
-        events = backend.parse(reader, buf_size=CHUNK, use_float=True)
+        events = backend.parse(reader, buf_size=CHUNK, use_float=backend is ijson)
         first = True
         for prefix, event, value in events:
             if first:
@@ -218,18 +226,19 @@ def _read_head(path: str, backend: Any) -> HarHead:
                 if event != "start_array":
                     raise InputError(path, f'not a HAR file: "log.entries" is a JSON {_kind(event)}, not an array')
                 return head
-            elif prefix == "log.pages" and event == "start_array":
-                head.has_pages = True
             elif event == "string":
                 _note_creator(head, prefix, value)
-    except ijson.JSONError as exc:
-        brk = locate_break(path, reader, exc)
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
+        if backend is ijson and _slow_path_reason(exc, reader) is not None:
+            raise _SlowPath() from None
+        if isinstance(exc, ijson.JSONError):
+            brk = locate_break(path, reader, exc)
+        else:
+            brk = _read_break(reader, exc)
         raise InputError(path, f"invalid JSON at {brk.where}: {brk.message}", position=brk.where) from None
-    except UnicodeDecodeError:
-        if backend is ijson and reader.encoding == "utf-8":
-            raise
+    except (ValueError, ArithmeticError) as exc:
         where = f"near byte {reader.consumed + reader.bom_len}"
-        raise InputError(path, f"cannot decode the text at {where}", position=where) from None
+        raise InputError(path, f"unreadable number at {where}: {exc}", position=where) from None
     except _READ_ERRORS as exc:
         where = f"near byte {reader.consumed + reader.bom_len}"
         raise InputError(path, f"cannot read at {where}: {exc}", position=where) from None
@@ -293,39 +302,51 @@ def _kind(event: str) -> str:
 def iter_entries(path: str, notes: list[str] | None = None) -> Iterator[Any]:
     """Yield each ``log.entries`` item; on a break, raise ``HarBreak`` after the good ones.
 
-    yajl turns a lone low-surrogate escape (``"\\udc80"``, JSON written by a tool
-    that cut a string between the halves of a pair) into bytes it then cannot
-    decode. The entries after it are not lost: the stream is re-read from the
-    start with ijson's pure-Python parser (slower, exact), skipping the entries
-    already yielded, and a note is appended to ``notes``.
+    When the fast parser meets what only the pure-Python one reads (see the module
+    docstring), the stream is read again from the start with the latter, the
+    entries already yielded are skipped, and a note is appended to ``notes``.
     """
     yielded = 0
     backend: Any = ijson
     while True:
         raw, reader = open_har_stream(path)
         try:
-            items = backend.items(reader, "log.entries.item", buf_size=CHUNK, use_float=True)
+            items = backend.items(reader, "log.entries.item", buf_size=CHUNK, use_float=backend is ijson)
             for index, item in enumerate(items):
                 if index >= yielded:
                     yielded += 1
                     yield item
             return
-        except ijson.JSONError as exc:
-            raise HarBreak(locate_break(path, reader, exc)) from None
-        except UnicodeDecodeError as exc:
-            if backend is ijson and reader.encoding == "utf-8":
-                backend = ijson.get_backend("python")
-                if notes is not None:
-                    notes.append(
-                        f"a string escape the fast JSON parser cannot decode ({exc.reason}) near byte "
-                        f"{reader.consumed + reader.bom_len}: read again with the pure-Python parser"
-                    )
-                continue
-            raise HarBreak(JsonBreak(reader.consumed + reader.bom_len, f"cannot read: {exc}", exact=False)) from None
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            reason = _slow_path_reason(exc, reader) if backend is ijson else None
+            if reason is None:
+                if isinstance(exc, ijson.JSONError):
+                    raise HarBreak(locate_break(path, reader, exc)) from None
+                raise HarBreak(_read_break(reader, exc)) from None
+            backend = ijson.get_backend("python")
+            if notes is not None:
+                where = reader.consumed + reader.bom_len
+                notes.append(f"{reason} near byte {where}: the file was read again with the slower pure-Python parser")
+        except (ValueError, ArithmeticError) as exc:
+            # The pure-Python parser: an integer of more than 4300 digits, an exponent out of range.
+            raise HarBreak(JsonBreak(reader.consumed + reader.bom_len, f"unreadable number: {exc}", False)) from None
         except _READ_ERRORS as exc:
-            raise HarBreak(JsonBreak(reader.consumed + reader.bom_len, f"cannot read: {exc}", exact=False)) from None
+            raise HarBreak(_read_break(reader, exc)) from None
         finally:
             raw.close()
+
+
+def _read_break(reader: _CountingReader, exc: BaseException) -> JsonBreak:
+    return JsonBreak(reader.consumed + reader.bom_len, f"cannot read: {exc}", exact=False)
+
+
+def _slow_path_reason(exc: BaseException, reader: _CountingReader) -> str | None:
+    """Why the pure-Python parser should take over, or None when it would fail the same way."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "a string escape the fast JSON parser cannot decode" if reader.encoding == "utf-8" else None
+    if "overflow" in str(exc):
+        return "a number the fast JSON parser cannot hold (beyond 64 bits)"
+    return None
 
 
 class HarBreak(Exception):

@@ -174,9 +174,7 @@ def _sniff(path: str, raw: IO[bytes]) -> tuple[CaptureInfo, SegmentReader]:
         order, units, rec_size = _PCAP_MAGICS[magic]
         link = Struct(order + "I").unpack_from(head, 20)[0] & 0xFFFF
         info = CaptureInfo(path, "pcap", (link,), compressed is not None)
-        reader = SegmentReader(path, stream, head, "pcap", raw)
-        reader._pcap_params = (order, units, rec_size, link)
-        reader.link_types = [link]
+        reader = SegmentReader(path, stream, head, "pcap", raw, (order, units, rec_size, link))
     elif magic == b"\x0a\x0d\x0d\x0a":
         links = _pcapng_leading_links(path, head)
         info = CaptureInfo(path, "pcapng", links, compressed is not None)
@@ -318,11 +316,22 @@ class SegmentReader:
     are final once the iterator is exhausted or closed.
     """
 
-    def __init__(self, path: str, stream: _Stream, head: bytes, fmt: str, raw: IO[bytes]) -> None:
+    def __init__(
+        self,
+        path: str,
+        stream: _Stream,
+        head: bytes,
+        fmt: str,
+        raw: IO[bytes],
+        pcap_params: tuple[str, int, int, int] = ("<", 1_000_000, 16, 1),
+    ) -> None:
+        """Made by ``open_capture``. ``head`` is the first chunk already read (decompressed) from ``stream``;
+        ``pcap_params`` is (byte order, timestamp units per second, record header size, link type)."""
         self.path = path
         self.format = fmt
         self.diagnostics: list[Diagnostic] = []
-        self.link_types: list[int] = []
+        self.link_types: list[int] = [pcap_params[3]] if fmt == "pcap" else []
+        """Every link type seen: the pcap header's, or each pcapng interface's as its IDB is read."""
         self.frames = 0
         self.tcp_segments = 0
         self.non_tcp = 0
@@ -345,13 +354,12 @@ class SegmentReader:
         """The file itself: a decompressor does not close the file object it reads from."""
         self._head = head
         self._compressed = stream is not raw
-        self._pcap_params: tuple[str, int, int, int] = ("<", 1_000_000, 16, 1)
+        self._pcap_params = pcap_params
         self._frags = FragmentReassembler()
         self._v4: dict[bytes, tuple[str, str]] = {}
         self._v6: dict[bytes, tuple[str, str]] = {}
         self._diag_index: dict[str, int] = {}
         self._diag_count: dict[str, int] = {}
-        self._unknown_links: set[int] = set()
         self._finished = False
         self._gen: Generator[TcpSegment, None, None] | None = None
         """Made on first use: an unstarted generator would hold ``self`` in a reference cycle."""
@@ -443,13 +451,8 @@ class SegmentReader:
     # -- container walkers -------------------------------------------------
 
     def _run(self) -> Generator[TcpSegment, None, None]:
-        try:
-            if self.format == "pcap":
-                yield from self._walk_pcap()
-            else:
-                yield from self._walk_pcapng()
-        finally:
-            self._finish()
+        # The walker itself is the iterator (no ``yield from`` hop per segment); each ends with _finish().
+        return self._walk_pcap() if self.format == "pcap" else self._walk_pcapng()
 
     def _read(self, at: int) -> bytes:
         """Next chunk of the (decompressed) file; b"" at the end or after a read error (then a diagnostic)."""
@@ -484,7 +487,7 @@ class SegmentReader:
             f"frame {frame}",
         )
 
-    def _walk_pcap(self) -> Iterator[TcpSegment]:
+    def _walk_pcap(self) -> Generator[TcpSegment, None, None]:
         order, units, rec_size, link = self._pcap_params
         rec = Struct(order + "IIII").unpack_from
         buf = self._head
@@ -557,8 +560,9 @@ class SegmentReader:
         finally:
             self.frames = frame
             self.tcp_segments += fast_count
+            self._finish()
 
-    def _walk_pcapng(self) -> Iterator[TcpSegment]:
+    def _walk_pcapng(self) -> Generator[TcpSegment, None, None]:
         buf = self._head
         self._head = b""
         pos = 0
@@ -574,91 +578,103 @@ class SegmentReader:
         epb = Struct("<IIIII").unpack_from
         opb = Struct("<HHIIII").unpack_from
         u32 = Struct("<I").unpack_from
-        while True:
-            if pos + 12 <= blen:
-                btype, size = hdr(buf, pos)
-                if btype == _SHB:
-                    bom = buf[pos + 8 : pos + 12]
-                    if bom not in (_BOM_LE, _BOM_BE):
-                        self._corrupt_block(base + pos, frame, f"section header byte-order magic {bom.hex()}")
+        try:
+            while True:
+                if pos + 12 <= blen:
+                    btype, size = hdr(buf, pos)
+                    if btype == _SHB:
+                        bom = buf[pos + 8 : pos + 12]
+                        if bom not in (_BOM_LE, _BOM_BE):
+                            self._corrupt_block(base + pos, frame, f"section header byte-order magic {bom.hex()}")
+                            break
+                        order = "<" if bom == _BOM_LE else ">"
+                        hdr = Struct(order + "II").unpack_from
+                        epb = Struct(order + "IIIII").unpack_from
+                        opb = Struct(order + "HHIIII").unpack_from
+                        u32 = Struct(order + "I").unpack_from
+                        size = u32(buf, pos + 4)[0]
+                        ifaces = []
+                    if size < 12 or size & 3 or size > PCAPNG_MAX_BLOCK:
+                        self._corrupt_block(base + pos, frame, f"block type 0x{btype:08x} with length {size}")
                         break
-                    order = "<" if bom == _BOM_LE else ">"
-                    hdr = Struct(order + "II").unpack_from
-                    epb = Struct(order + "IIIII").unpack_from
-                    opb = Struct(order + "HHIIII").unpack_from
-                    u32 = Struct(order + "I").unpack_from
-                    size = u32(buf, pos + 4)[0]
-                    ifaces = []
-                if size < 12 or size & 3 or size > PCAPNG_MAX_BLOCK:
-                    self._corrupt_block(base + pos, frame, f"block type 0x{btype:08x} with length {size}")
-                    break
-                bend = pos + size
-                if bend <= blen:
-                    if u32(buf, bend - 4)[0] != size:
-                        self._corrupt_block(base + pos, frame, f"block type 0x{btype:08x}: trailing length differs")
-                        break
-                    if btype == 6 or btype == 2 or btype == 3:
-                        frame += 1
-                        if btype == 6:
-                            iface, hi, lo, caplen, orig = epb(buf, pos + 8)
-                            start = pos + 28
-                        elif btype == 3:
-                            iface, hi, lo = 0, -1, 0
-                            orig = u32(buf, pos + 8)[0]
-                            caplen = min(orig, size - 16)
-                            if ifaces and ifaces[0][3]:
-                                caplen = min(caplen, ifaces[0][3])
-                            start = pos + 12
-                        else:
-                            iface, _drops, hi, lo, caplen, orig = opb(buf, pos + 8)
-                            start = pos + 28
-                        end = start + caplen
-                        pos = bend
-                        if end > bend - 4:
-                            self.malformed += 1
-                            self._note(
-                                "capture.corrupt_packet_block",
-                                f"packet block of frame {frame} claims more captured bytes than it holds; skipped",
-                                f"frame {frame}",
-                            )
+                    bend = pos + size
+                    if bend <= blen:
+                        if u32(buf, bend - 4)[0] != size:
+                            self._corrupt_block(base + pos, frame, f"block type 0x{btype:08x}: trailing length differs")
+                            break
+                        if btype == 6 or btype == 2 or btype == 3:
+                            frame += 1
+                            if size < (16 if btype == 3 else 32):
+                                pos = bend
+                                self.malformed += 1
+                                self._note(
+                                    "capture.corrupt_packet_block",
+                                    f"packet block of frame {frame} is too short to be one; skipped",
+                                    f"frame {frame}",
+                                )
+                                continue
+                            if btype == 6:
+                                iface, hi, lo, caplen, orig = epb(buf, pos + 8)
+                                start = pos + 28
+                            elif btype == 3:
+                                iface, hi, lo = 0, -1, 0
+                                orig = u32(buf, pos + 8)[0]
+                                caplen = min(orig, size - 16)
+                                if ifaces and ifaces[0][3]:
+                                    caplen = min(caplen, ifaces[0][3])
+                                start = pos + 12
+                            else:
+                                iface, _drops, hi, lo, caplen, orig = opb(buf, pos + 8)
+                                start = pos + 28
+                            end = start + caplen
+                            pos = bend
+                            if end > bend - 4:
+                                self.malformed += 1
+                                self._note(
+                                    "capture.corrupt_packet_block",
+                                    f"packet block of frame {frame} claims more captured bytes than it holds; skipped",
+                                    f"frame {frame}",
+                                )
+                                continue
+                            if iface >= len(ifaces):
+                                self.non_ip += 1
+                                self._note(
+                                    "capture.unknown_interface",
+                                    f"frame {frame} refers to interface {iface}, which no interface block declared; "
+                                    "frame(s) skipped",
+                                    f"frame {frame}",
+                                )
+                                continue
+                            link, units, tsoff, _snap = ifaces[iface]
+                            if hi >= 0:
+                                ts = ((hi << 32) | lo) / units + tsoff
+                            cut = caplen < orig
+                            if cut:
+                                self._snaplen_cut(frame)
+                            seg = decode(buf, start, end, frame, ts, cut, link)
+                            if seg is not None:
+                                self.frames = frame
+                                yield seg
                             continue
-                        if iface >= len(ifaces):
+                        if btype == 1:
+                            ifaces.append(self._interface(buf, pos, bend, order))
+                        elif btype in _NON_PACKET_RECORDS:
+                            frame += 1
                             self.non_ip += 1
-                            self._note(
-                                "capture.unknown_interface",
-                                f"frame {frame} refers to interface {iface}, which no interface block declared; "
-                                "frame(s) skipped",
-                                f"frame {frame}",
-                            )
-                            continue
-                        link, units, tsoff, _snap = ifaces[iface]
-                        if hi >= 0:
-                            ts = ((hi << 32) | lo) / units + tsoff
-                        cut = caplen < orig
-                        if cut:
-                            self._snaplen_cut(frame)
-                        seg = decode(buf, start, end, frame, ts, cut, link)
-                        if seg is not None:
-                            self.frames = frame
-                            yield seg
+                        pos = bend
                         continue
-                    if btype == 1:
-                        ifaces.append(self._interface(buf, pos, bend, order))
-                    elif btype in _NON_PACKET_RECORDS:
-                        frame += 1
-                        self.non_ip += 1
-                    pos = bend
-                    continue
-            more = self._read(base + blen)
-            if not more:
-                if pos < blen:
-                    self._pcapng_tail(buf, pos, blen, base, frame, hdr)
-                break
-            buf = buf[pos:] + more
-            base += pos
-            pos = 0
-            blen = len(buf)
-        self.frames = frame
+                more = self._read(base + blen)
+                if not more:
+                    if pos < blen:
+                        self._pcapng_tail(buf, pos, blen, base, frame, hdr)
+                    break
+                buf = buf[pos:] + more
+                base += pos
+                pos = 0
+                blen = len(buf)
+        finally:
+            self.frames = frame
+            self._finish()
 
     def _pcapng_tail(self, buf: bytes, pos: int, blen: int, base: int, frame: int, hdr: Any) -> None:
         """The file ended inside a block: say which frame, or which block, was cut."""
@@ -752,8 +768,6 @@ class SegmentReader:
         decoder = LINK_DECODERS.get(link)
         if decoder is None:
             self.non_ip += 1
-            if link not in self._unknown_links:
-                self._unknown_links.add(link)
             self._note(
                 "capture.unsupported_link_type",
                 f"{link_name(link)} (LINKTYPE {link}) is not decoded: its frames are counted but skipped",

@@ -6,8 +6,8 @@
 - ``scheme`` is ``https`` when the TCP connection carried TLS, ``http`` otherwise.
 - Interim (1xx) responses count as part of the response: their frames come first in
   ``response_frames`` and ``response_started`` is the first of them, as in the native engine.
-- Frames are Wireshark's 1-based frame numbers, sorted; times are the capture times of the first and last
-  frame of each message.
+- Frames are Wireshark's 1-based frame numbers, sorted; a message starts at its first frame and is done at
+  the frame that completed it (a retransmission seen later does not move it), as in the native engine.
 - Ids are ``<input#>.<tcp.stream>.<depth>``; depth is the exchange's position on its connection in
   request order (for HTTP/2: the order of the streams' request heads).
 """
@@ -93,11 +93,12 @@ def build_transaction(
     def at(frame: int) -> float:
         return times[frame - 1] if 0 < frame <= len(times) else 0.0
 
+    resp = ex.response
     timing = Timing(
         started=at(req_frames[0]),
-        request_done=at(req_frames[-1]),
+        request_done=at(ex.request.done_frame or req_frames[-1]),
         response_started=at(resp_frames[0]) if resp_frames else None,
-        finished=at(final[-1]) if final else None,
+        finished=at(resp.done_frame or final[-1]) if resp is not None and final else None,
     )
     return Transaction(
         id=f"{input_index}.{ex.tcp_stream}.{depth}",

@@ -19,7 +19,7 @@ from stickyforensics.ingest.tshark_build import build_transaction
 from stickyforensics.ingest.tshark_fields import AGGREGATOR, FIELDS, C, ints, occurrences
 from stickyforensics.ingest.tshark_http1 import Http1Conn
 from stickyforensics.ingest.tshark_http2 import Http2Conn
-from stickyforensics.ingest.tshark_message import Addr, Diags, Exchange
+from stickyforensics.ingest.tshark_message import Addr, Diags, Exchange, unanswered
 from stickyforensics.ingest.tshark_tls import TlsState, not_decrypted_diagnostic
 from stickyforensics.model import DiagLevel, Diagnostic, Endpoint, Transaction
 from stickyforensics.reconstruct.segments import FIN, RST
@@ -35,6 +35,8 @@ class _Conn:
     tls: TlsState = field(default_factory=TlsState)
     h1: Http1Conn | None = None
     h2: Http2Conn | None = None
+    last_payload: dict[Addr, int] = field(default_factory=dict)
+    """Last frame with TCP payload from each side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,8 @@ class CaptureAssembler:
             return
         flags = _flags(cells[C.TCP_FLAGS])
         carries = "".join(cells[C.FIRST_TLS :])
-        if not carries and not flags & (FIN | RST):
+        payload = cells[C.TCP_LEN] not in ("", "0")
+        if not carries and not payload and not flags & (FIN | RST):
             return
         try:
             tcp_stream = int(cells[C.STREAM].partition(AGGREGATOR)[0])
@@ -110,15 +113,19 @@ class CaptureAssembler:
             return
         if flags & (FIN | RST):
             self._ending(tcp_stream, flags, cells)
-        if not carries:
+        conn = self.conns.get(tcp_stream)
+        if not carries and conn is None:
             return
         if cells[C.IP_SRC]:
             src, dst = _addr(cells[C.IP_SRC], cells[C.SRCPORT]), _addr(cells[C.IP_DST], cells[C.DSTPORT])
         else:
             src, dst = _addr(cells[C.IP6_SRC], cells[C.SRCPORT]), _addr(cells[C.IP6_DST], cells[C.DSTPORT])
-        conn = self.conns.get(tcp_stream)
         if conn is None:
             conn = self.conns[tcp_stream] = _Conn(tcp_stream, (src, dst))
+        if payload:
+            conn.last_payload[src] = frame
+        if not carries:
+            return
         if cells[C.TLS_CONTENT_TYPE] or cells[C.TLS_OPAQUE_TYPE] or cells[C.TLS_HANDSHAKE]:
             conn.tls.observe(
                 src,
@@ -212,17 +219,32 @@ class CaptureAssembler:
 
     def _exchanges(self, conn: _Conn) -> list[Exchange]:
         """HTTP/1 and HTTP/2 exchanges of one connection (an h2c upgrade request belongs to stream 1)."""
-        closing = self.endings.get(conn.tcp_stream, "the capture ended")
         found: list[Exchange] = []
         upgrade = None
         if conn.h1 is not None:
-            found += conn.h1.finish(closing)
+            found += conn.h1.finish()
             upgrade = conn.h1.upgrade
         if conn.h2 is not None:
-            h2, used = conn.h2.finish(upgrade, closing, self.diags)
+            h2, used = conn.h2.finish(upgrade, self.diags)
             found += h2
             if used:
                 upgrade = None
         if upgrade is not None:  # upgraded to h2c, but no HTTP/2 stream 1 was captured
             found.append(upgrade)
+        closing = self.endings.get(conn.tcp_stream, "the capture ended")
+        for ex in found:
+            if ex.response is not None:
+                continue
+            if ex.stream_reset:
+                unanswered(ex, "no response before the HTTP/2 stream was reset", "http.no_response")
+            elif conn.last_payload.get(ex.request.dst, 0) > ex.request.done_frame:
+                why = (
+                    "the server sent data after the request but tshark dissected no response (retransmitted, "
+                    "out-of-order or missing segments; the native engine may read it)"
+                )
+                unanswered(ex, why, "tshark.response_not_dissected")
+                self.diags.add("tshark.response_not_dissected", f"tcp.stream {conn.tcp_stream}: {why}",
+                               f"frame {ex.request.done_frame}")  # fmt: skip
+            else:
+                unanswered(ex, f"no response before {closing}", "http.no_response")
         return found

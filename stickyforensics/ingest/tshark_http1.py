@@ -10,17 +10,19 @@ Theory of operation:
   arrive in one flat list and tshark gives no boundary. Those messages keep their request line / status
   but no headers, with ``Exchange.error`` and a ``tshark.headers_unattributed`` diagnostic: guessing
   would put one user's cookies on another request.
-- A response is paired with the request tshark names in ``http.request_in``; a response tshark could not
-  pair (no ``request_in``) is a ``http.response_without_request`` diagnostic. Interim 1xx responses add
-  their frames to the exchange (``http.interim_response``). A ``101`` upgrading to ``h2c`` hands its
-  request to HTTP/2 stream 1 (RFC 7540 §3.2: "The HTTP/1.1 request that is sent prior to upgrade is
-  assigned a stream identifier of 1").
+- A response is paired with the request tshark names in ``http.request_in``. tshark reads the file in
+  one pass and names it only for the first of pipelined responses; a response without ``request_in``
+  takes the oldest unanswered request (RFC 9112 §9.3.2: responses come in request order), as in the
+  native engine. A response with nothing to pair is a ``http.response_without_request`` diagnostic.
+- Interim 1xx responses add their frames to the exchange (``http.interim_response``). A ``101``
+  upgrading to ``h2c`` hands its request to HTTP/2 stream 1 (RFC 7540 §3.2: "The HTTP/1.1 request that
+  is sent prior to upgrade is assigned a stream identifier of 1").
 """
 
 from __future__ import annotations
 
 from stickyforensics.ingest.tshark_fields import C, header_line, ints, occurrences, unescape
-from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message, no_response
+from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message
 
 
 def _headers(lines: list[str]) -> list[tuple[str, str]]:
@@ -83,6 +85,7 @@ class Http1Conn:
                 target=uris[i] if len(uris) == len(methods) else "",
                 version=versions[i] if len(versions) == len(methods) else "",
                 head_frame=frame,
+                done_frame=frame,
             )
             ex = Exchange(self.tcp_stream, msg)
             if single:
@@ -116,6 +119,7 @@ class Http1Conn:
                 reason=phrases[i] if len(phrases) == len(codes) else "",
                 version=versions[i] if len(versions) == len(codes) else "",
                 head_frame=frame,
+                done_frame=frame,
             )
             if i == owner:
                 msg.headers = _headers(occurrences(cells[C.RESP_LINE]))
@@ -128,7 +132,10 @@ class Http1Conn:
             self._unattributed_diag("responses", len(codes), frame, diags)
 
     def _pair(self, msg: Message, request_in: int | None, frame: int, diags: Diags) -> Exchange | None:
-        ex = next((e for e in self.pending if request_in is not None and e.request.head_frame == request_in), None)
+        if request_in is not None:
+            ex = next((e for e in self.pending if e.request.head_frame == request_in), None)
+        else:  # one-pass tshark names the request of the first pipelined response only
+            ex = self.pending[0] if self.pending else None
         if ex is None:
             diags.add(
                 "http.response_without_request",
@@ -164,11 +171,8 @@ class Http1Conn:
             f"frame {frame}",
         )
 
-    def finish(self, closing: str) -> list[Exchange]:
-        """Exchanges in request order; a request never answered gets ``error`` ("no response before
-        ``closing``", the native engine's wording) and the ``http.no_response`` note."""
-        for ex in self.pending:
-            no_response(ex, closing)
+    def finish(self) -> list[Exchange]:
+        """Exchanges in request order (unanswered ones have ``response`` None)."""
         self.pending = []
         return self.exchanges
 

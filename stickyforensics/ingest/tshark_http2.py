@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from stickyforensics.ingest.tshark_fields import AGGREGATOR, C, ints, occurrences
-from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message, no_response
+from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message
 
 DATA, HEADERS, RST_STREAM, PUSH_PROMISE, CONTINUATION = 0, 1, 3, 5, 9
 END_HEADERS = 0x4
@@ -151,6 +151,7 @@ class Http2Conn:
                 touched.append(msg)
         for msg in touched:  # earlier segments of what this frame completed
             msg.frames.extend(f for f in frames if f not in msg.frames)
+            msg.done_frame = frame
 
     def _head(self, st: _Stream, block: Block | None, flags: int, frame: int, src: Addr, dst: Addr) -> Message | None:
         status_text = _pseudo(block, ":status") if block else None
@@ -211,7 +212,7 @@ class Http2Conn:
             msg.body.feed_raw(payload)
         return msg
 
-    def finish(self, upgrade: Exchange | None, closing: str, diags: Diags) -> tuple[list[Exchange], bool]:
+    def finish(self, upgrade: Exchange | None, diags: Diags) -> tuple[list[Exchange], bool]:
         """Exchanges by stream id, and whether stream 1 took the h2c upgrade request."""
         out: list[Exchange] = []
         used_upgrade = False
@@ -229,21 +230,19 @@ class Http2Conn:
                         f"frame {st.response.frames[0]}",
                     )
                 continue
-            ex = Exchange(self.tcp_stream, request, st.response, http2_stream=sid)
+            ex = Exchange(self.tcp_stream, request, st.response, http2_stream=sid, stream_reset=st.reset)
             ex.interim_frames = st.interim_frames
             if st.interim_frames:
                 ex.notes.append("http.interim_response")
             if not request.method:
                 ex.error = "request head not decoded"
-            if st.response is None:
-                no_response(ex, "the HTTP/2 stream was reset" if st.reset else closing)
             out.append(ex)
         return out, used_upgrade
 
 
 def _message(src: Addr, dst: Addr, frame: int, block: Block | None) -> Message:
     headers = list(block or [])
-    msg = Message(src=src, dst=dst, frames=[frame], headers=headers, version="HTTP/2", head_frame=frame)
+    msg = Message(src, dst, [frame], headers, version="HTTP/2", head_frame=frame, done_frame=frame)
     method = _pseudo(headers, ":method")
     if method is not None:
         msg.method = method

@@ -119,6 +119,8 @@ class Message:
     version: str = ""
     head_frame: int = 0
     """The frame where tshark dissected the head (what ``http.request_in`` points to)."""
+    done_frame: int = 0
+    """The frame that completed the message (its time is ``request_done`` / ``finished``)."""
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -138,17 +140,17 @@ class Exchange:
     http2_stream: int | None = None
     interim_frames: list[int] = field(default_factory=list)
     """Frames of interim (1xx) responses: shown with the response, as the native engine does."""
+    stream_reset: bool = False
+    """HTTP/2: the stream was reset (RST_STREAM)."""
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
-def no_response(ex: Exchange, closing: str) -> None:
-    """Mark an exchange never answered, in the native engine's words ("no response before the capture
-    ended") and with its ``http.no_response`` note."""
-    why = f"no response before {closing}"
+def unanswered(ex: Exchange, why: str, note: str) -> None:
+    """Mark an exchange without a response: ``why`` joins any earlier error, ``note`` is added once."""
     ex.error = why if ex.error is None else f"{ex.error}; {why}"
-    if "http.no_response" not in ex.notes:
-        ex.notes.append("http.no_response")
+    if note not in ex.notes:
+        ex.notes.append(note)
 
 
 class Diags:

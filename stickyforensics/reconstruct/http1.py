@@ -178,11 +178,12 @@ class MessageOwner(Protocol):
     def roles_found(self, parser: MessageParser, is_request: bool) -> None:
         """A parser of unknown role found its first start line: it carries requests (or responses)."""
 
-    def request_method(self) -> str | None:
-        """Method of the request the next response answers (None when unknown)."""
+    def message_started(self, parser: MessageParser, msg: HttpMessage) -> None:
+        """A valid start line was read (the head may still be incomplete): pair it now, so a request whose
+        head is cut later still gets its response."""
 
-    def head_parsed(self, parser: MessageParser, msg: HttpMessage) -> None:
-        """A message head is complete (its body may follow)."""
+    def request_method(self, response: HttpMessage) -> str | None:
+        """Method of the request ``response`` answers (None when unknown)."""
 
     def message_done(self, parser: MessageParser, msg: HttpMessage) -> None:
         """A message is complete (or given up; then ``msg.error`` says why)."""
@@ -498,17 +499,25 @@ class MessageParser:
                 return True
         if role == ROLE_UNKNOWN:
             self.owner.roles_found(self, not is_response)
+        self.owner.message_started(self, msg)
         return True
 
     def _head_too_large(self, frame: int) -> None:
         msg = self.msg
         self.buf.clear()
-        self.msg = None
         self.owner.diag(
             "http.header_block_too_large",
-            f"a header block exceeds {MAX_HEAD} bytes; the message was dropped and parsing skipped ahead",
+            f"a header block exceeds {MAX_HEAD} bytes; its headers were dropped and parsing skipped ahead",
             msg.frames[0] if msg is not None else frame,
         )
+        if msg is not None and self.line_ok:
+            # the start line was valid and the message is paired already: keep it, without headers
+            msg.head_done = True
+            msg.body.complete = False
+            msg.note("http.header_block_too_large")
+            msg.fail(f"header block larger than {MAX_HEAD} bytes")
+            self._done()
+        self.msg = None
         self.state = S_RESYNC
         self.resync_here = False
 
@@ -612,9 +621,6 @@ class MessageParser:
 
     def _request_framing(self, msg: HttpMessage, frame: int) -> None:
         cl, te, has_cl = self._framing_headers(msg, frame)
-        self.owner.head_parsed(self, msg)
-        if self.state != S_HEAD:
-            return
         if te is not None:
             if has_cl:
                 self._te_and_cl(msg, frame)
@@ -639,12 +645,9 @@ class MessageParser:
         self._done()
 
     def _response_framing(self, msg: HttpMessage, frame: int) -> None:
-        method = self.owner.request_method()
+        method = self.owner.request_method(msg)
         cl, te, has_cl = self._framing_headers(msg, frame)
         status = msg.status
-        self.owner.head_parsed(self, msg)
-        if self.state != S_HEAD:
-            return
         if method == "CONNECT" and 200 <= status < 300:
             msg.framing = "tunnel"
             self._done()
@@ -840,7 +843,6 @@ class MessageParser:
             msg.head_done = True
             msg.body.complete = False
             msg.fail(f"header block cut by {why}")
-            self.owner.head_parsed(self, msg)
         else:
             msg.body.complete = False
             msg.fail(f"body cut by {why}")

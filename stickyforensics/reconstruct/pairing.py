@@ -45,6 +45,9 @@ from stickyforensics.reconstruct.http1 import (
 from stickyforensics.reconstruct.segments import TcpSegment
 from stickyforensics.reconstruct.tcp import Address, StreamConsumer, TcpConnection, TcpReassembler
 
+_ORPHAN = object()
+"""``HttpMessage.link`` of a response that found no request waiting."""
+
 
 class _Exchange:
     __slots__ = ("depth", "interim", "request", "response")
@@ -102,10 +105,11 @@ class HttpConnection:
         other.role = ROLE_RESPONSE if is_request else ROLE_REQUEST
         self.conn.client_is_a = (parser is self.pa) == is_request
 
-    def request_method(self) -> str | None:
-        return self.awaiting[0].request.method if self.awaiting else None
+    def request_method(self, response: HttpMessage) -> str | None:
+        ex = response.link
+        return ex.request.method if isinstance(ex, _Exchange) else None
 
-    def head_parsed(self, parser: MessageParser, msg: HttpMessage) -> None:
+    def message_started(self, parser: MessageParser, msg: HttpMessage) -> None:
         if not self.saw_http:
             self.saw_http = True
             self.rec.http_streams += 1
@@ -119,31 +123,36 @@ class HttpConnection:
         status = msg.status
         if 100 <= status < 200 and status != 101:
             if self.awaiting:
-                ex = self.awaiting[0]
-                ex.interim.append(msg)
+                self.awaiting[0].interim.append(msg)
             return
         if self.awaiting:
             ex = self.awaiting.popleft()
             ex.response = msg
             msg.link = ex
             return
-        self.rec.responses_without_request += 1
-        names = [v.partition("=")[0].strip() for k, v in msg.headers if k.lower() == "set-cookie"]
-        sets = f"; it sets cookies {', '.join(dict.fromkeys(names))}" if names else ""
-        self.diag(
-            "http.response_without_request",
-            f"response {status} {msg.reason} has no request in the capture (not captured or not parsed), so "
-            f"it is not reported as a transaction{sets}",
-            msg.frames[0],
-        )
+        msg.link = _ORPHAN
 
     def message_done(self, parser: MessageParser, msg: HttpMessage) -> None:
         ex = msg.link
+        if ex is _ORPHAN:
+            self._orphan(msg)
+            return
         if not isinstance(ex, _Exchange):
             return
         if ex.request.done and ex.response is not None and ex.response.done:
             self.pending.remove(ex)
             self.rec.emit(self, ex, None)
+
+    def _orphan(self, msg: HttpMessage) -> None:
+        self.rec.responses_without_request += 1
+        names = [v.partition("=")[0].strip() for k, v in msg.headers if k.lower() == "set-cookie"]
+        sets = f"; it sets cookies {', '.join(dict.fromkeys(names))}" if names else ""
+        self.diag(
+            "http.response_without_request",
+            f"response {msg.status} {msg.reason} has no request in the capture (not captured or not parsed), so "
+            f"it is not reported as a transaction{sets}",
+            msg.frames[0],
+        )
 
     def upgraded(self, parser: MessageParser, msg: HttpMessage) -> None:
         self.pa.tunnel()

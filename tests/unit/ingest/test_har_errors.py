@@ -237,3 +237,23 @@ def test_invalid_utf8_byte_position(tmp_path: Path) -> None:
     assert len(res.transactions) == 1
     (brk,) = [d for d in res.diagnostics if d.code == "har.truncated"]
     assert brk.position == f"byte {bad}" and "invalid UTF-8 byte 0xff" in brk.message
+
+
+@pytest.mark.parametrize(
+    ("number", "kept", "slow"),
+    [
+        pytest.param(b"9" * 30, 3, True, id="beyond-64-bits"),
+        pytest.param(b"1e999", 3, True, id="float-overflow"),
+        pytest.param(b"1e" + b"9" * 5000, 1, True, id="exponent-beyond-digit-limit"),
+        pytest.param(b"1." + b"9" * 5000, 3, False, id="long-fraction"),
+        pytest.param(b"9" * 5000, 1, True, id="beyond-int-digit-limit"),  # yajl2_c segfaults without use_float
+    ],
+)
+def test_numbers_yajl_cannot_hold(tmp_path: Path, number: bytes, kept: int, slow: bool) -> None:
+    entry = b'{"request": {"method": "GET", "url": "http://a.example/"}, "time": %s}'
+    data = b'{"log": {"entries": [%s, %s, %s]}}' % (entry % b"1", entry % number, entry % b"2")
+    res = read_har(_write(tmp_path, "n.har", data))
+    assert len(res.transactions) == kept
+    codes = [d.code for d in res.diagnostics]
+    assert ("har.json_slow_path" in codes) is slow
+    assert ("har.truncated" in codes) is (kept == 1)

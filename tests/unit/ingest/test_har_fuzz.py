@@ -53,7 +53,10 @@ def entries(draw: st.DrawFn) -> Any:
         return draw(json_values)
     entry = _skeleton()
     for _ in range(draw(st.integers(1, 4))):
-        section = draw(st.sampled_from([entry, entry["request"], entry["response"], entry["response"]["content"]]))
+        request, response = entry.get("request"), entry.get("response")
+        content = response.get("content") if isinstance(response, dict) else None
+        sections = [x for x in (entry, request, response, content) if isinstance(x, dict)]
+        section = draw(st.sampled_from(sections))
         section[draw(st.sampled_from(KEYS))] = draw(json_values)
     return entry
 

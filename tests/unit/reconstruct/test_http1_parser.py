@@ -172,10 +172,13 @@ def test_bad_chunk_size_cuts_the_body_and_resyncs() -> None:
 
 def test_oversized_header_block_is_dropped_and_parsing_resumes() -> None:
     huge = b"GET /big HTTP/1.1\r\nX-Pad: " + b"a" * (MAX_HEAD + 10) + b"\r\n\r\n"
-    _, res = exchange(huge + b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n", OK0)
+    _, res = exchange(huge + b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n", OK0 + OK0)
     assert "http.header_block_too_large" in codes(res)
-    (tx,) = res.transactions
-    assert tx.request.target == "/next"
+    big, nxt = res.transactions
+    # the request line was valid, so the request stays (without headers) and keeps its response
+    assert (big.request.target, big.request.headers.items) == ("/big", ())
+    assert "larger than" in (big.error or "") and big.response is not None
+    assert nxt.request.target == "/next" and nxt.response is not None and nxt.error is None
 
 
 def test_lenient_request_lines_of_known_methods() -> None:
