@@ -66,6 +66,9 @@ class Config:
     """Requests matching this may be balanced freely (seed 001): never a flip."""
     backend_headers: tuple[str, ...] = DEFAULT_BACKEND_HEADERS
     datacenter_headers: tuple[str, ...] = DEFAULT_DATACENTER_HEADERS
+    backend_body_patterns: tuple[str, ...] = (r"Served by (?P<backend>[\w.:-]+)",)
+    """Regexes over the start of response bodies naming the backend (group ``backend``), e.g. a
+    TrafficScript-injected 'Served by node2' banner (seed 001)."""
     idle_timeout: float | None = None
     """Known idle timeout (seconds); inferred from traffic when None."""
     forced_timeout: float | None = None
@@ -144,7 +147,7 @@ def config_from_mapping(data: Mapping[str, Any], *, origin: str) -> Config:
             updates[key] = tuple(str(v) for v in _as_tuple(value, key))
     try:
         re.compile(updates.get("static_pattern", cfg.static_pattern))
-        for pattern in updates.get("login_paths", ()):
+        for pattern in updates.get("login_paths", ()) + updates.get("backend_body_patterns", ()):
             re.compile(pattern)
     except re.error as exc:
         raise ConfigError(f"{origin}: invalid regular expression: {exc}") from None

@@ -44,7 +44,7 @@ FAST_BACKEND = "yajl2_c"
 
 
 def read_har(path: str, *, input_index: int = 0) -> IngestResult:
-    """Read a HAR (plain, gzip, BOM) into transactions in entry order.
+    """Read a HAR (plain, gzip, xz or bzip2; UTF-8 with or without BOM, UTF-16) into transactions.
 
     Transaction ids are ``"{input_index}.e{entry}"``; the client is the file's
     base name (each HAR file is one client). Raises ``InputError`` when the file
@@ -85,6 +85,16 @@ def read_har(path: str, *, input_index: int = 0) -> IngestResult:
                 )
             except EntryInvalid as exc:
                 log.add("har.entry_invalid", f"entry {index}: {exc.reason}; skipped", f"entry {index}")
+            except Exception as exc:
+                # A bug of ours, not of the input: one entry must not sink a 300 MB analysis.
+                # Say so loudly and keep the rest of the file.
+                log.add(
+                    "har.entry_error",
+                    f"entry {index}: internal error while reading it ({type(exc).__name__}: {exc}); "
+                    "skipped, please report it",
+                    f"entry {index}",
+                    DiagLevel.ERROR,
+                )
     except HarBreak as exc:
         brk = exc.brk
     for note in parser_notes:

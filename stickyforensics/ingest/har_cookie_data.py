@@ -185,12 +185,16 @@ class CookieSurvey:
         return sorted(h for h, n in self.after_set_without.items() if n >= STRIPPED_REQUESTS_MIN)
 
 
+_MAX_AGE = re.compile(r"max-age\s*=\s*(-?\d+)", re.IGNORECASE)
+_EXPIRES_1970 = re.compile(r"expires\s*=[^;]*\b19[67]\d\b", re.IGNORECASE)
+
+
 def _deletes(attrs: str) -> bool:
-    """A Set-Cookie that removes the cookie (Max-Age<=0 or an Expires in 1970)."""
-    lowered = attrs.lower().replace(" ", "")
-    if "max-age=0" in lowered or "max-age=-" in lowered:
-        return True
-    return "1970" in lowered and "expires=" in lowered
+    """A Set-Cookie that removes the cookie (Max-Age<=0, or an Expires in 1960-1979 as servers write it)."""
+    found = _MAX_AGE.search(attrs)
+    if found is not None:
+        return int(found.group(1)[:12]) <= 0
+    return _EXPIRES_1970.search(attrs) is not None
 
 
 def _hint(producer: str | None) -> str | None:

@@ -603,16 +603,10 @@ class SegmentReader:
                             self._corrupt_block(base + pos, frame, f"block type 0x{btype:08x}: trailing length differs")
                             break
                         if btype == 6 or btype == 2 or btype == 3:
-                            frame += 1
+                            # Like Wireshark, a broken packet block ends the file: what follows is not trusted.
                             if size < (16 if btype == 3 else 32):
-                                pos = bend
-                                self.malformed += 1
-                                self._note(
-                                    "capture.corrupt_packet_block",
-                                    f"packet block of frame {frame} is too short to be one; skipped",
-                                    f"frame {frame}",
-                                )
-                                continue
+                                self._corrupt_block(base + pos, frame, f"packet block of {size} bytes")
+                                break
                             if btype == 6:
                                 iface, hi, lo, caplen, orig = epb(buf, pos + 8)
                                 start = pos + 28
@@ -627,24 +621,14 @@ class SegmentReader:
                                 iface, _drops, hi, lo, caplen, orig = opb(buf, pos + 8)
                                 start = pos + 28
                             end = start + caplen
-                            pos = bend
                             if end > bend - 4:
-                                self.malformed += 1
-                                self._note(
-                                    "capture.corrupt_packet_block",
-                                    f"packet block of frame {frame} claims more captured bytes than it holds; skipped",
-                                    f"frame {frame}",
-                                )
-                                continue
+                                self._corrupt_block(base + pos, frame, f"{caplen} captured bytes in {size}-byte block")
+                                break
                             if iface >= len(ifaces):
-                                self.non_ip += 1
-                                self._note(
-                                    "capture.unknown_interface",
-                                    f"frame {frame} refers to interface {iface}, which no interface block declared; "
-                                    "frame(s) skipped",
-                                    f"frame {frame}",
-                                )
-                                continue
+                                self._corrupt_block(base + pos, frame, f"interface {iface} was never declared")
+                                break
+                            frame += 1
+                            pos = bend
                             link, units, tsoff, _snap = ifaces[iface]
                             if hi >= 0:
                                 ts = ((hi << 32) | lo) / units + tsoff

@@ -238,13 +238,14 @@ class CaptureAssembler:
             if ex.stream_reset:
                 unanswered(ex, "no response before the HTTP/2 stream was reset", "http.no_response")
             elif conn.last_payload.get(ex.request.dst, 0) > ex.request.done_frame:
-                why = (
-                    "the server sent data after the request but tshark dissected no response (retransmitted, "
-                    "out-of-order or missing segments; the native engine may read it)"
-                )
+                why = "no response dissected, though the server sent data after the request"
                 unanswered(ex, why, "tshark.response_not_dissected")
-                self.diags.add("tshark.response_not_dissected", f"tcp.stream {conn.tcp_stream}: {why}",
-                               f"frame {ex.request.done_frame}")  # fmt: skip
+                self.diags.add(
+                    "tshark.response_not_dissected",
+                    f"tcp.stream {conn.tcp_stream}: {why} (tshark drops a message with retransmitted, reordered "
+                    "or missing segments; the native engine reorders segments and keeps partial messages)",
+                    f"frame {ex.request.done_frame}",
+                )
             else:
                 unanswered(ex, f"no response before {closing}", "http.no_response")
         return found

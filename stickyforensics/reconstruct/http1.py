@@ -267,7 +267,10 @@ class MessageParser:
                 msg.body.add(chunk)
                 if msg.frames[-1] != frame:
                     msg.frames.append(frame)
-                msg.last_ts = ts
+                    if ts > msg.last_ts:
+                        msg.last_ts = ts
+                    elif ts < msg.first_ts:
+                        msg.first_ts = ts  # an earlier frame delivered late (reordering)
                 return
         elif st == S_CLOSE:
             msg = self.msg
@@ -275,7 +278,8 @@ class MessageParser:
             msg.body.add(chunk)
             if msg.frames[-1] != frame:
                 msg.frames.append(frame)
-            msg.last_ts = ts
+                if ts > msg.last_ts:
+                    msg.last_ts = ts
             return
         elif st >= S_TUNNEL:
             return
@@ -399,10 +403,12 @@ class MessageParser:
 
     def _touch(self, frame: int, ts: float) -> None:
         msg = self.msg
-        if msg is not None:
-            if msg.frames[-1] != frame:
-                msg.frames.append(frame)
-            msg.last_ts = ts
+        if msg is not None and msg.frames[-1] != frame:
+            msg.frames.append(frame)
+            if ts > msg.last_ts:
+                msg.last_ts = ts
+            elif ts < msg.first_ts:
+                msg.first_ts = ts
 
     def _stash(self, data: bytes, pos: int) -> int:
         self.buf += data[pos:] if pos else data

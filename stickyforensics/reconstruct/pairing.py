@@ -316,9 +316,9 @@ def build_transaction(rec: HttpReconstructor, conn: TcpConnection, ex: _Exchange
     if req.error:
         errors.append(f"request {req.error}")
     response = None
-    resp_frames: list[int] = []
+    resp_frames: set[int] = set()
     for interim in ex.interim:
-        resp_frames.extend(interim.frames)
+        resp_frames.update(interim.frames)
     if ex.interim:
         notes.append("http.interim_response")
     if resp is None:
@@ -332,7 +332,7 @@ def build_transaction(rec: HttpReconstructor, conn: TcpConnection, ex: _Exchange
             headers=Headers(tuple(resp.headers)),
             body=resp.body.info(),
         )
-        resp_frames.extend(f for f in resp.frames if f not in resp_frames)
+        resp_frames.update(resp.frames)
         notes.extend(n for n in resp.notes if n not in notes)
         if resp.error:
             errors.append(f"response {resp.error}")
@@ -345,14 +345,14 @@ def build_transaction(rec: HttpReconstructor, conn: TcpConnection, ex: _Exchange
         timing=Timing(
             started=req.first_ts,
             request_done=req.last_ts,
-            response_started=first_resp.first_ts if first_resp is not None else None,
+            response_started=min(m.first_ts for m in [*ex.interim, resp] if m is not None) if first_resp else None,
             finished=resp.last_ts if resp is not None else None,
         ),
         provenance=Provenance(
             source=rec.source,
             kind=rec.kind,
-            request_frames=tuple(req.frames),
-            response_frames=tuple(resp_frames),
+            request_frames=tuple(sorted(set(req.frames))),
+            response_frames=tuple(sorted(resp_frames)),
             tcp_stream=conn.stream,
         ),
         client=Endpoint(client[0], client[1]),

@@ -10,6 +10,7 @@ Sources, strongest first:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 
 from stickyforensics.config import Config
@@ -39,7 +40,27 @@ def _header_backend(tx: Transaction, names: Sequence[str]) -> tuple[str, str] | 
 
 def _header_datacenter(tx: Transaction, names: Sequence[str]) -> str | None:
     found = _first_of(tx, names)
-    return found[0][:100] if found is not None else None
+    if found is not None:
+        return found[0][:100]
+    if tx.response is not None:
+        ray = tx.response.headers.get("CF-Ray")
+        if ray and "-" in ray:
+            return "cloudflare-" + ray.rsplit("-", 1)[1].strip()[:8]  # the colo (PoP) code ends the ray id
+    return None
+
+
+def _body_backend(tx: Transaction, patterns: Sequence[str]) -> str | None:
+    if tx.response is None or not tx.response.body.prefix or not patterns:
+        return None
+    text = tx.response.body.prefix.decode("utf-8", "replace")
+    for pattern in patterns:
+        match = re.search(pattern, text)
+        if match:
+            try:
+                return match.group("backend")[:200]
+            except IndexError:
+                return match.group(0)[:200]
+    return None
 
 
 def observe_backend(
@@ -56,6 +77,9 @@ def observe_backend(
     header = _header_backend(tx, config.backend_headers)
     if header is not None:
         return BackendObservation(tx.id, at, header[0], datacenter, f"header:{header[1]}", "high")
+    body = _body_backend(tx, config.backend_body_patterns)
+    if body is not None:
+        return BackendObservation(tx.id, at, body, datacenter, "body-marker", "high")
     if cookies is None:
         pairs = request_cookies(tx.request.headers)
         sets = response_set_cookies(tx.response.headers) if tx.response is not None else ()

@@ -257,3 +257,24 @@ def test_numbers_yajl_cannot_hold(tmp_path: Path, number: bytes, kept: int, slow
     codes = [d.code for d in res.diagnostics]
     assert ("har.json_slow_path" in codes) is slow
     assert ("har.truncated" in codes) is (kept == 1)
+
+
+def test_url_rebuilt_without_credentials_or_fragment(tmp_path: Path) -> None:
+    doc = _minimal(1)
+    doc["log"]["entries"][0]["request"]["url"] = "https://user:secret@App.Example.com:8443/p?q=1#frag"  # type: ignore[index]
+    (tx,) = read_har(_write(tmp_path, "u.har", json.dumps(doc).encode())).transactions
+    assert tx.request.url == "https://App.Example.com:8443/p?q=1"
+    assert (tx.request.host, tx.request.path, tx.request.target) == ("app.example.com", "/p", "/p?q=1")
+
+
+def test_reading_a_har_loads_neither_haralyzer_nor_scapy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from stickyforensics.ingest.har import read_har; from stickyforensics.ingest.sniff import sniff; "
+        f"p = {str(DATA / 'edge_devtools.har')!r}; sniff(p); read_har(p); "
+        "print(sorted(m for m in ('haralyzer', 'scapy', 'pyshark') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

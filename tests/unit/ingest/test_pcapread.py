@@ -368,3 +368,45 @@ def test_pcapng_cut_inside_a_packet_block(tmp_path: Path) -> None:
     segs = list(reader)
     (diag,) = reader.diagnostics
     assert diag.code == "capture.truncated" and diag.position == f"frame {segs[-1].frame + 1}"
+
+
+def _pcapng_with(blocks: list[tuple[int, bytes]]) -> bytes:
+    ng = MC.Pcapng()
+    ng.shb("<")
+    ng.idb(1)
+    pkts = MC.conversation("blk", n=1)
+    ng.epb(0, MC.ether(pkts[0]))
+    for btype, body in blocks:
+        ng.block(btype, body)
+    ng.epb(0, MC.ether(pkts[1]))
+    return b"".join(ng.blocks)
+
+
+@pytest.mark.parametrize(
+    ("btype", "body", "why"),
+    [
+        (6, b"\x00\x00\x00\x00", "packet block of 16 bytes"),
+        (2, bytes(8), "packet block of 20 bytes"),
+        (6, struct.pack("<IIIII", 0, 0, 0, 500, 500) + bytes(8), "500 captured bytes"),
+        (6, struct.pack("<IIIII", 3, 0, 0, 4, 4) + bytes(4), "interface 3 was never declared"),
+    ],
+)
+def test_pcapng_broken_packet_block_stops_like_wireshark(tmp_path: Path, btype: int, body: bytes, why: str) -> None:
+    path = tmp_path / "short.pcapng"
+    path.write_bytes(_pcapng_with([(btype, body)]))
+    reader, segs = read(path)
+    assert [s.frame for s in segs] == [1] and reader.frames == 1 and balanced(reader)
+    (diag,) = reader.diagnostics
+    assert diag.code == "capture.corrupt_block" and why in diag.message
+
+
+def test_pcapng_non_packet_records_are_numbered_like_wireshark(tmp_path: Path) -> None:
+    """tshark 4.0 gives journal-export, sysdig-event and custom blocks frame numbers; DSB/ISB/NRB none."""
+    journal = b"__REALTIME_TIMESTAMP=1700000000000000\nMESSAGE=hello\n"
+    custom = struct.pack("<I", 32473) + b"opaque!!"
+    path = tmp_path / "records.pcapng"
+    path.write_bytes(_pcapng_with([(9, journal), (0xBAD, custom), (10, struct.pack("<II", 0x544C534B, 4) + b"keys"),
+                                   (5, bytes(12))]))
+    reader, segs = read(path)
+    assert [s.frame for s in segs] == [1, 4] and reader.frames == 4 and reader.non_ip == 2
+

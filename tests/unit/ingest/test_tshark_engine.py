@@ -308,13 +308,14 @@ def test_scapy_nss_example_decrypts_two_requests_whose_responses_tshark_leaves_u
     pcap, keys = str(shared_or_skip(NSS)), str(shared_or_skip(NSS_KEYS))
     result = read_capture_tshark(pcap, keylog=keys)
     # tshark 4.0 leaves each HTTP/1.0 response (no Content-Length, ends with close_notify) unreassembled.
-    closed = "no response before the connection closed"
+    unread = "no response dissected, though the server sent data after the request"
     assert [(tx.id, tx.request.method, tx.request.url, tx.request.version, tx.response, tx.error)
             for tx in result.transactions] == [
-        ("0.0.0", "GET", "https://127.0.0.1/pki/srv_key.pem", "HTTP/1.0", None, closed),
-        ("0.1.0", "GET", "https://127.0.0.1/pki/srv_key.pem", "HTTP/1.0", None, closed),
+        ("0.0.0", "GET", "https://127.0.0.1/pki/srv_key.pem", "HTTP/1.0", None, unread),
+        ("0.1.0", "GET", "https://127.0.0.1/pki/srv_key.pem", "HTTP/1.0", None, unread),
     ]  # fmt: skip
-    assert all(tx.notes == ("http.no_response",) for tx in result.transactions)
+    assert all(tx.notes == ("tshark.response_not_dissected",) for tx in result.transactions)
+    assert [d.code for d in result.diagnostics] == ["tshark.response_not_dissected"] * 2
     assert result.cookie_data == "present"
     without = read_capture_tshark(pcap)
     assert without.transactions == () and without.cookie_data == "absent"
@@ -358,6 +359,29 @@ def test_control_bytes_in_a_header_cannot_split_it(tmp_path: Path) -> None:
     [tx] = read_capture_tshark(str(pcap)).transactions
     assert tx.request.headers.items == (("Host", "h"), ("Cookie", "a=1\x1fb=2\x1ec\x0bd"), ("X-T", "1"))
     assert tx.response is not None and tx.response.headers.get_all("set-cookie") == ("s=1\x1f2",)
+
+
+@needs_tshark
+def test_a_response_tshark_drops_is_told_apart_from_no_response(tmp_path: Path) -> None:
+    pcap = tmp_path / "reordered.pcap"
+    c, s = "10.0.0.1", "10.0.0.2"
+    late = b"GET /late HTTP/1.1\r\nHost: h\r\n\r\n"
+    first, second = b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\n", b"Content-Length: 2\r\n\r\nok"
+    _write_pcap(
+        pcap,
+        [
+            *_conversation(late, b"")[:3],
+            (s, c, 80, 40000, 5001 + len(first), second),  # the second segment arrives first
+            (s, c, 80, 40000, 5001, first),
+            (c, s, 40000, 80, 1001 + len(late), b"GET /never HTTP/1.1\r\nHost: h\r\n\r\n"),
+        ],
+    )
+    result = read_capture_tshark(str(pcap))
+    dropped, never = result.transactions
+    assert dropped.response is None and dropped.notes == ("tshark.response_not_dissected",)
+    assert never.response is None and never.error == "no response before the capture ended"
+    assert never.notes == ("http.no_response",)
+    assert [d.code for d in result.diagnostics] == ["tshark.response_not_dissected"]
 
 
 @needs_tshark
