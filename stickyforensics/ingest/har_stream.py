@@ -31,6 +31,7 @@ import codecs
 import io
 import json
 import lzma
+import os
 import re
 import zlib
 from collections.abc import Iterator
@@ -128,6 +129,9 @@ class _CountingReader:
 
 
 def _open_raw(path: str) -> io.BufferedIOBase:
+    if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
+        # The file is opened twice (head pass, entry pass): a pipe would be empty the second time.
+        raise InputError(path, "not a regular file (a pipe or a device): save the HAR to a file first")
     try:
         fh: io.BufferedIOBase = open(path, "rb")  # noqa: SIM115 - returned open, closed by the caller
     except FileNotFoundError:

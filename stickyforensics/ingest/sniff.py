@@ -69,8 +69,8 @@ def sniff(path: str) -> str:
     """Return ``"har"``, ``"pcap"`` or ``"pcapng"`` for ``path`` from its content.
 
     gzip, xz and bzip2 files are looked into: the format of the decompressed data
-    is returned (readers open them transparently). Raises ``InputError`` naming the file for
-    anything that is not one of the three formats or cannot be read.
+    is returned (readers open them transparently). Raises ``InputError`` naming the
+    file for anything that is not one of the three formats or cannot be read.
     """
     head = _read_head(path)
     kind = compression(head)
@@ -123,13 +123,18 @@ def _walk(folder: str) -> Iterator[str]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith("."):
-                yield os.path.join(root, name)
+            full = os.path.join(root, name)
+            # A FIFO or device in the folder would block the read: regular files only.
+            if not name.startswith(".") and os.path.isfile(full):
+                yield full
 
 
 def _read_head(path: str) -> bytes:
     if os.path.isdir(path):
         raise InputError(path, "is a folder, not a capture or HAR file")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # A pipe (<(zcat x.pcap)) would be consumed here and be empty for the reader.
+        raise InputError(path, "not a regular file (a pipe or a device): save the capture to a file first")
     try:
         with open(path, "rb") as fh:
             head = fh.read(SNIFF_BYTES)

@@ -4,9 +4,11 @@ Invariants:
 
 - rows arrive in frame order, one per frame (no display filter), so every frame's capture time is kept
   in a flat ``array('d')`` (8 bytes a frame) for the timing of multi-frame messages;
-- per TCP connection (``tcp.stream``) the engine keeps its TLS facts, its HTTP/1 state and, once an
-  HTTP/2 frame is seen, its HTTP/2 state; nothing else survives a row;
-- a row with no TLS or HTTP column set (most frames) costs one split and one join.
+- per TCP connection (``tcp.stream``) that carried TLS or HTTP the engine keeps its TLS facts, its
+  HTTP/1 and HTTP/2 state and the last frame each side sent payload in; per any TCP connection, how it
+  ended (FIN both ways, RST); nothing else survives a row;
+- a row with no TLS or HTTP column set (most frames) costs a split, a join and a flags check; a payload
+  row of an HTTP connection also an address parse.
 """
 
 from __future__ import annotations

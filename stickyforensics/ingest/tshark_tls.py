@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stickyforensics.ingest.tshark_message import Addr
 from stickyforensics.model import DiagLevel, Diagnostic
 
 SERVERS_SHOWN = 5
-
-Addr = tuple[str, int]
 
 
 @dataclass(slots=True)
@@ -26,9 +25,8 @@ class TlsState:
     """TLS facts about one TCP connection."""
 
     seen: bool = False
-    client: Addr | None = None
     server: Addr | None = None
-    """From the ClientHello (sender is the client), else from the ServerHello (sender is the server)."""
+    """The ClientHello's destination, else the ServerHello's sender."""
     sni: str | None = None
     app_data: bool = False
 
@@ -37,11 +35,11 @@ class TlsState:
         if "23" in content_types:
             self.app_data = True
         if 1 in handshakes:
-            self.client, self.server = src, dst
+            self.server = dst
             if sni and self.sni is None:
                 self.sni = sni[0]
         elif 2 in handshakes and self.server is None:
-            self.client, self.server = dst, src
+            self.server = src
 
 
 def _addr(addr: Addr) -> str:

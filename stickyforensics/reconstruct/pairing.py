@@ -216,7 +216,7 @@ class HttpReconstructor:
         input_index: int = 0,
         idle_timeout: float = 600.0,
         max_ooo_bytes: int = 1 << 20,
-        max_tombstones: int = 200_000,
+        max_tombstones: int = 100_000,
     ) -> None:
         self.source = source
         self.kind = kind

@@ -32,9 +32,10 @@ is told so and resynchronises).
 
 A connection ends on RST, when both FINs are reached in order, on port reuse, after
 ``idle_timeout`` seconds without packets, or at the end of input. Its buffers and consumers are
-then dropped; a small *tombstone* (the connection object with its base sequence numbers) stays so
-late packets keep Wireshark's stream index. Tombstones are bounded (``max_tombstones``, oldest
-dropped first). A connection that ended by RST or idleness and then carries new data is reopened
+then dropped; a small *tombstone* (the connection object with its base sequence numbers, a few
+hundred bytes) stays so late packets keep Wireshark's stream index. Tombstones go after
+``tombstone_ttl`` seconds of capture time and beyond ``max_tombstones`` (oldest first; that one
+is reported, since a late packet of a forgotten connection would get a new index). A connection that ended by RST or idleness and then carries new data is reopened
 under the same index with fresh consumers that resynchronise.
 """
 
@@ -162,6 +163,10 @@ class _Piece:
         self.ts = ts
 
 
+_NO_HISTORY: deque[tuple[int, bytes]] = deque(maxlen=0)
+"""Shared by ended connections: keeps nothing, so a tombstone costs no history buffer."""
+
+
 class _Half:
     """One direction of a connection: the reassembly state."""
 
@@ -238,7 +243,8 @@ class TcpReassembler:
         idle_timeout: float = 600.0,
         max_ooo_bytes: int = 1 << 20,
         max_ooo_pieces: int = 256,
-        max_tombstones: int = 200_000,
+        max_tombstones: int = 100_000,
+        tombstone_ttl: float = 3600.0,
         sweep_every: int = 50_000,
     ) -> None:
         self.source = source
@@ -248,6 +254,7 @@ class TcpReassembler:
         self.max_ooo_bytes = max_ooo_bytes
         self.max_ooo_pieces = max_ooo_pieces
         self.max_tombstones = max_tombstones
+        self.tombstone_ttl = tombstone_ttl
         self._sweep_every = sweep_every
         self._countdown = sweep_every
         self._halves: dict[tuple[str, int, str, int], _Half] = {}
@@ -382,6 +389,7 @@ class TcpReassembler:
             half.ended = False
             half.fin_off = None
             half.start_known = False
+            half.hist = deque(maxlen=16)
         self._attach(conn)
         self._open[conn.stream] = conn
         for half in (conn.ab, conn.ba):
@@ -594,7 +602,7 @@ class TcpReassembler:
     def _drop_buffers(self, half: _Half) -> None:
         half.ooo.clear()
         half.ooo_bytes = 0
-        half.hist.clear()
+        half.hist = _NO_HISTORY
         self._update_waiting(half.conn)
 
     def _close(self, conn: TcpConnection, state: int, reason: str, ts: float) -> None:
@@ -615,14 +623,14 @@ class TcpReassembler:
         self._open.pop(conn.stream, None)
         self._tombs.append(conn)
         while len(self._tombs) > self.max_tombstones:
-            self._forget(self._tombs.popleft())
+            self._forget(self._tombs.popleft(), warn=True)
 
-    def _forget(self, conn: TcpConnection) -> None:
+    def _forget(self, conn: TcpConnection, *, warn: bool) -> None:
         for half, (x, y) in ((conn.ab, (conn.a, conn.b)), (conn.ba, (conn.b, conn.a))):
             key = (x[0], x[1], y[0], y[1])
             if self._halves.get(key) is half:
                 del self._halves[key]
-        if not self._numbering_warned:
+        if warn and not self._numbering_warned:
             self._numbering_warned = True
             self._diag(
                 "tcp.stream_numbering_approximate",
@@ -638,6 +646,9 @@ class TcpReassembler:
         self._now = now
         for conn in [c for c in self._open.values() if now - c.last_ts > self.idle_timeout]:
             self._close(conn, IDLE, "idle", now)
+        tombs = self._tombs
+        while tombs and now - tombs[0].last_ts > self.tombstone_ttl:
+            self._forget(tombs.popleft(), warn=False)
 
     def finish(self) -> None:
         """End of input: flush and close every open connection."""

@@ -113,7 +113,7 @@ start_tcpdump "$WORK/https.pcap"
 export SSLKEYLOGFILE="$WORK/https.keys"
 "${CURL[@]}" --http2 -c "$WORK/jar1" "$BASE/login" "$BASE/app?x=1" "$BASE/static/a.css" >/dev/null
 "${CURL[@]}" --http2 -H "Cookie: SERVERID=s1" -H "Cookie: JSESSIONID=ABC.node1" "$BASE/app?crumbs=1" >/dev/null
-"${CURL[@]}" --http1.1 --tls-max 1.2 -c "$WORK/jar2" "$BASE/login" "$BASE/missing" >/dev/null
+"${CURL[@]}" --http1.1 --tls-max 1.2 -b "$WORK/jar1" -c "$WORK/jar1" "$BASE/login" "$BASE/missing" >/dev/null
 unset SSLKEYLOGFILE
 stop_tcpdump
 

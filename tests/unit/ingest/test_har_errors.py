@@ -7,6 +7,7 @@ import codecs
 import gzip
 import json
 import lzma
+import os
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,13 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         read_har(str(tmp_path / "nope.har"))
     with pytest.raises(InputError, match="folder"):
         read_har(str(tmp_path))
+
+
+def test_pipe_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "x.har"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_har(str(fifo))
 
 
 def test_break_after_entries_keeps_them(tmp_path: Path) -> None:

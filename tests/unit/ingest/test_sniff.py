@@ -147,6 +147,14 @@ def test_expand_inputs_recurses_sorted_and_skips_non_captures(tmp_path: Path) ->
     assert expand_inputs([str(root)]) == expand_inputs([str(root)])
 
 
+def test_pipes_are_refused_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "capture.pcap"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        sniff(str(fifo))
+    assert expand_inputs([str(tmp_path)]) == []  # skipped inside a folder, never opened
+
+
 def test_expand_inputs_explicit_non_capture_and_missing(tmp_path: Path) -> None:
     readme = _write(tmp_path, "README.md", b"# notes")
     with pytest.raises(InputError, match="not a pcap, pcapng or HAR file") as err:
