@@ -35,8 +35,9 @@ A connection ends on RST, when both FINs are reached in order, on port reuse, af
 then dropped; a small *tombstone* (the connection object with its base sequence numbers, a few
 hundred bytes) stays so late packets keep Wireshark's stream index. Tombstones go after
 ``tombstone_ttl`` seconds of capture time and beyond ``max_tombstones`` (oldest first; that one
-is reported, since a late packet of a forgotten connection would get a new index). A connection that ended by RST or idleness and then carries new data is reopened
-under the same index with fresh consumers that resynchronise.
+is reported, since a late packet of a forgotten connection would get a new index). A connection
+that ended by RST or idleness and then carries new data is reopened under the same index with
+fresh consumers that resynchronise.
 """
 
 from __future__ import annotations
