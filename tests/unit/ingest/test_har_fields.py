@@ -69,7 +69,8 @@ def test_numbers_and_text() -> None:
     assert [as_int(v) for v in (200, "200", " 404 ", 200.0, "1e3", True, None, "x", float("inf"))] == [
         200, 200, 404, 200, 1000, None, None, None, None,
     ]  # fmt: skip
-    assert [as_float(v) for v in (1, "2.5", "nan", False, [])] == [1.0, 2.5, None, None, None]
+    floats: tuple[Any, ...] = (1, "2.5", "nan", False, [])
+    assert [as_float(v) for v in floats] == [1.0, 2.5, None, None, None]
     assert [as_text(v) for v in ("a", 443, 443.0, 1.5, None, True, [1])] == ["a", "443", "443", "1.5", None, None, None]
 
 

@@ -267,3 +267,18 @@ def test_request_url(
     method: str, target: str, host: str | None, server: tuple[str, int], expected: tuple[str, str, str, str]
 ) -> None:
     assert request_url(method, target, host, server) == expected
+
+
+def test_the_queue_of_unanswered_requests_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stickyforensics.reconstruct import pairing
+
+    monkeypatch.setattr(pairing, "MAX_AWAITING", 3)
+    c = Conversation()
+    c.handshake()
+    c.send(b"".join(req(f"/{i}") for i in range(5)))
+    res = reconstruct(c.segments)
+    assert [t.request.path for t in res.transactions] == ["/0", "/1", "/2", "/3", "/4"]
+    assert all(t.response is None for t in res.transactions)
+    assert "later requests were sent" in (res.transactions[0].error or "")
+    assert res.transactions[4].error == "no response before the capture ended"
+    assert [d.code for d in res.diagnostics] == ["http.too_many_pending_requests"]
