@@ -16,7 +16,7 @@ from rich.text import Text
 
 from stickyforensics.model import AnalysisReport, Finding, Severity
 from stickyforensics.report.redact import Redactor, clean_text
-from stickyforensics.report.verdict import verdict
+from stickyforensics.report.verdict import STICKINESS_KINDS, verdict
 
 _SEV_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -48,6 +48,20 @@ def _summary(report: AnalysisReport) -> Table:
     counts: dict[Severity, int] = defaultdict(int)
     for f in report.findings:
         counts[f.severity] += 1
+    sticky = [f for f in report.findings if f.kind in STICKINESS_KINDS]
+    if sticky:
+        by_kind: dict[str, set[str]] = defaultdict(set)
+        for f in sticky:
+            by_kind[f.kind].add(f.client)
+        table.add_row(
+            "Incidents",
+            _t(
+                "; ".join(
+                    f"{kind}: {', '.join(sorted(clients)[:4])}" + (" ..." if len(clients) > 4 else "")
+                    for kind, clients in sorted(by_kind.items())
+                )
+            ),
+        )
     table.add_row(
         "Findings",
         Text(", ".join(f"{counts[s]} {s.label}" for s in sorted(counts, reverse=True)) or "none"),
