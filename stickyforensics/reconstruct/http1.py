@@ -3,9 +3,11 @@
 Theory of operation
 -------------------
 A ``MessageParser`` receives one direction's bytes in order (``data``), holes (``gap``) and the end
-of the stream (``end``) from TCP reassembly, and reports message heads and completed messages to its
-``MessageOwner`` (the connection, which pairs requests with responses). It never raises on input:
-anything odd becomes a diagnostic through ``owner.diag`` and a note on the message.
+of the stream (``end``) from TCP reassembly, and reports each message to its ``MessageOwner`` (the
+connection, which pairs requests with responses) twice: when its start line is valid
+(``message_started``, so a request whose head is later cut by a capture gap still gets its
+response) and when it is complete (``message_done``). It never raises on input: anything odd
+becomes a diagnostic through ``owner.diag`` and a note on the message.
 
 States (``S_*``) follow RFC 9112:
 

@@ -3,12 +3,14 @@
 Theory of operation
 -------------------
 ``HttpConnection`` is the TCP layer's handler for one connection and the owner of its two
-``MessageParser``s. It pairs like Zeek's ``HTTP::State``: each request head joins a FIFO queue
-(pipelining); each final response head takes the oldest unanswered request; ``1xx`` interim
+``MessageParser``s. It pairs like Zeek's ``HTTP::State``, as soon as a start line is read: each
+request joins a FIFO queue (pipelining); each final response takes the oldest unanswered request
+(and frames its body by that request's method: ``HEAD``, ``CONNECT``); ``1xx`` interim
 responses (``100 Continue``, ``103``) stay with that request and do not take it. A response with an
 empty queue is ``http.response_without_request`` (the model has no transaction without a request).
 An exchange becomes a ``Transaction`` once both of its messages are complete, or when the connection
-ends (then a missing response is an ``error``).
+ends (then a missing response is an ``error``). At most ``MAX_AWAITING`` requests wait per
+connection (a capture of one direction only must not grow without bound).
 
 Who the client is: from the TCP handshake when it was captured; otherwise each parser starts with
 an unknown role and the first start line found (request line or status line) decides both.

@@ -12,8 +12,9 @@ import jsonschema
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-RECORDED = REPO / "tests" / "rules" / "SF302" / "positive-redispatch.har"
-CLEAN = REPO / "tests" / "rules" / "SF301" / "negative-all-sent.har"
+# the bundled samples are real recordings from the lab (samples/README.md)
+RECORDED = REPO / "samples" / "backend_killed_redispatch" / "capture.pcap"
+CLEAN = REPO / "samples" / "healthy_haproxy" / "capture.pcap"
 
 
 def sf(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
