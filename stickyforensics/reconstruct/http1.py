@@ -34,11 +34,11 @@ up at once (``owner.not_http``); one whose start was not captured is scanned for
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Protocol
 
-from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo, DiagLevel
+from stickyforensics.model import DiagLevel
+from stickyforensics.reconstruct.http1_body import BodyAccumulator, decodable_coding
 
 MAX_HEAD = 64 * 1024
 """Largest header block (or trailer section) accepted; beyond it the message is dropped and the parser resyncs."""
@@ -85,31 +85,6 @@ _HEX = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?")
 
 _TOKEN_BYTES = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _H = ord("H")
-
-
-class BodyAccumulator:
-    """Size, SHA-256 and a bounded prefix of a body, fed piece by piece."""
-
-    __slots__ = ("_hash", "complete", "prefix", "size")
-
-    def __init__(self) -> None:
-        self.size = 0
-        self._hash: hashlib._Hash | None = None
-        self.prefix = b""
-        self.complete = True
-
-    def add(self, data: bytes) -> None:
-        self.size += len(data)
-        h = self._hash
-        if h is None:
-            h = self._hash = hashlib.sha256()
-        h.update(data)
-        if len(self.prefix) < BODY_PREFIX_LIMIT:
-            self.prefix += data[: BODY_PREFIX_LIMIT - len(self.prefix)]
-
-    def info(self) -> BodyInfo:
-        digest = self._hash.hexdigest() if self._hash is not None else None
-        return BodyInfo(size=self.size, sha256=digest, prefix=self.prefix, complete=self.complete)
 
 
 class HttpMessage:
@@ -548,6 +523,8 @@ class MessageParser:
         else:
             self._fields(text.split("\n"), 1, msg, frame)
         msg.head_done = True
+        if "content-encoding" in low:
+            _content_coding(msg)
         if msg.is_request:
             self._request_framing(msg, frame)
         else:
@@ -828,6 +805,10 @@ class MessageParser:
         self.state = S_START
         self.seen += 1
         msg.done = True
+        bad = msg.body.bad_encoding
+        if bad is not None:
+            msg.note("http.bad_content_encoding")
+            self.owner.diag("http.bad_content_encoding", f"{bad}; its first bytes are kept as sent", msg.frames[0])
         self.owner.message_done(self, msg)
 
     def _cut(self, why: str, frame: int | None) -> None:
@@ -875,6 +856,14 @@ def _head_end(data: bytes | bytearray, start: int) -> int:
     if j >= 0:
         return j + 2
     return i + 3 if i >= 0 else -1
+
+
+def _content_coding(msg: HttpMessage) -> None:
+    """Decode the body prefix when ``Content-Encoding`` names gzip or deflate (markers are searched in it)."""
+    values = [v for k, v in msg.headers if len(k) == 16 and k.lower() == "content-encoding"]
+    coding = decodable_coding(", ".join(values)) if values else None
+    if coding is not None:
+        msg.body.decode_as(coding)
 
 
 def _is_chunked(te: str) -> bool:

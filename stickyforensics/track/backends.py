@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from stickyforensics.config import Config
 from stickyforensics.model import BackendObservation, CookiePair, CookieRole, PersistenceInfo, SetCookie, Transaction
@@ -20,33 +21,49 @@ from stickyforensics.track.cookieparse import request_cookies, response_set_cook
 Identify = Callable[[str, str], PersistenceInfo | None]
 
 
-def _first_of(tx: Transaction, names: Sequence[str]) -> tuple[str, str] | None:
-    """The first of ``names`` (in their priority order) present in the response: one pass over the headers."""
+@lru_cache(maxsize=64)
+def _ranks(names: tuple[str, ...]) -> dict[str, int]:
+    """Lower-case header name -> priority (first listed wins), built once per configured list."""
+    wanted: dict[str, int] = {}
+    for i, n in enumerate(names):
+        wanted[n.lower()] = i  # as before: a name listed twice keeps its last position
+    return wanted
+
+
+def _header_facts(
+    tx: Transaction, backend_names: Sequence[str], datacenter_names: Sequence[str]
+) -> tuple[tuple[str, str] | None, str | None]:
+    """(backend header value and name, datacenter) from one pass over the response headers.
+
+    The backend is the first of ``backend_names`` (in their priority order) with a non-blank value,
+    cut to 200 characters; the datacenter the first of ``datacenter_names`` (cut to 100), else the
+    PoP code of the first ``CF-Ray`` header.
+    """
     if tx.response is None:
-        return None
-    wanted = {n.lower(): i for i, n in enumerate(names)}
-    best: tuple[int, str, str] | None = None
+        return None, None
+    b_names = tuple(backend_names)
+    d_names = tuple(datacenter_names)
+    b_wanted = _ranks(b_names)
+    d_wanted = _ranks(d_names)
+    best_b: tuple[int, str] | None = None
+    best_d: tuple[int, str] | None = None
+    ray: str | None = None
     for key, value in tx.response.headers.items:
-        rank = wanted.get(key.lower())
-        if rank is not None and value.strip() and (best is None or rank < best[0]):
-            best = (rank, value.strip(), names[rank])
-    return (best[1], best[2]) if best is not None else None
-
-
-def _header_backend(tx: Transaction, names: Sequence[str]) -> tuple[str, str] | None:
-    found = _first_of(tx, names)
-    return (found[0][:200], found[1]) if found is not None else None
-
-
-def _header_datacenter(tx: Transaction, names: Sequence[str]) -> str | None:
-    found = _first_of(tx, names)
-    if found is not None:
-        return found[0][:100]
-    if tx.response is not None:
-        ray = tx.response.headers.get("CF-Ray")
-        if ray and "-" in ray:
-            return "cloudflare-" + ray.rsplit("-", 1)[1].strip()[:8]  # the colo (PoP) code ends the ray id
-    return None
+        lkey = key.lower()
+        b_rank = b_wanted.get(lkey)
+        d_rank = d_wanted.get(lkey)
+        if b_rank is not None and (best_b is None or b_rank < best_b[0]) and value.strip():
+            best_b = (b_rank, value.strip())
+        if d_rank is not None and (best_d is None or d_rank < best_d[0]) and value.strip():
+            best_d = (d_rank, value.strip())
+        if ray is None and lkey == "cf-ray":
+            ray = value
+    backend = (best_b[1][:200], b_names[best_b[0]]) if best_b is not None else None
+    if best_d is not None:
+        return backend, best_d[1][:100]
+    if ray and "-" in ray:
+        return backend, "cloudflare-" + ray.rsplit("-", 1)[1].strip()[:8]  # the colo (PoP) code ends the ray id
+    return backend, None
 
 
 def _body_backend(tx: Transaction, patterns: Sequence[str]) -> str | None:
@@ -73,8 +90,7 @@ def observe_backend(
 ) -> BackendObservation:
     """The backend observation for one transaction (backend None when nothing tells)."""
     at = tx.timing.started
-    datacenter = _header_datacenter(tx, config.datacenter_headers)
-    header = _header_backend(tx, config.backend_headers)
+    header, datacenter = _header_facts(tx, config.backend_headers, config.datacenter_headers)
     if header is not None:
         return BackendObservation(tx.id, at, header[0], datacenter, f"header:{header[1]}", "high")
     body = _body_backend(tx, config.backend_body_patterns)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from functools import lru_cache
 
 from stickyforensics.model import CookiePair, Headers, SetCookie
 
@@ -109,6 +110,7 @@ def _number_token(token: str, lo: int, hi: int) -> int | None:
     return got[0]
 
 
+@lru_cache(maxsize=4096)
 def parse_http_date(text: str) -> float | None:
     """Epoch seconds for a cookie date (RFC 6265 §5.1.1), or None when it is no date.
 
@@ -176,8 +178,12 @@ def _add(problems: list[str], code: str) -> None:
         problems.append(code)
 
 
+@lru_cache(maxsize=8192)
 def parse_set_cookie(value: str) -> SetCookie:
-    """One ``Set-Cookie`` header value, read as a browser reads it. Never raises."""
+    """One ``Set-Cookie`` header value, read as a browser reads it. Never raises.
+
+    Cached per value (the result is immutable): load balancers repeat the same line to many responses.
+    """
     raw = value
     problems: list[str] = []
     pair, semi, rest = value.partition(";")
@@ -275,8 +281,12 @@ def parse_set_cookie(value: str) -> SetCookie:
 # --------------------------------------------------------------------------- Cookie
 
 
+@lru_cache(maxsize=16384)
 def parse_cookie_header(value: str) -> tuple[CookiePair, ...]:
     """The pairs of one ``Cookie`` header, in order, duplicates kept.
+
+    Cached per header value (the result is immutable): a client sends the same header until a
+    ``Set-Cookie`` changes it, so most requests of a capture hit the cache.
 
     Values keep any ``=`` they contain (base64 padding, ``s%3A...`` signatures).
     An item without ``=`` is a nameless cookie (name ``""``): that is how a
@@ -303,11 +313,12 @@ def request_cookies(headers: Headers) -> tuple[CookiePair, ...]:
     using the two-octet delimiter of 0x3b, 0x20"); reading only the first would
     invent missing cookies.
     """
-    out: tuple[CookiePair, ...] = ()
+    out: tuple[CookiePair, ...] | None = None
     for key, value in headers.items:
         if len(key) == 6 and key.lower() == "cookie":
-            out += parse_cookie_header(value)
-    return out
+            pairs = parse_cookie_header(value)
+            out = pairs if out is None else out + pairs
+    return out if out is not None else ()
 
 
 def response_set_cookies(headers: Headers) -> tuple[SetCookie, ...]:

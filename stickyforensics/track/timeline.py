@@ -84,25 +84,41 @@ def cookie_timeline(
     transactions: Sequence[Transaction], identify: Identify, parsed: Mapping[str, TxCookies] | None = None
 ) -> tuple[CookieEvent, ...]:
     """Cookie events for one client's transactions (already in capture order)."""
-    identify = _tracked_only(identify)
+    tracked_only = _tracked_only(identify)
+    known: dict[tuple[str, str], PersistenceInfo | None] = {}
+    """The classifier's answers for this client, without the wrapper and LRU cost of asking again."""
+
+    def identify(name: str, value: str) -> PersistenceInfo | None:  # noqa: F811 - the cached form
+        key = (name, value)
+        try:
+            return known[key]
+        except KeyError:
+            info = known[key] = tracked_only(name, value)
+            return info
+
     jar = CookieJar()
     events: list[CookieEvent] = []
+    append = events.append
     tracked: dict[str, PersistenceInfo] = {}
     sites: dict[str, set[str]] = {}
     """Sites (registrable domains) where each tracked cookie was set or sent."""
     for tx in transactions:
         req = tx.request
         at = tx.timing.started
-        where = {"scheme": req.scheme, "host": req.host, "path": req.path, "at": at}
-        pairs, set_cookies = parsed[tx.id] if parsed is not None else tx_cookies(tx)
+        scheme, host, path, tx_id = req.scheme, req.host, req.path, tx.id
+        pairs, set_cookies = parsed[tx_id] if parsed is not None else tx_cookies(tx)
         sent: dict[str, list[str]] = {}
         for pair in pairs:
-            sent.setdefault(pair.name, []).append(pair.value)
+            values_of = sent.get(pair.name)
+            if values_of is None:
+                sent[pair.name] = [pair.value]
+            else:
+                values_of.append(pair.value)
 
         # A request whose headers the engine could not attribute (tshark, pipelined requests in one
         # packet) says nothing about which cookies it carried: judge only its response.
         headers_known = "tshark.headers_unattributed" not in tx.notes
-        expected = jar.cookies_for(**where) if headers_known else []  # type: ignore[arg-type]
+        expected = jar.cookies_for(scheme=scheme, host=host, path=path, at=at) if headers_known else []
         expected_names: set[str] = set()
         for held in expected:
             expected_names.add(held.name)
@@ -112,11 +128,11 @@ def cookie_timeline(
             tracked.setdefault(held.name, info)
             values = sent.get(held.name)
             if values is None:
-                events.append(
+                append(
                     CookieEvent(
                         CookieEventKind.MISSING,
                         held.name,
-                        tx.id,
+                        tx_id,
                         at,
                         previous=held.value,
                         reason=MissingReason.CLIENT_DROPPED.value,
@@ -127,22 +143,22 @@ def cookie_timeline(
                     )
                 )
             elif held.value in values:
-                events.append(
+                append(
                     CookieEvent(
                         CookieEventKind.SENT,
                         held.name,
-                        tx.id,
+                        tx_id,
                         at,
                         value=held.value,
                         persistence=identify(held.name, held.value),
                     )
                 )
             else:
-                events.append(
+                append(
                     CookieEvent(
                         CookieEventKind.UNEXPECTED,
                         held.name,
-                        tx.id,
+                        tx_id,
                         at,
                         value=values[0],
                         previous=held.value,
@@ -151,8 +167,13 @@ def cookie_timeline(
                     )
                 )
 
+        site = registrable_domain(host)
         for name in sent:
-            sites.setdefault(name, set()).add(registrable_domain(req.host))
+            name_sites = sites.get(name)
+            if name_sites is None:
+                sites[name] = {site}
+            else:
+                name_sites.add(site)
         for name, values in sent.items():
             if name in expected_names:
                 continue
@@ -160,13 +181,13 @@ def cookie_timeline(
             if info is None:
                 continue
             tracked.setdefault(name, info)
-            explanation = jar.explain_missing(name, **where)  # type: ignore[arg-type]
+            explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
             if explanation is not None and explanation[0] is not MissingReason.NEVER_SET:
-                events.append(
+                append(
                     CookieEvent(
                         CookieEventKind.UNEXPECTED,
                         name,
-                        tx.id,
+                        tx_id,
                         at,
                         value=values[0],
                         reason=explanation[0].value,
@@ -176,13 +197,13 @@ def cookie_timeline(
                 )
                 continue
             jar.set_from_response(
-                _adopted(name, values[0]), scheme=req.scheme, host=req.host, path="/", at=at, transaction_id=tx.id
+                _adopted(name, values[0]), scheme=scheme, host=host, path="/", at=at, transaction_id=tx_id
             )
-            events.append(
+            append(
                 CookieEvent(
                     CookieEventKind.SENT,
                     name,
-                    tx.id,
+                    tx_id,
                     at,
                     value=values[0],
                     detail="first seen in a request: set before the capture began",
@@ -190,22 +211,24 @@ def cookie_timeline(
                 )
             )
 
-        site = registrable_domain(req.host)
-        for name in tracked if headers_known else ():
-            if name in sent or name in expected_names:
-                continue
-            if site not in sites.get(name, ()):
-                continue  # another site's cookie: not sending it is not an event
-            explanation = jar.explain_missing(name, **where)  # type: ignore[arg-type]
-            if explanation is None or explanation[0] in (MissingReason.NEVER_SET, MissingReason.CLIENT_DROPPED):
-                continue
-            events.append(
-                CookieEvent(
-                    CookieEventKind.MISSING, name, tx.id, at, reason=explanation[0].value, detail=explanation[1]
+        if headers_known and len(tracked) > len(expected_names):
+            for name in tracked:
+                if name in sent or name in expected_names:
+                    continue
+                if site not in sites.get(name, ()):
+                    continue  # another site's cookie: not sending it is not an event
+                explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
+                if explanation is None or explanation[0] in (MissingReason.NEVER_SET, MissingReason.CLIENT_DROPPED):
+                    continue
+                append(
+                    CookieEvent(
+                        CookieEventKind.MISSING, name, tx_id, at, reason=explanation[0].value, detail=explanation[1]
+                    )
                 )
-            )
 
         if tx.response is None:
+            continue
+        if not set_cookies:
             continue
         server_date = parse_http_date(tx.response.headers.get("Date") or "")
         resp_at = tx.timing.response_started or tx.timing.finished or at
@@ -213,18 +236,18 @@ def cookie_timeline(
             info = identify(sc.name, sc.value)
             decision = jar.set_from_response(
                 sc,
-                scheme=req.scheme,
-                host=req.host,
-                path=req.path,
+                scheme=scheme,
+                host=host,
+                path=path,
                 at=resp_at,
-                transaction_id=tx.id,
+                transaction_id=tx_id,
                 server_date=server_date,
             )
             if info is None and sc.name not in tracked:
                 continue
             if info is not None:
                 tracked.setdefault(sc.name, info)
-            sites.setdefault(sc.name, set()).add(registrable_domain(sc.domain or req.host))
+            sites.setdefault(sc.name, set()).add(registrable_domain(sc.domain or host))
             attrs = _attr_summary(sc)
             previous = decision.previous.value if decision.previous is not None else None
             if decision.action == "rejected":
@@ -235,11 +258,11 @@ def cookie_timeline(
                 kind = CookieEventKind.CHANGED
             else:
                 kind = CookieEventKind.SET
-            events.append(
+            append(
                 CookieEvent(
                     kind,
                     sc.name,
-                    tx.id,
+                    tx_id,
                     resp_at,
                     value=sc.value,
                     previous=previous,
