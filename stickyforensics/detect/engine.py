@@ -10,6 +10,7 @@ from stickyforensics.detect.detectors import DETECTORS
 from stickyforensics.detect.rule import Rule
 from stickyforensics.errors import RuleLoadError
 from stickyforensics.model import ClientSession, Finding, InputSummary, RuleRun, finding_sort_key
+from stickyforensics.track.sessions import gc_paused
 
 
 def _run(base: dict[str, str], status: str, *, findings: int = 0, reason: str | None = None) -> RuleRun:
@@ -38,6 +39,16 @@ def run_rules(
     config: Config,
 ) -> tuple[tuple[Finding, ...], tuple[RuleRun, ...]]:
     """Findings (sorted) and how each rule fared. A crashing detector becomes an ``errored`` run."""
+    with gc_paused():  # the rules build many small acyclic objects (see ``gc_paused``)
+        return _run_rules(rules, sessions, inputs, config)
+
+
+def _run_rules(
+    rules: tuple[Rule, ...],
+    sessions: tuple[ClientSession, ...],
+    inputs: tuple[InputSummary, ...],
+    config: Config,
+) -> tuple[tuple[Finding, ...], tuple[RuleRun, ...]]:
     check_detectors(rules)
     ctx = DetectContext(sessions, inputs, config)
     formats = {s.format for s in inputs}

@@ -81,7 +81,7 @@ class Incident:
 
 @dataclass
 class _View:
-    """Indexes over one session."""
+    """Indexes over one session, built once so the classification never rescans lists."""
 
     session: ClientSession
     config: Config
@@ -90,13 +90,23 @@ class _View:
     backend: dict[str, BackendObservation]
     info: dict[str, PersistenceInfo]
     consumed: set[str] = field(default_factory=set)
+    by_kind: dict[tuple[str, CookieEventKind], list[CookieEvent]] = field(default_factory=dict)
+    """(transaction id, kind) -> that transaction's events of that kind, in timeline order."""
+    _lost: dict[str, str | None] = field(default_factory=dict)
+    _last_backends: list[str | None] | None = None
+    _starts: list[float] | None = None
 
     def role(self, name: str) -> CookieRole | None:
         info = self.info.get(name)
         return info.role if info is not None else None
 
     def ev(self, tx: Transaction, kind: CookieEventKind, names: set[str] | None = None) -> list[CookieEvent]:
-        return [e for e in self.events.get(tx.id, ()) if e.kind is kind and (names is None or e.name in names)]
+        found = self.by_kind.get((tx.id, kind))
+        if not found:
+            return []
+        if names is None:
+            return list(found)
+        return [e for e in found if e.name in names]
 
     def served_by(self, tx: Transaction) -> str | None:
         obs = self.backend.get(tx.id)
@@ -104,13 +114,60 @@ class _View:
             return None
         return obs.backend
 
+    def lost(self, tx: Transaction) -> str | None:
+        """``session_lost`` of one transaction, computed once (several passes ask)."""
+        try:
+            return self._lost[tx.id]
+        except KeyError:
+            found = self._lost[tx.id] = session_lost(tx, self.config)
+            return found
+
+    def last_backend(self, i: int) -> str | None:
+        """The backend that last served (``served_by``) the host of request ``i`` before it."""
+        if self._last_backends is None:
+            last: dict[str, str] = {}
+            out: list[str | None] = []
+            for tx in self.txs:
+                host = tx.request.host
+                out.append(last.get(host))
+                served = self.served_by(tx)
+                if served is not None:
+                    last[host] = served
+            self._last_backends = out
+        return self._last_backends[i]
+
+    def session_start(self, upto: int) -> float:
+        """When the session last (re)started at or before request ``upto``: the last time a routing or
+        session cookie was set or changed, else the first request."""
+        if self._starts is None:
+            session_names = _names(self, CookieRole.SESSION) | _names(self, CookieRole.ROUTING)
+            start = self.txs[0].timing.started
+            starts: list[float] = []
+            for tx in self.txs:
+                for ev in self.events.get(tx.id, ()):
+                    if ev.name in session_names and ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED):
+                        start = ev.at
+                starts.append(start)
+            self._starts = starts
+        return self._starts[upto]
+
 
 def _view(session: ClientSession, config: Config) -> _View:
     events: dict[str, list[CookieEvent]] = defaultdict(list)
+    by_kind: dict[tuple[str, CookieEventKind], list[CookieEvent]] = defaultdict(list)
     for ev in session.cookie_events:
         events[ev.transaction_id].append(ev)
+        by_kind[(ev.transaction_id, ev.kind)].append(ev)
     info = dict(session.persistence_cookies)
-    return _View(session, config, session.transactions, events, {b.transaction_id: b for b in session.backends}, info)
+    return _View(
+        session,
+        config,
+        session.transactions,
+        events,
+        {b.transaction_id: b for b in session.backends},
+        info,
+        by_kind=by_kind,
+    )
 
 
 def _names(view: _View, role: CookieRole) -> set[str]:
@@ -182,7 +239,7 @@ def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[tuple[st
 def _consequence(view: _View, tx: Transaction, before_backend: str | None, routing: set[str]) -> list[str]:
     """What happened to this request: session rejected, another backend, new routing cookie."""
     out: list[str] = []
-    lost = session_lost(tx, view.config)
+    lost = view.lost(tx)
     if lost:
         out.append(f"session rejected ({lost})")
     now = view.served_by(tx)
@@ -216,23 +273,11 @@ def _consequence(view: _View, tx: Transaction, before_backend: str | None, routi
 
 
 def _last_backend(view: _View, i: int) -> str | None:
-    host = view.txs[i].request.host
-    for j in range(i - 1, -1, -1):
-        if view.txs[j].request.host == host:
-            b = view.served_by(view.txs[j])
-            if b is not None:
-                return b
-    return None
+    return view.last_backend(i)
 
 
 def _session_start(view: _View, upto: int) -> float:
-    session_names = _names(view, CookieRole.SESSION) | _names(view, CookieRole.ROUTING)
-    start = view.txs[0].timing.started
-    for j in range(upto + 1):
-        for ev in view.events.get(view.txs[j].id, ()):
-            if ev.name in session_names and ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED):
-                start = ev.at
-    return start
+    return view.session_start(upto)
 
 
 # --- 1. timeouts ---------------------------------------------------------------------------------
@@ -336,7 +381,7 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
     for i, tx in enumerate(view.txs):
         if tx.id in view.consumed or cfg.is_static(tx.request.path, tx.request.method):
             continue
-        lost = session_lost(tx, cfg)
+        lost = view.lost(tx)
         if not lost:
             continue
         window = max(3.0, 2 * typical)
@@ -463,7 +508,7 @@ def _missing(view: _View, out: list[Incident]) -> None:
             # the consequence may show on the next request (re-login)
             if not effects and i + 1 < len(view.txs):
                 nxt = view.txs[i + 1]
-                lost = session_lost(nxt, view.config)
+                lost = view.lost(nxt)
                 if lost:
                     effects = [f"next request's session rejected ({lost})"]
             consequences.extend(effects)
@@ -590,12 +635,12 @@ def _flips(view: _View, out: list[Incident]) -> None:
             obs = view.backend.get(tx.id)
             dc = obs.datacenter if obs is not None else None
             if dc:
-                if host in datacenters and datacenters[host] != dc and session_lost(tx, cfg):
+                if host in datacenters and datacenters[host] != dc and view.lost(tx):
                     reissues["(datacenter header)"].append((tx, datacenters[host], dc, effects))
                 datacenters[host] = dc
             if not sent and not routing and host in prev_backend and prev_backend[host] != served:
                 session_sent = view.ev(tx, CookieEventKind.SENT, session_names)
-                if session_sent and session_lost(tx, cfg):
+                if session_sent and view.lost(tx):
                     flips.append(
                         (
                             tx,

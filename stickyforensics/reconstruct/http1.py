@@ -34,168 +34,63 @@ up at once (``owner.not_http``); one whose start was not captured is scanned for
 
 from __future__ import annotations
 
-import re
-from typing import Protocol
-
-from stickyforensics.model import DiagLevel
-from stickyforensics.reconstruct.http1_body import BodyAccumulator, decodable_coding
-
-MAX_HEAD = 64 * 1024
-"""Largest header block (or trailer section) accepted; beyond it the message is dropped and the parser resyncs."""
-MAX_LINE = 16 * 1024
-"""Longest start line / chunk-size line looked for."""
-SNIFF_LIMIT = 1 << 20
-"""Bytes scanned for a first message start, when the stream start was not captured, before giving up."""
-
-ROLE_UNKNOWN = 0
-ROLE_REQUEST = 1
-ROLE_RESPONSE = 2
-
-S_START = 0
-S_HEAD = 1
-S_BODY = 2
-S_CHUNK_SIZE = 3
-S_CHUNK_END = 4
-S_TRAILER = 5
-S_CLOSE = 6
-S_RESYNC = 7
-S_TUNNEL = 8
-S_DEAD = 9
-
-_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
-_REQ_LINE_RX = _TOKEN + rb"{1,32}[ \t]+[^\r\n]+?[ \t]+HTTP/[0-9]\.[0-9][ \t]*\r?\n"
-_RESP_LINE_RX = rb"HTTP/[0-9]\.[0-9][ \t]+[0-9]{3}(?:[ \t]+[^\r\n]*?)?[ \t]*\r?\n"
-_REQ_LINE = re.compile(rb"(" + _TOKEN + rb"{1,32})[ \t]+([^\r\n]+?)[ \t]+(HTTP/[0-9]\.[0-9])[ \t]*\r?\n")
-_RESP_LINE = re.compile(rb"(HTTP/[0-9]\.[0-9])[ \t]+([0-9]{3})(?:[ \t]+([^\r\n]*?))?[ \t]*\r?\n")
-_KNOWN_METHODS = (
-    b"GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT|TRACE|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK|"
-    b"SEARCH|REPORT|MKACTIVITY|CHECKIN|CHECKOUT|UNCHECKOUT|MERGE|LABEL|UPDATE|VERSION-CONTROL|"
-    b"BASELINE-CONTROL|MKWORKSPACE|MKCALENDAR|ORDERPATCH|ACL|POLL|BCOPY|BMOVE|BDELETE|BPROPFIND|BPROPPATCH|"
-    b"NOTIFY|SUBSCRIBE|UNSUBSCRIBE|M-SEARCH|CCM_POST|RPC_CONNECT|RPC_IN_DATA|RPC_OUT_DATA"
+from stickyforensics.reconstruct.http1_body import BodyAccumulator
+from stickyforensics.reconstruct.http1_head import (
+    ANY_AT,
+    ANY_FIND,
+    H_BYTE,
+    REQ_AT,
+    REQ_FIND,
+    RESP_AT,
+    RESP_FIND,
+    TOKEN_BYTES,
+    HeadRules,
 )
-_LENIENT_REQ_LINE = re.compile(rb"(" + _KNOWN_METHODS + rb")(?:[ \t]+([^ \t\r\n]+)(?:[ \t]+([^\r\n]*?))?)?[ \t]*\r?\n")
-"""Wireshark's leniency, for well-known methods only: the version (even the target) may be missing or odd."""
-_REQ_AT = re.compile(_REQ_LINE_RX)
-_RESP_AT = re.compile(_RESP_LINE_RX)
-_ANY_AT = re.compile(rb"(?:" + _RESP_LINE_RX + rb")|(?:" + _REQ_LINE_RX + rb")")
-_REQ_FIND = re.compile(rb"(?m)^" + _REQ_LINE_RX)
-_RESP_FIND = re.compile(rb"(?m)^" + _RESP_LINE_RX)
-_ANY_FIND = re.compile(rb"(?m)^(?:(?:" + _RESP_LINE_RX + rb")|(?:" + _REQ_LINE_RX + rb"))")
-_HEX = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?")
+from stickyforensics.reconstruct.http1_message import (
+    MAX_HEAD,
+    MAX_LINE,
+    REASONS,
+    ROLE_REQUEST,
+    ROLE_RESPONSE,
+    ROLE_UNKNOWN,
+    S_BODY,
+    S_CHUNK_END,
+    S_CHUNK_SIZE,
+    S_CLOSE,
+    S_DEAD,
+    S_HEAD,
+    S_RESYNC,
+    S_START,
+    S_TRAILER,
+    S_TUNNEL,
+    SNIFF_LIMIT,
+    HttpMessage,
+    MessageOwner,
+    head_end,
+    looks_tls,
+    role_name,
+    show,
+)
 
-_TOKEN_BYTES = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_H = ord("H")
-
-
-class HttpMessage:
-    """A request or response being parsed (mutable; the owner turns it into model objects)."""
-
-    __slots__ = (
-        "body",
-        "done",
-        "error",
-        "first_ts",
-        "frames",
-        "framing",
-        "head_done",
-        "headers",
-        "is_request",
-        "last_ts",
-        "link",
-        "method",
-        "notes",
-        "reason",
-        "status",
-        "target",
-        "version",
-    )
-
-    def __init__(self, frame: int, ts: float) -> None:
-        self.is_request = True
-        self.method = ""
-        self.target = ""
-        self.version = ""
-        self.status = 0
-        self.reason = ""
-        self.headers: list[tuple[str, str]] = []
-        self.frames = [frame]
-        """Every frame that carried bytes of this message, in order."""
-        self.first_ts = ts
-        self.last_ts = ts
-        self.body = BodyAccumulator()
-        self.head_done = False
-        self.done = False
-        self.framing = "none"
-        """``none``, ``length``, ``chunked``, ``close`` or ``tunnel``."""
-        self.error: str | None = None
-        self.notes: list[str] = []
-        self.link: object | None = None
-        """Owner's back-reference (the exchange this message belongs to)."""
-
-    def note(self, code: str) -> None:
-        if code not in self.notes:
-            self.notes.append(code)
-
-    def fail(self, why: str) -> None:
-        """Record the first reason this message is only partly reconstructed."""
-        if self.error is None:
-            self.error = why
-
-    def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
+__all__ = [
+    "MAX_HEAD",
+    "MAX_LINE",
+    "ROLE_REQUEST",
+    "ROLE_RESPONSE",
+    "ROLE_UNKNOWN",
+    "SNIFF_LIMIT",
+    "S_TUNNEL",
+    "BodyAccumulator",
+    "HttpMessage",
+    "MessageOwner",
+    "MessageParser",
+]
 
 
-class MessageOwner(Protocol):
-    """The connection a parser reports to."""
-
-    def roles_found(self, parser: MessageParser, is_request: bool) -> None:
-        """A parser of unknown role found its first start line: it carries requests (or responses)."""
-
-    def message_started(self, parser: MessageParser, msg: HttpMessage) -> None:
-        """A valid start line was read (the head may still be incomplete): pair it now, so a request whose
-        head is cut later still gets its response."""
-
-    def request_method(self, response: HttpMessage) -> str | None:
-        """Method of the request ``response`` answers (None when unknown)."""
-
-    def message_done(self, parser: MessageParser, msg: HttpMessage) -> None:
-        """A message is complete (or given up; then ``msg.error`` says why)."""
-
-    def upgraded(self, parser: MessageParser, msg: HttpMessage) -> None:
-        """The response ``msg`` switched the connection away from HTTP/1.x (101, CONNECT 2xx)."""
-
-    def not_http(self, parser: MessageParser, why: str) -> None:
-        """The stream does not carry HTTP/1.x."""
-
-    def diag(self, code: str, message: str, frame: int | None, level: DiagLevel = DiagLevel.WARNING) -> None:
-        """Report an anomaly."""
-
-
-class MessageParser:
+class MessageParser(HeadRules):
     """One direction's HTTP/1.x parser (a ``StreamConsumer`` for TCP reassembly)."""
 
-    __slots__ = (
-        "boundary",
-        "buf",
-        "chunked",
-        "framed",
-        "line_ok",
-        "msg",
-        "owner",
-        "probation",
-        "remaining",
-        "resync_here",
-        "role",
-        "scan_from",
-        "scanned",
-        "seen",
-        "sniffed",
-        "state",
-    )
+    __slots__ = ("boundary", "line_ok", "probation", "scan_from", "scanned", "seen", "sniffed")
 
     def __init__(self, owner: MessageOwner, role: int) -> None:
         self.owner = owner
@@ -314,10 +209,10 @@ class MessageParser:
             if self.state == S_CLOSE:
                 if reason not in ("fin", "reset"):
                     msg.body.complete = False
-                    msg.fail(f"body not finished ({_REASONS.get(reason, reason)})")
+                    msg.fail(f"body not finished ({REASONS.get(reason, reason)})")
                 self._done()
             else:
-                self._cut(_REASONS.get(reason, reason), None)
+                self._cut(REASONS.get(reason, reason), None)
         self.buf.clear()
         self.state = S_DEAD
 
@@ -338,7 +233,7 @@ class MessageParser:
         if buf:
             self.boundary = len(buf)
             buf += chunk
-            if self.state == S_HEAD and self.line_ok and _head_end(buf, self.scan_from) < 0:
+            if self.state == S_HEAD and self.line_ok and head_end(buf, self.scan_from) < 0:
                 self._touch(frame, ts)
                 if len(buf) > MAX_HEAD:
                     self._head_too_large(frame)
@@ -398,7 +293,7 @@ class MessageParser:
         if pos >= n:
             return n
         c = data[pos]
-        if c not in _TOKEN_BYTES or (self.role == ROLE_RESPONSE and c != _H):
+        if c not in TOKEN_BYTES or (self.role == ROLE_RESPONSE and c != H_BYTE):
             return self._bad_start(data, pos, frame, "the stream does not start with an HTTP message")
         self.msg = HttpMessage(frame, ts)
         self.state = S_HEAD
@@ -413,8 +308,8 @@ class MessageParser:
         self.msg = None
         self.owner.diag(
             "http.bad_start_line",
-            f"bytes at a message boundary are not an HTTP {_role_name(self.role)} line "
-            f"({_show(data[pos : pos + 40])}); skipped to the next message",
+            f"bytes at a message boundary are not an HTTP {role_name(self.role)} line "
+            f"({show(data[pos : pos + 40])}); skipped to the next message",
             frame,
         )
         self.state = S_RESYNC
@@ -440,7 +335,7 @@ class MessageParser:
             scan = nl
         else:
             scan = self.scan_from  # the head was stashed: it starts at pos 0
-        end = _head_end(data, scan)
+        end = head_end(data, scan)
         if end < 0:
             if n - pos > MAX_HEAD:
                 self.buf += data[pos:]
@@ -454,36 +349,6 @@ class MessageParser:
             return end
         self._parse_head(data, pos, end, frame)
         return end
-
-    def _start_line(self, data: bytes, pos: int, nl: int, msg: HttpMessage) -> bool:
-        role = self.role
-        is_response = data.startswith(b"HTTP/", pos) if role == ROLE_UNKNOWN else role == ROLE_RESPONSE
-        if is_response:
-            m = _RESP_LINE.match(data, pos, nl + 1)
-            if m is None or m.end() != nl + 1:
-                return False
-            msg.is_request = False
-            msg.version = m.group(1).decode("latin-1")
-            msg.status = int(m.group(2))
-            reason = m.group(3)
-            msg.reason = reason.decode("latin-1") if reason else ""
-        else:
-            m = _REQ_LINE.match(data, pos, nl + 1)
-            if m is None or m.end() != nl + 1:
-                m = _LENIENT_REQ_LINE.match(data, pos, nl + 1)
-                if m is None or m.end() != nl + 1:
-                    return False
-            msg.method = m.group(1).decode("latin-1")
-            msg.target = (m.group(2) or b"").decode("latin-1")
-            msg.version = (m.group(3) or b"").decode("latin-1")
-            if msg.method == "PRI" and msg.target == "*" and msg.version == "HTTP/2.0":
-                self.kill()
-                self.owner.not_http(self, "HTTP/2 with prior knowledge (connection preface)")
-                return True
-        if role == ROLE_UNKNOWN:
-            self.owner.roles_found(self, not is_response)
-        self.owner.message_started(self, msg)
-        return True
 
     def _head_too_large(self, frame: int) -> None:
         msg = self.msg
@@ -504,182 +369,6 @@ class MessageParser:
         self.state = S_RESYNC
         self.resync_here = False
 
-    def _parse_head(self, data: bytes, pos: int, end: int, frame: int) -> None:
-        msg = self.msg
-        assert msg is not None
-        text = data[pos:end].decode("latin-1")
-        low = text.lower()
-        self.framed = "content-length" in low or "transfer-encoding" in low
-        # Fast path for the usual block (CRLF only, no folding, every line "name: value"); anything
-        # else goes through the careful line loop, which also reports what was odd.
-        odd = "\r\n " in text or "\r\n\t" in text or " :" in text or "\t:" in text
-        if not odd and text.count("\n") == text.count("\r\n"):
-            parts = [line.partition(":") for line in text.split("\r\n")[1:-2]]
-            headers = [(n, v.strip(" \t")) for n, sep, v in parts if sep and n]
-            if len(headers) == len(parts):
-                msg.headers = headers
-            else:
-                self._fields(text.split("\n"), 1, msg, frame)
-        else:
-            self._fields(text.split("\n"), 1, msg, frame)
-        msg.head_done = True
-        if "content-encoding" in low:
-            _content_coding(msg)
-        if msg.is_request:
-            self._request_framing(msg, frame)
-        else:
-            self._response_framing(msg, frame)
-
-    def _fields(self, lines: list[str], first: int, msg: HttpMessage, frame: int) -> None:
-        headers = msg.headers
-        for i in range(first, len(lines)):
-            line = lines[i]
-            if line[-1:] == "\r":
-                line = line[:-1]
-            if not line:
-                continue
-            if line[0] in " \t" and headers:
-                name, value = headers[-1]
-                folded = line.strip(" \t")
-                headers[-1] = (name, f"{value} {folded}" if value else folded)
-                if "http.obs_fold" not in msg.notes:
-                    msg.note("http.obs_fold")
-                    self.owner.diag(
-                        "http.obs_fold",
-                        f"obsolete line folding in header {name!r}; the lines were joined with a space",
-                        frame,
-                        DiagLevel.INFO,
-                    )
-                continue
-            name, sep, value = line.partition(":")
-            name = name.rstrip(" \t")
-            if not sep or not name or name[0] in " \t":
-                if "http.bad_header_line" not in msg.notes:
-                    msg.note("http.bad_header_line")
-                    self.owner.diag(
-                        "http.bad_header_line",
-                        f"a header line without a name or ':' was skipped ({_show(line.encode('latin-1')[:40])})",
-                        frame,
-                    )
-                continue
-            headers.append((name, value.strip(" \t")))
-
-    def _framing_headers(self, msg: HttpMessage, frame: int) -> tuple[int | None, str | None, bool]:
-        """(Content-Length or None, Transfer-Encoding or None, Content-Length present)."""
-        cls: list[str] = []
-        te: str | None = None
-        if not self.framed:
-            return None, None, False
-        for name, value in msg.headers:
-            ln = len(name)
-            if ln == 14 and name.lower() == "content-length":
-                cls.append(value)
-            elif ln == 17 and name.lower() == "transfer-encoding":
-                te = value if te is None else f"{te}, {value}"
-        if not cls:
-            return None, te, False
-        nums: list[int] = []
-        for value in cls:
-            for part in value.split(","):
-                part = part.strip(" \t")
-                if not (part.isascii() and part.isdigit()):
-                    msg.note("http.bad_content_length")
-                    self.owner.diag("http.bad_content_length", f"unusable Content-Length {value!r}", frame)
-                    return None, te, True
-                nums.append(int(part))
-        if len(set(nums)) > 1:
-            msg.note("http.content_length_conflict")
-            self.owner.diag(
-                "http.content_length_conflict",
-                f"conflicting Content-Length values {cls!r}; the first ({nums[0]}) was used",
-                frame,
-            )
-        elif len(nums) > 1:
-            msg.note("http.content_length_duplicate")
-            self.owner.diag(
-                "http.content_length_duplicate",
-                f"Content-Length given {len(nums)} times (same value {nums[0]})",
-                frame,
-                DiagLevel.INFO,
-            )
-        return nums[0], te, True
-
-    def _request_framing(self, msg: HttpMessage, frame: int) -> None:
-        cl, te, has_cl = self._framing_headers(msg, frame)
-        if te is not None:
-            if has_cl:
-                self._te_and_cl(msg, frame)
-            if _is_chunked(te):
-                self._chunked(msg)
-                return
-            msg.note("http.bad_transfer_encoding")
-            self.owner.diag(
-                "http.bad_transfer_encoding",
-                f"request Transfer-Encoding {te!r} does not end in chunked; the body cannot be framed",
-                frame,
-            )
-            msg.fail("request body framing unknown")
-            self._done()
-            return
-        if cl:
-            msg.framing = "length"
-            self.remaining = cl
-            self.chunked = False
-            self.state = S_BODY
-            return
-        self._done()
-
-    def _response_framing(self, msg: HttpMessage, frame: int) -> None:
-        method = self.owner.request_method(msg)
-        cl, te, has_cl = self._framing_headers(msg, frame)
-        status = msg.status
-        if method == "CONNECT" and 200 <= status < 300:
-            msg.framing = "tunnel"
-            self._done()
-            if self.state == S_START:
-                self.owner.upgraded(self, msg)
-            return
-        if method == "HEAD" or status < 200 or status in (204, 304):
-            self._done()
-            if status == 101 and self.state == S_START:
-                msg.framing = "tunnel"
-                self.owner.upgraded(self, msg)
-            return
-        if te is not None:
-            if has_cl:
-                self._te_and_cl(msg, frame)
-            if _is_chunked(te):
-                self._chunked(msg)
-                return
-            msg.framing = "close"
-            self.state = S_CLOSE
-            return
-        if cl is not None:
-            if cl == 0:
-                msg.framing = "length"
-                self._done()
-                return
-            msg.framing = "length"
-            self.remaining = cl
-            self.chunked = False
-            self.state = S_BODY
-            return
-        msg.framing = "close"
-        self.state = S_CLOSE
-
-    def _te_and_cl(self, msg: HttpMessage, frame: int) -> None:
-        msg.note("http.te_and_cl")
-        self.owner.diag(
-            "http.te_and_cl",
-            "both Transfer-Encoding and Content-Length; Transfer-Encoding was used (request smuggling pattern)",
-            frame,
-        )
-
-    def _chunked(self, msg: HttpMessage) -> None:
-        msg.framing = "chunked"
-        self.chunked = True
-        self.state = S_CHUNK_SIZE
-
     def _body(self, data: bytes, pos: int) -> int:
         msg = self.msg
         assert msg is not None
@@ -695,86 +384,16 @@ class MessageParser:
                 self._done()
         return pos
 
-    def _chunk_size(self, data: bytes, pos: int, frame: int) -> int:
-        n = len(data)
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            if n - pos > MAX_LINE:
-                return self._bad_chunk(data, pos, frame)
-            return self._stash(data, pos)
-        m = _HEX.match(data, pos, nl)
-        if m is None or m.end() != nl:
-            return self._bad_chunk(data, pos, frame)
-        size = int(m.group(1), 16)
-        if size == 0:
-            self.state = S_TRAILER
-        else:
-            self.remaining = size
-            self.state = S_BODY
-        return nl + 1
-
-    def _bad_chunk(self, data: bytes, pos: int, frame: int) -> int:
-        msg = self.msg
-        assert msg is not None
-        msg.note("http.bad_chunk")
-        self.owner.diag(
-            "http.bad_chunk",
-            f"bad chunk-size line ({_show(data[pos : pos + 40])}); the body was cut there",
-            frame,
-        )
-        msg.body.complete = False
-        msg.fail("bad chunked framing")
-        self._done()
-        self.state = S_RESYNC
-        self.resync_here = False
-        return pos
-
-    def _chunk_end(self, data: bytes, pos: int, frame: int) -> int:
-        n = len(data)
-        while pos < n and data[pos] == 13:
-            pos += 1
-        if pos >= n:
-            return n
-        if data[pos] == 10:
-            pos += 1
-        else:
-            msg = self.msg
-            if msg is not None and "http.bad_chunk" not in msg.notes:
-                msg.note("http.bad_chunk")
-                self.owner.diag("http.bad_chunk", "chunk data not followed by CRLF", frame)
-        self.state = S_CHUNK_SIZE
-        return pos
-
-    def _trailer(self, data: bytes, pos: int, frame: int) -> int:
-        n = len(data)
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            if n - pos > MAX_HEAD:
-                self.buf.clear()
-                self._done()
-                return n
-            return self._stash(data, pos)
-        line = data[pos:nl]
-        if line in (b"", b"\r"):
-            self._done()
-            return nl + 1
-        msg = self.msg
-        assert msg is not None
-        self._fields(["", line.decode("latin-1")], 1, msg, frame)
-        return nl + 1
-
     def _resync(self, data: bytes, pos: int, frame: int) -> int:
         n = len(data)
         if not self.sniffed:
             self.sniffed = True
-            if self.seen == 0 and _looks_tls(data, pos):
+            if self.seen == 0 and looks_tls(data, pos):
                 self.kill()
                 self.owner.not_http(self, "TLS records")
                 return n
         role = self.role
-        at, find = (
-            (_REQ_AT, _REQ_FIND) if role == ROLE_REQUEST else (_RESP_AT, _RESP_FIND) if role else (_ANY_AT, _ANY_FIND)
-        )
+        at, find = (REQ_AT, REQ_FIND) if role == ROLE_REQUEST else (RESP_AT, RESP_FIND) if role else (ANY_AT, ANY_FIND)
         # A message may start right here (after a gap or at an unknown stream start), at the start
         # of the newest segment (senders start messages on segment boundaries), or after any newline.
         m = at.match(data, pos) if self.resync_here else None
@@ -837,49 +456,3 @@ class MessageParser:
             msg.fail(f"body cut by {why}")
         if self.msg is msg:
             self._done()
-
-
-_REASONS = {
-    "fin": "the connection closed",
-    "reset": "a TCP reset",
-    "idle": "the connection went idle",
-    "end_of_input": "the end of the capture",
-    "port_reused": "a new connection on the same ports",
-    "not_http": "the connection was given up",
-}
-
-
-def _head_end(data: bytes | bytearray, start: int) -> int:
-    """Index just past the empty line ending a header block, or -1."""
-    i = data.find(b"\n\r\n", start)
-    j = data.find(b"\n\n", start, i + 1) if i >= 0 else data.find(b"\n\n", start)
-    if j >= 0:
-        return j + 2
-    return i + 3 if i >= 0 else -1
-
-
-def _content_coding(msg: HttpMessage) -> None:
-    """Decode the body prefix when ``Content-Encoding`` names gzip or deflate (markers are searched in it)."""
-    values = [v for k, v in msg.headers if len(k) == 16 and k.lower() == "content-encoding"]
-    coding = decodable_coding(", ".join(values)) if values else None
-    if coding is not None:
-        msg.body.decode_as(coding)
-
-
-def _is_chunked(te: str) -> bool:
-    """RFC 9112 §6.3: chunked framing only when chunked is the final coding."""
-    return te.rsplit(",", 1)[-1].strip(" \t").lower() == "chunked"
-
-
-def _looks_tls(data: bytes, pos: int) -> bool:
-    """A TLS record header: content type 20-24, version 3.x."""
-    return len(data) - pos >= 3 and 20 <= data[pos] <= 24 and data[pos + 1] == 3 and data[pos + 2] <= 4
-
-
-def _role_name(role: int) -> str:
-    return {ROLE_REQUEST: "request", ROLE_RESPONSE: "status"}.get(role, "start")
-
-
-def _show(raw: bytes) -> str:
-    """Captured bytes for a message: printable ASCII kept, the rest escaped."""
-    return repr(raw)[2:-1]

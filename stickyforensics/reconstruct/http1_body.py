@@ -26,6 +26,7 @@ AUTO_WBITS = 32 + zlib.MAX_WBITS
 RAW_WBITS = -zlib.MAX_WBITS
 """Headerless deflate, which some servers send as ``deflate``: tried when the zlib header is wrong."""
 
+_NO_BODY = BodyInfo()
 _CODINGS = {"gzip": GZIP_WBITS, "x-gzip": GZIP_WBITS, "deflate": AUTO_WBITS}
 
 
@@ -122,5 +123,7 @@ class BodyAccumulator:
         inflater = self._inflater
         if inflater is not None:
             self._settle(inflater)
+        if self._hash is None and self.complete:
+            return _NO_BODY  # most requests and every 304: one shared (frozen) object
         digest = self._hash.hexdigest() if self._hash is not None else None
         return BodyInfo(size=self.size, sha256=digest, prefix=self.prefix, complete=self.complete)

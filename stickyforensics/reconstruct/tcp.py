@@ -14,7 +14,7 @@ at ``tcp.stream eq N``:
   the same 4-tuple ("TCP port numbers reused"), whatever state the old one was in; a SYN with
   the same ``seq`` is a retransmission.
 
-Each direction (``_Half``) keeps the stream offset of the next expected byte (``next_off``) and
+Each direction (``Half``, in ``tcp_streams``) keeps the stream offset of the next expected byte (``next_off``) and
 the matching 32-bit sequence number (``next_seq``); a segment's offset is found from the signed
 32-bit distance between its ``seq`` and ``next_seq``, so sequence wrap-around needs no special case.
 A direction is *anchored* at its SYN (ISN + 1), at the ``ack`` of a SYN-ACK for the other
@@ -43,188 +43,41 @@ fresh consumers that resynchronise.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from typing import Protocol
 
 from stickyforensics.model import DiagLevel, Diagnostic
 from stickyforensics.reconstruct.segments import ACK, FIN, RST, SYN, TcpSegment
+from stickyforensics.reconstruct.tcp_streams import (
+    CLOSED,
+    IDLE,
+    NO_HISTORY,
+    OPEN,
+    RESET,
+    SEQ_MASK,
+    SLOW_FLAGS,
+    Address,
+    ConnectionHandler,
+    Half,
+    HandlerFactory,
+    Piece,
+    StreamConsumer,
+    TcpConnection,
+    fmt_address,
+    guess_client_is_src,
+    subtract,
+)
 
-SEQ_MOD = 1 << 32
-SEQ_MASK = SEQ_MOD - 1
-SEQ_HALF = 1 << 31
-
-_SLOW_FLAGS = SYN | FIN | RST
-
-OPEN = 0
-CLOSED = 1
-"""Ended by FIN both ways or port reuse: late data is ignored."""
-RESET = 2
-"""Ended by RST: new data reopens the connection."""
-IDLE = 3
-"""Ended by the idle timeout: new data reopens the connection."""
-
-Address = tuple[str, int]
-
-
-class StreamConsumer(Protocol):
-    """Receives one direction's bytes in order."""
-
-    def begin(self, at_start: bool) -> None:
-        """Called once before the first delivery: True when the first byte is the stream's first."""
-
-    def data(self, chunk: bytes, frame: int, ts: float) -> None:
-        """In-order bytes, carried by ``frame``."""
-
-    def gap(self, nbytes: int, frame: int, ts: float) -> None:
-        """``nbytes`` bytes are missing here (not captured); ``frame`` is where that was noticed."""
-
-    def end(self, frame: int, ts: float) -> None:
-        """The FIN was reached in order: no more bytes in this direction."""
-
-
-class ConnectionHandler(Protocol):
-    """What a connection's bytes are handed to (the HTTP layer)."""
-
-    def consumer(self, from_a: bool) -> StreamConsumer:
-        """The consumer of the ``a -> b`` direction (``from_a``) or of ``b -> a``."""
-
-    def closed(self, reason: str, ts: float) -> None:
-        """The connection ended (``fin``, ``reset``, ``port_reused``, ``idle``, ``end_of_input``)."""
-
-
-HandlerFactory = Callable[["TcpConnection"], ConnectionHandler]
-
-
-class TcpConnection:
-    """One TCP connection: one Wireshark ``tcp.stream``.
-
-    ``a`` is the sender of the connection's first packet. The handler may set ``skip`` (the
-    connection is not worth reassembling, e.g. not HTTP) and keeps its own counters in ``depth``.
-    """
-
-    __slots__ = (
-        "a",
-        "ab",
-        "b",
-        "ba",
-        "client_is_a",
-        "depth",
-        "first_frame",
-        "handler",
-        "handshake",
-        "last_ts",
-        "non_http",
-        "skip",
-        "state",
-        "stream",
-        "waiting",
-    )
-
-    def __init__(self, stream: int, a: Address, b: Address, client_is_a: bool, handshake: bool, frame: int) -> None:
-        self.stream = stream
-        self.a = a
-        self.b = b
-        self.client_is_a = client_is_a
-        """Who opened the connection: known from SYN / SYN-ACK when ``handshake``, else a port-based guess."""
-        self.handshake = handshake
-        self.first_frame = frame
-        self.state = OPEN
-        self.waiting = False
-        """A direction holds out-of-order bytes (the fast path is off until they are delivered)."""
-        self.skip = False
-        """Set by the handler: stop delivering bytes (e.g. not HTTP); reassembly state is dropped."""
-        self.non_http = False
-        """Set by the handler when the connection is known not to carry HTTP/1.x."""
-        self.depth = 0
-        """Handler-owned counter that survives a reopen (next exchange index)."""
-        self.last_ts = 0.0
-        self.handler: ConnectionHandler | None = None
-        self.ab = _Half(self, True)
-        self.ba = _Half(self, False)
-
-    @property
-    def client(self) -> Address:
-        return self.a if self.client_is_a else self.b
-
-    @property
-    def server(self) -> Address:
-        return self.b if self.client_is_a else self.a
-
-
-class _Piece:
-    """A buffered out-of-order piece: bytes ``[off, off + wire)``, of which ``payload`` is captured."""
-
-    __slots__ = ("frame", "off", "payload", "ts", "wire")
-
-    def __init__(self, off: int, payload: bytes, wire: int, frame: int, ts: float) -> None:
-        self.off = off
-        self.payload = payload
-        self.wire = wire
-        self.frame = frame
-        self.ts = ts
-
-
-_NO_HISTORY: deque[tuple[int, bytes]] = deque(maxlen=0)
-"""Shared by ended connections: keeps nothing, so a tombstone costs no history buffer."""
-
-
-class _Half:
-    """One direction of a connection: the reassembly state."""
-
-    __slots__ = (
-        "anchored",
-        "base_seq",
-        "base_set",
-        "begun",
-        "conn",
-        "consumer",
-        "ended",
-        "fin_off",
-        "from_a",
-        "hist",
-        "next_off",
-        "next_seq",
-        "ooo",
-        "ooo_bytes",
-        "ready",
-        "sink",
-        "start_known",
-    )
-
-    def __init__(self, conn: TcpConnection, from_a: bool) -> None:
-        self.conn = conn
-        self.from_a = from_a
-        self.base_seq = 0
-        self.base_set = False
-        self.ready = False
-        """Both directions' base sequence numbers are known: the fast path may take this half."""
-        self.anchored = False
-        self.start_known = False
-        self.begun = False
-        self.next_seq = -1
-        """Sequence number of the next expected byte; -1 (never equal to a seq) until anchored."""
-        self.next_off = 0
-        self.fin_off: int | None = None
-        self.ended = False
-        self.ooo: list[_Piece] = []
-        self.ooo_bytes = 0
-        self.hist: deque[tuple[int, bytes]] = deque(maxlen=16)
-        """The last delivered (offset, payload) pairs, to compare retransmitted bytes with."""
-        self.consumer: StreamConsumer | None = None
-        self.sink: Callable[[bytes, int, float], None] | None = None
-
-    def anchor(self, seq: int, start_known: bool) -> None:
-        self.next_seq = seq & SEQ_MASK
-        self.next_off = 0
-        self.anchored = True
-        self.start_known = start_known
-
-    def offset_of(self, seq: int) -> int:
-        """Stream offset of ``seq`` (signed 32-bit distance from the next expected byte)."""
-        delta = (seq - self.next_seq) & SEQ_MASK
-        if delta >= SEQ_HALF:
-            delta -= SEQ_MOD
-        return self.next_off + delta
+__all__ = [
+    "CLOSED",
+    "IDLE",
+    "OPEN",
+    "RESET",
+    "Address",
+    "ConnectionHandler",
+    "HandlerFactory",
+    "StreamConsumer",
+    "TcpConnection",
+    "TcpReassembler",
+]
 
 
 class TcpReassembler:
@@ -258,7 +111,7 @@ class TcpReassembler:
         self.tombstone_ttl = tombstone_ttl
         self._sweep_every = sweep_every
         self._countdown = sweep_every
-        self._halves: dict[tuple[str, int, str, int], _Half] = {}
+        self._halves: dict[tuple[str, int, str, int], Half] = {}
         self._open: dict[int, TcpConnection] = {}
         self._tombs: deque[TcpConnection] = deque()
         self._now = 0.0
@@ -274,7 +127,7 @@ class TcpReassembler:
     def feed(self, seg: TcpSegment) -> int:
         """Take one segment (capture order); returns its Wireshark ``tcp.stream`` index."""
         half = self._halves.get((seg.src_ip, seg.src_port, seg.dst_ip, seg.dst_port))
-        if half is None or seg.flags & _SLOW_FLAGS or seg.truncated or not half.ready:
+        if half is None or seg.flags & SLOW_FLAGS or seg.truncated or not half.ready:
             return self._feed_slow(seg, half)
         conn = half.conn
         if conn.waiting:
@@ -300,7 +153,7 @@ class TcpReassembler:
 
     # -- everything else ----------------------------------------------------------------------
 
-    def _feed_slow(self, seg: TcpSegment, half: _Half | None) -> int:
+    def _feed_slow(self, seg: TcpSegment, half: Half | None) -> int:
         flags = seg.flags
         syn_only = flags & (SYN | ACK) == SYN
         if half is None:
@@ -355,12 +208,12 @@ class TcpReassembler:
             self._sweep(seg.ts)
         return conn.stream
 
-    def _new_connection(self, seg: TcpSegment) -> _Half:
+    def _new_connection(self, seg: TcpSegment) -> Half:
         flags = seg.flags
         if flags & SYN:
             client_is_a, handshake = not (flags & ACK), True
         else:
-            client_is_a, handshake = _guess_client_is_src(seg.src_port, seg.dst_port), False
+            client_is_a, handshake = guess_client_is_src(seg.src_port, seg.dst_port), False
         a = (seg.src_ip, seg.src_port)
         b = (seg.dst_ip, seg.dst_port)
         conn = TcpConnection(self.streams, a, b, client_is_a, handshake, seg.frame)
@@ -397,12 +250,12 @@ class TcpReassembler:
             if half.anchored:
                 self._begin(half)
 
-    def _anchor(self, half: _Half, seq: int, start_known: bool) -> None:
+    def _anchor(self, half: Half, seq: int, start_known: bool) -> None:
         half.anchor(seq, start_known)
         if half.consumer is not None:
             self._begin(half)
 
-    def _begin(self, half: _Half) -> StreamConsumer:
+    def _begin(self, half: Half) -> StreamConsumer:
         consumer = half.consumer
         assert consumer is not None
         if not half.begun:
@@ -410,7 +263,7 @@ class TcpReassembler:
             consumer.begin(half.start_known and half.next_off == 0)
         return consumer
 
-    def _insert(self, half: _Half, seq: int, payload: bytes, wire: int, frame: int, ts: float) -> None:
+    def _insert(self, half: Half, seq: int, payload: bytes, wire: int, frame: int, ts: float) -> None:
         if not half.anchored:
             self._anchor(half, seq, False)
         off = half.offset_of(seq)
@@ -439,7 +292,7 @@ class TcpReassembler:
             self._update_waiting(half.conn)
         self._check_end(half, frame, ts)
 
-    def _acked_hole(self, half: _Half, ack: int, ts: float) -> None:
+    def _acked_hole(self, half: Half, ack: int, ts: float) -> None:
         """The peer acknowledged bytes of ``half`` that are not here, before buffered ones: they were
         received but not captured, and will not be re-sent. Declare the hole now instead of waiting
         for the buffer to fill (Wireshark: "ACKed segment that wasn't captured")."""
@@ -456,7 +309,7 @@ class TcpReassembler:
     def _update_waiting(self, conn: TcpConnection) -> None:
         conn.waiting = bool(conn.ab.ooo or conn.ba.ooo)
 
-    def _deliver(self, half: _Half, payload: bytes, wire: int, frame: int, ts: float) -> None:
+    def _deliver(self, half: Half, payload: bytes, wire: int, frame: int, ts: float) -> None:
         consumer = self._begin(half)
         if payload:
             n = len(payload)
@@ -476,14 +329,14 @@ class TcpReassembler:
             )
             self._gap(half, missing, frame, ts, report=False)
 
-    def _gap(self, half: _Half, nbytes: int, frame: int, ts: float, *, report: bool = True) -> None:
+    def _gap(self, half: Half, nbytes: int, frame: int, ts: float, *, report: bool = True) -> None:
         consumer = self._begin(half)
         if report:
             src, dst = (half.conn.a, half.conn.b) if half.from_a else (half.conn.b, half.conn.a)
             self.gaps += 1
             self._diag(
                 "tcp.missing_segments",
-                f"tcp.stream {half.conn.stream}: {nbytes} bytes from {_fmt(src)} to {_fmt(dst)} were not "
+                f"tcp.stream {half.conn.stream}: {nbytes} bytes from {fmt_address(src)} to {fmt_address(dst)} were not "
                 f"captured before frame {frame}",
                 frame,
             )
@@ -492,7 +345,7 @@ class TcpReassembler:
         half.next_seq = (half.next_seq + nbytes) & SEQ_MASK
         consumer.gap(nbytes, frame, ts)
 
-    def _buffer(self, half: _Half, off: int, payload: bytes, wire: int, frame: int, ts: float) -> None:
+    def _buffer(self, half: Half, off: int, payload: bytes, wire: int, frame: int, ts: float) -> None:
         """Keep an out-of-order segment; bytes already buffered win (first copy)."""
         end = off + wire
         pieces = [(off, end)]
@@ -508,19 +361,19 @@ class TcpReassembler:
             common = min(len(mine), len(theirs))
             if mine[:common] != theirs[:common]:
                 self._conflict(half, lo, frame)
-            pieces = _subtract(pieces, p.off, p_end)
+            pieces = subtract(pieces, p.off, p_end)
             if not pieces:
                 self.retransmitted_segments += 1
                 return
         for lo, hi in pieces:
-            piece = _Piece(lo, payload[lo - off : hi - off], hi - lo, frame, ts)
+            piece = Piece(lo, payload[lo - off : hi - off], hi - lo, frame, ts)
             i = len(half.ooo)
             while i > 0 and half.ooo[i - 1].off > lo:
                 i -= 1
             half.ooo.insert(i, piece)
             half.ooo_bytes += len(piece.payload)
 
-    def _drain(self, half: _Half) -> None:
+    def _drain(self, half: Half) -> None:
         ooo = half.ooo
         while ooo and ooo[0].off <= half.next_off and not half.conn.skip:
             p = ooo.pop(0)
@@ -539,14 +392,14 @@ class TcpReassembler:
         if half.conn.skip:
             self._drop_buffers(half)
 
-    def _skip_hole(self, half: _Half) -> None:
+    def _skip_hole(self, half: Half) -> None:
         """Declare the bytes before the first buffered piece missing."""
         first = half.ooo[0]
         hole = first.off - half.next_off
         if hole > 0:
             self._gap(half, hole, first.frame, first.ts)
 
-    def _compare(self, half: _Half, off: int, data: bytes, frame: int) -> None:
+    def _compare(self, half: Half, off: int, data: bytes, frame: int) -> None:
         """Compare re-sent bytes with the delivered copy still in the history."""
         end = off + len(data)
         for h_off, h_payload in half.hist:
@@ -558,7 +411,7 @@ class TcpReassembler:
                 self._conflict(half, lo, frame)
                 return
 
-    def _conflict(self, half: _Half, off: int, frame: int) -> None:
+    def _conflict(self, half: Half, off: int, frame: int) -> None:
         self._diag(
             "tcp.overlap_conflict",
             f"tcp.stream {half.conn.stream}: frame {frame} re-sends bytes at stream offset {off} with "
@@ -566,7 +419,7 @@ class TcpReassembler:
             frame,
         )
 
-    def _fin(self, half: _Half, fin_seq: int, frame: int, ts: float) -> None:
+    def _fin(self, half: Half, fin_seq: int, frame: int, ts: float) -> None:
         if not half.anchored:
             self._anchor(half, fin_seq, False)
         fin_off = half.offset_of(fin_seq)
@@ -574,13 +427,13 @@ class TcpReassembler:
             half.fin_off = max(fin_off, half.next_off)
         self._check_end(half, frame, ts)
 
-    def _fin_skipped(self, half: _Half, ts: float) -> None:
+    def _fin_skipped(self, half: Half, ts: float) -> None:
         half.ended = True
         other = half.conn.ba if half.from_a else half.conn.ab
         if other.ended:
             self._close(half.conn, CLOSED, "fin", ts)
 
-    def _check_end(self, half: _Half, frame: int, ts: float) -> None:
+    def _check_end(self, half: Half, frame: int, ts: float) -> None:
         if half.fin_off is None or half.ended or half.ooo or half.next_off < half.fin_off:
             return
         half.ended = True
@@ -591,7 +444,7 @@ class TcpReassembler:
         if other.ended:
             self._close(conn, CLOSED, "fin", ts)
 
-    def _flush(self, half: _Half) -> None:
+    def _flush(self, half: Half) -> None:
         """Hand over everything still buffered, declaring holes missing."""
         while half.ooo and not half.conn.skip:
             self._skip_hole(half)
@@ -600,10 +453,10 @@ class TcpReassembler:
         if half.fin_off is not None and half.fin_off > half.next_off and half.anchored and not half.conn.skip:
             self._gap(half, half.fin_off - half.next_off, -1, self._now)
 
-    def _drop_buffers(self, half: _Half) -> None:
+    def _drop_buffers(self, half: Half) -> None:
         half.ooo.clear()
         half.ooo_bytes = 0
-        half.hist = _NO_HISTORY
+        half.hist = NO_HISTORY
         self._update_waiting(half.conn)
 
     def _close(self, conn: TcpConnection, state: int, reason: str, ts: float) -> None:
@@ -659,34 +512,3 @@ class TcpReassembler:
     def _diag(self, code: str, message: str, frame: int | None, *, level: DiagLevel = DiagLevel.WARNING) -> None:
         position = f"frame {frame}" if frame is not None and frame > 0 else None
         self.diagnostics.append(Diagnostic(code, message, self.source, position, level))
-
-
-_HTTP_PORTS = frozenset({80, 81, 591, 631, 1900, 2869, 3128, 3132, 5985, 8000, 8008, 8080, 8081, 8088, 8888, 9000})
-
-
-def _guess_client_is_src(src_port: int, dst_port: int) -> bool:
-    """Without a handshake: the side on a well-known (or the lower) port is the server."""
-    if dst_port in _HTTP_PORTS and src_port not in _HTTP_PORTS:
-        return True
-    if src_port in _HTTP_PORTS and dst_port not in _HTTP_PORTS:
-        return False
-    return src_port >= dst_port
-
-
-def _subtract(pieces: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
-    """Remove ``[lo, hi)`` from a list of half-open intervals."""
-    out: list[tuple[int, int]] = []
-    for a, b in pieces:
-        if b <= lo or a >= hi:
-            out.append((a, b))
-            continue
-        if a < lo:
-            out.append((a, lo))
-        if b > hi:
-            out.append((hi, b))
-    return out
-
-
-def _fmt(addr: Address) -> str:
-    ip, port = addr
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"

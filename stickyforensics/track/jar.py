@@ -209,6 +209,11 @@ class CookieJar:
         self._expiry: list[tuple[float, int, _Key]] = []
         self._seq = 0
         self._history: OrderedDict[str, deque[JarRecord]] = OrderedDict()
+        self._newest = float("-inf")
+        """Latest creation time of any cookie ever stored (monotone): requests at or after it see them all."""
+        self._memo: dict[tuple[str, str, str], list[tuple[_Key, StoredCookie]]] = {}
+        """``_matching`` results per (scheme, host, path) without SameSite context, valid until the next
+        insertion or removal; only results computed at or after ``_newest`` are kept (see ``_matching``)."""
 
     # ----------------------------------------------------------------- bookkeeping
 
@@ -232,6 +237,10 @@ class CookieJar:
         records.append(rec)
 
     def _insert(self, key: _Key, cookie: StoredCookie) -> None:
+        if self._memo:
+            self._memo.clear()
+        if cookie.created_at > self._newest:
+            self._newest = cookie.created_at
         self._cookies[key] = cookie
         self._by_domain.setdefault(cookie.domain, {})[key] = None
         self._by_name.setdefault(cookie.name, {})[key] = None
@@ -247,6 +256,8 @@ class CookieJar:
         cookie = self._cookies.pop(key, None)
         if cookie is None:
             return None
+        if self._memo:
+            self._memo.clear()
         for index, sub in ((self._by_domain, cookie.domain), (self._by_name, cookie.name)):
             bucket = index.get(sub)
             if bucket is not None:
@@ -499,6 +510,15 @@ class CookieJar:
         method: str,
     ) -> list[tuple[_Key, StoredCookie]]:
         self._purge_expired(at)
+        # Between two changes of the jar the answer depends on ``at`` only through "created after
+        # ``at``" (expired cookies are purged above), so a request at or after every creation time
+        # can reuse the answer for the same scheme, host and path. SameSite answers are not kept.
+        memo_key = (scheme, host, path)
+        cacheable = site_for_cookies is None and at >= self._newest
+        if cacheable:
+            hit = self._memo.get(memo_key)
+            if hit is not None:
+                return list(hit)
         host = canonical_host(host)
         rpath = request_target_path(path)
         secure_ok = secure_origin(scheme, host)
@@ -516,6 +536,10 @@ class CookieJar:
                 out.append((key, c))
         # RFC 6265 §5.4 step 2: longer paths first, then earlier creation times first.
         out.sort(key=lambda kc: (-len(kc[1].path), kc[1].created_at))
+        if cacheable:
+            if len(self._memo) >= 1024:
+                self._memo.clear()  # bounded: a client crawling many distinct paths between two changes
+            self._memo[memo_key] = list(out)
         return out
 
     def cookies_for(

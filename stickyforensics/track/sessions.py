@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 from stickyforensics.config import Config
 from stickyforensics.model import ClientSession, CookieRole, PersistenceInfo, Transaction
@@ -10,6 +12,25 @@ from stickyforensics.track.backends import hosts_with_several_addresses, observe
 from stickyforensics.track.clients import group_by_client
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.timeline import cookie_timeline, tx_cookies
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a stage that builds many acyclic objects.
+
+    Tracking and detection allocate hundreds of thousands of small immutable objects (events,
+    observations, findings) that hold no reference cycles; every few thousand allocations the
+    collector would otherwise walk the whole heap, the ingested transactions included, which cost
+    about a third of these stages on a 200k-packet capture. Reference counting still frees
+    everything as usual; the collector is re-enabled (if it was on) when the stage ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def build_sessions(
@@ -23,6 +44,17 @@ def build_sessions(
 
     ``cookie_data`` maps input path -> ``present``/``absent``/``partial`` (sanitized inputs).
     """
+    with gc_paused():
+        return _build_sessions(transactions, config, classifier=classifier, cookie_data=cookie_data)
+
+
+def _build_sessions(
+    transactions: Sequence[Transaction],
+    config: Config,
+    *,
+    classifier: CookieClassifier | None,
+    cookie_data: Mapping[str, str] | None,
+) -> tuple[ClientSession, ...]:
     classifier = classifier or CookieClassifier(declared=config.declared_cookies())
     identify = classifier.identify
     multi = hosts_with_several_addresses(transactions)

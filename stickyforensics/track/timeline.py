@@ -88,7 +88,7 @@ def cookie_timeline(
     known: dict[tuple[str, str], PersistenceInfo | None] = {}
     """The classifier's answers for this client, without the wrapper and LRU cost of asking again."""
 
-    def identify(name: str, value: str) -> PersistenceInfo | None:  # noqa: F811 - the cached form
+    def info_of(name: str, value: str) -> PersistenceInfo | None:
         key = (name, value)
         try:
             return known[key]
@@ -122,7 +122,7 @@ def cookie_timeline(
         expected_names: set[str] = set()
         for held in expected:
             expected_names.add(held.name)
-            info = tracked.get(held.name) or identify(held.name, held.value)
+            info = tracked.get(held.name) or info_of(held.name, held.value)
             if info is None:
                 continue
             tracked.setdefault(held.name, info)
@@ -137,7 +137,7 @@ def cookie_timeline(
                         previous=held.value,
                         reason=MissingReason.CLIENT_DROPPED.value,
                         detail="held and in scope (domain, path, secure, expiry all match) but not sent",
-                        persistence=identify(held.name, held.value),
+                        persistence=info_of(held.name, held.value),
                         domain=held.domain,
                         path=held.path,
                     )
@@ -150,7 +150,7 @@ def cookie_timeline(
                         tx_id,
                         at,
                         value=held.value,
-                        persistence=identify(held.name, held.value),
+                        persistence=info_of(held.name, held.value),
                     )
                 )
             else:
@@ -163,7 +163,7 @@ def cookie_timeline(
                         value=values[0],
                         previous=held.value,
                         detail="sent a value other than the one the server set last",
-                        persistence=identify(held.name, values[0]),
+                        persistence=info_of(held.name, values[0]),
                     )
                 )
 
@@ -177,7 +177,7 @@ def cookie_timeline(
         for name, values in sent.items():
             if name in expected_names:
                 continue
-            info = tracked.get(name) or identify(name, values[0])
+            info = tracked.get(name) or info_of(name, values[0])
             if info is None:
                 continue
             tracked.setdefault(name, info)
@@ -192,7 +192,7 @@ def cookie_timeline(
                         value=values[0],
                         reason=explanation[0].value,
                         detail=f"sent although the jar would not send it: {explanation[1]}",
-                        persistence=identify(name, values[0]),
+                        persistence=info_of(name, values[0]),
                     )
                 )
                 continue
@@ -207,24 +207,23 @@ def cookie_timeline(
                     at,
                     value=values[0],
                     detail="first seen in a request: set before the capture began",
-                    persistence=identify(name, values[0]),
+                    persistence=info_of(name, values[0]),
                 )
             )
 
-        if headers_known and len(tracked) > len(expected_names):
-            for name in tracked:
-                if name in sent or name in expected_names:
-                    continue
-                if site not in sites.get(name, ()):
-                    continue  # another site's cookie: not sending it is not an event
-                explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
-                if explanation is None or explanation[0] in (MissingReason.NEVER_SET, MissingReason.CLIENT_DROPPED):
-                    continue
-                append(
-                    CookieEvent(
-                        CookieEventKind.MISSING, name, tx_id, at, reason=explanation[0].value, detail=explanation[1]
-                    )
+        for name in tracked if headers_known else ():
+            if name in sent or name in expected_names:
+                continue
+            if site not in sites.get(name, ()):
+                continue  # another site's cookie: not sending it is not an event
+            explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
+            if explanation is None or explanation[0] in (MissingReason.NEVER_SET, MissingReason.CLIENT_DROPPED):
+                continue
+            append(
+                CookieEvent(
+                    CookieEventKind.MISSING, name, tx_id, at, reason=explanation[0].value, detail=explanation[1]
                 )
+            )
 
         if tx.response is None:
             continue
@@ -233,7 +232,7 @@ def cookie_timeline(
         server_date = parse_http_date(tx.response.headers.get("Date") or "")
         resp_at = tx.timing.response_started or tx.timing.finished or at
         for sc in set_cookies:
-            info = identify(sc.name, sc.value)
+            info = info_of(sc.name, sc.value)
             decision = jar.set_from_response(
                 sc,
                 scheme=scheme,

@@ -1,0 +1,362 @@
+"""HTTP/1.x start lines, header blocks and message framing (RFC 9112 §3-7), for ``MessageParser``.
+
+``HeadRules`` is mixed into ``stickyforensics.reconstruct.http1.MessageParser``: it holds the parts
+of the parser that read a start line, split a header block into fields, decide how the body is
+framed (Content-Length, chunked, until close, none, tunnel) and walk chunked framing. The state
+machine that calls them, and the state they share (declared below for type checking), live in
+``MessageParser``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stickyforensics.model import DiagLevel
+from stickyforensics.reconstruct.http1_body import decodable_coding
+from stickyforensics.reconstruct.http1_message import (
+    MAX_HEAD,
+    MAX_LINE,
+    ROLE_RESPONSE,
+    ROLE_UNKNOWN,
+    S_BODY,
+    S_CHUNK_SIZE,
+    S_CLOSE,
+    S_RESYNC,
+    S_START,
+    S_TRAILER,
+    HttpMessage,
+    MessageOwner,
+    is_chunked,
+    show,
+)
+
+TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
+_REQ_LINE_RX = TOKEN + rb"{1,32}[ \t]+[^\r\n]+?[ \t]+HTTP/[0-9]\.[0-9][ \t]*\r?\n"
+_RESP_LINE_RX = rb"HTTP/[0-9]\.[0-9][ \t]+[0-9]{3}(?:[ \t]+[^\r\n]*?)?[ \t]*\r?\n"
+_REQ_LINE = re.compile(rb"(" + TOKEN + rb"{1,32})[ \t]+([^\r\n]+?)[ \t]+(HTTP/[0-9]\.[0-9])[ \t]*\r?\n")
+_RESP_LINE = re.compile(rb"(HTTP/[0-9]\.[0-9])[ \t]+([0-9]{3})(?:[ \t]+([^\r\n]*?))?[ \t]*\r?\n")
+_KNOWN_METHODS = (
+    b"GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT|TRACE|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK|"
+    b"SEARCH|REPORT|MKACTIVITY|CHECKIN|CHECKOUT|UNCHECKOUT|MERGE|LABEL|UPDATE|VERSION-CONTROL|"
+    b"BASELINE-CONTROL|MKWORKSPACE|MKCALENDAR|ORDERPATCH|ACL|POLL|BCOPY|BMOVE|BDELETE|BPROPFIND|BPROPPATCH|"
+    b"NOTIFY|SUBSCRIBE|UNSUBSCRIBE|M-SEARCH|CCM_POST|RPC_CONNECT|RPC_IN_DATA|RPC_OUT_DATA"
+)
+_LENIENT_REQ_LINE = re.compile(rb"(" + _KNOWN_METHODS + rb")(?:[ \t]+([^ \t\r\n]+)(?:[ \t]+([^\r\n]*?))?)?[ \t]*\r?\n")
+"""Wireshark's leniency, for well-known methods only: the version (even the target) may be missing or odd."""
+REQ_AT = re.compile(_REQ_LINE_RX)
+RESP_AT = re.compile(_RESP_LINE_RX)
+ANY_AT = re.compile(rb"(?:" + _RESP_LINE_RX + rb")|(?:" + _REQ_LINE_RX + rb")")
+REQ_FIND = re.compile(rb"(?m)^" + _REQ_LINE_RX)
+RESP_FIND = re.compile(rb"(?m)^" + _RESP_LINE_RX)
+ANY_FIND = re.compile(rb"(?m)^(?:(?:" + _RESP_LINE_RX + rb")|(?:" + _REQ_LINE_RX + rb"))")
+_HEX = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?")
+
+TOKEN_BYTES = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+H_BYTE = ord("H")
+
+
+class HeadRules:
+    """Start line, header block, framing and chunked-framing steps of ``MessageParser``."""
+
+    __slots__ = ("buf", "chunked", "framed", "msg", "owner", "remaining", "resync_here", "role", "state")
+
+    owner: MessageOwner
+    role: int
+    state: int
+    msg: HttpMessage | None
+    buf: bytearray
+    framed: bool
+    remaining: int
+    chunked: bool
+    resync_here: bool
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def _done(self) -> None:
+        raise NotImplementedError
+
+    def _stash(self, data: bytes, pos: int) -> int:
+        raise NotImplementedError
+
+    def _start_line(self, data: bytes, pos: int, nl: int, msg: HttpMessage) -> bool:
+        role = self.role
+        is_response = data.startswith(b"HTTP/", pos) if role == ROLE_UNKNOWN else role == ROLE_RESPONSE
+        if is_response:
+            m = _RESP_LINE.match(data, pos, nl + 1)
+            if m is None or m.end() != nl + 1:
+                return False
+            msg.is_request = False
+            msg.version = m.group(1).decode("latin-1")
+            msg.status = int(m.group(2))
+            reason = m.group(3)
+            msg.reason = reason.decode("latin-1") if reason else ""
+        else:
+            m = _REQ_LINE.match(data, pos, nl + 1)
+            if m is None or m.end() != nl + 1:
+                m = _LENIENT_REQ_LINE.match(data, pos, nl + 1)
+                if m is None or m.end() != nl + 1:
+                    return False
+            msg.method = m.group(1).decode("latin-1")
+            msg.target = (m.group(2) or b"").decode("latin-1")
+            msg.version = (m.group(3) or b"").decode("latin-1")
+            if msg.method == "PRI" and msg.target == "*" and msg.version == "HTTP/2.0":
+                self.kill()
+                self.owner.not_http(self, "HTTP/2 with prior knowledge (connection preface)")  # type: ignore[arg-type]  # self is the MessageParser
+                return True
+        if role == ROLE_UNKNOWN:
+            self.owner.roles_found(self, not is_response)  # type: ignore[arg-type]  # self is the MessageParser
+        self.owner.message_started(self, msg)  # type: ignore[arg-type]  # self is the MessageParser
+        return True
+
+    def _parse_head(self, data: bytes, pos: int, end: int, frame: int) -> None:
+        msg = self.msg
+        assert msg is not None
+        text = data[pos:end].decode("latin-1")
+        low = text.lower()
+        self.framed = "content-length" in low or "transfer-encoding" in low
+        # Fast path for the usual block (CRLF only, no folding, every line "name: value"); anything
+        # else goes through the careful line loop, which also reports what was odd.
+        odd = "\r\n " in text or "\r\n\t" in text or " :" in text or "\t:" in text
+        if not odd and text.count("\n") == text.count("\r\n"):
+            parts = [line.partition(":") for line in text.split("\r\n")[1:-2]]
+            headers = [(n, v.strip(" \t")) for n, sep, v in parts if sep and n]
+            if len(headers) == len(parts):
+                msg.headers = headers
+            else:
+                self._fields(text.split("\n"), 1, msg, frame)
+        else:
+            self._fields(text.split("\n"), 1, msg, frame)
+        msg.head_done = True
+        if "content-encoding" in low:
+            content_coding(msg)
+        if msg.is_request:
+            self._request_framing(msg, frame)
+        else:
+            self._response_framing(msg, frame)
+
+    def _fields(self, lines: list[str], first: int, msg: HttpMessage, frame: int) -> None:
+        headers = msg.headers
+        for i in range(first, len(lines)):
+            line = lines[i]
+            if line[-1:] == "\r":
+                line = line[:-1]
+            if not line:
+                continue
+            if line[0] in " \t" and headers:
+                name, value = headers[-1]
+                folded = line.strip(" \t")
+                headers[-1] = (name, f"{value} {folded}" if value else folded)
+                if "http.obs_fold" not in msg.notes:
+                    msg.note("http.obs_fold")
+                    self.owner.diag(
+                        "http.obs_fold",
+                        f"obsolete line folding in header {name!r}; the lines were joined with a space",
+                        frame,
+                        DiagLevel.INFO,
+                    )
+                continue
+            name, sep, value = line.partition(":")
+            name = name.rstrip(" \t")
+            if not sep or not name or name[0] in " \t":
+                if "http.bad_header_line" not in msg.notes:
+                    msg.note("http.bad_header_line")
+                    self.owner.diag(
+                        "http.bad_header_line",
+                        f"a header line without a name or ':' was skipped ({show(line.encode('latin-1')[:40])})",
+                        frame,
+                    )
+                continue
+            headers.append((name, value.strip(" \t")))
+
+    def _framing_headers(self, msg: HttpMessage, frame: int) -> tuple[int | None, str | None, bool]:
+        """(Content-Length or None, Transfer-Encoding or None, Content-Length present)."""
+        cls: list[str] = []
+        te: str | None = None
+        if not self.framed:
+            return None, None, False
+        for name, value in msg.headers:
+            ln = len(name)
+            if ln == 14 and name.lower() == "content-length":
+                cls.append(value)
+            elif ln == 17 and name.lower() == "transfer-encoding":
+                te = value if te is None else f"{te}, {value}"
+        if not cls:
+            return None, te, False
+        nums: list[int] = []
+        for value in cls:
+            for part in value.split(","):
+                part = part.strip(" \t")
+                if not (part.isascii() and part.isdigit()):
+                    msg.note("http.bad_content_length")
+                    self.owner.diag("http.bad_content_length", f"unusable Content-Length {value!r}", frame)
+                    return None, te, True
+                nums.append(int(part))
+        if len(set(nums)) > 1:
+            msg.note("http.content_length_conflict")
+            self.owner.diag(
+                "http.content_length_conflict",
+                f"conflicting Content-Length values {cls!r}; the first ({nums[0]}) was used",
+                frame,
+            )
+        elif len(nums) > 1:
+            msg.note("http.content_length_duplicate")
+            self.owner.diag(
+                "http.content_length_duplicate",
+                f"Content-Length given {len(nums)} times (same value {nums[0]})",
+                frame,
+                DiagLevel.INFO,
+            )
+        return nums[0], te, True
+
+    def _request_framing(self, msg: HttpMessage, frame: int) -> None:
+        cl, te, has_cl = self._framing_headers(msg, frame)
+        if te is not None:
+            if has_cl:
+                self._te_and_cl(msg, frame)
+            if is_chunked(te):
+                self._chunked(msg)
+                return
+            msg.note("http.bad_transfer_encoding")
+            self.owner.diag(
+                "http.bad_transfer_encoding",
+                f"request Transfer-Encoding {te!r} does not end in chunked; the body cannot be framed",
+                frame,
+            )
+            msg.fail("request body framing unknown")
+            self._done()
+            return
+        if cl:
+            msg.framing = "length"
+            self.remaining = cl
+            self.chunked = False
+            self.state = S_BODY
+            return
+        self._done()
+
+    def _response_framing(self, msg: HttpMessage, frame: int) -> None:
+        method = self.owner.request_method(msg)
+        cl, te, has_cl = self._framing_headers(msg, frame)
+        status = msg.status
+        if method == "CONNECT" and 200 <= status < 300:
+            msg.framing = "tunnel"
+            self._done()
+            if self.state == S_START:
+                self.owner.upgraded(self, msg)  # type: ignore[arg-type]  # self is the MessageParser
+            return
+        if method == "HEAD" or status < 200 or status in (204, 304):
+            self._done()
+            if status == 101 and self.state == S_START:
+                msg.framing = "tunnel"
+                self.owner.upgraded(self, msg)  # type: ignore[arg-type]  # self is the MessageParser
+            return
+        if te is not None:
+            if has_cl:
+                self._te_and_cl(msg, frame)
+            if is_chunked(te):
+                self._chunked(msg)
+                return
+            msg.framing = "close"
+            self.state = S_CLOSE
+            return
+        if cl is not None:
+            if cl == 0:
+                msg.framing = "length"
+                self._done()
+                return
+            msg.framing = "length"
+            self.remaining = cl
+            self.chunked = False
+            self.state = S_BODY
+            return
+        msg.framing = "close"
+        self.state = S_CLOSE
+
+    def _te_and_cl(self, msg: HttpMessage, frame: int) -> None:
+        msg.note("http.te_and_cl")
+        self.owner.diag(
+            "http.te_and_cl",
+            "both Transfer-Encoding and Content-Length; Transfer-Encoding was used (request smuggling pattern)",
+            frame,
+        )
+
+    def _chunked(self, msg: HttpMessage) -> None:
+        msg.framing = "chunked"
+        self.chunked = True
+        self.state = S_CHUNK_SIZE
+
+    def _chunk_size(self, data: bytes, pos: int, frame: int) -> int:
+        n = len(data)
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            if n - pos > MAX_LINE:
+                return self._bad_chunk(data, pos, frame)
+            return self._stash(data, pos)
+        m = _HEX.match(data, pos, nl)
+        if m is None or m.end() != nl:
+            return self._bad_chunk(data, pos, frame)
+        size = int(m.group(1), 16)
+        if size == 0:
+            self.state = S_TRAILER
+        else:
+            self.remaining = size
+            self.state = S_BODY
+        return nl + 1
+
+    def _bad_chunk(self, data: bytes, pos: int, frame: int) -> int:
+        msg = self.msg
+        assert msg is not None
+        msg.note("http.bad_chunk")
+        self.owner.diag(
+            "http.bad_chunk",
+            f"bad chunk-size line ({show(data[pos : pos + 40])}); the body was cut there",
+            frame,
+        )
+        msg.body.complete = False
+        msg.fail("bad chunked framing")
+        self._done()
+        self.state = S_RESYNC
+        self.resync_here = False
+        return pos
+
+    def _chunk_end(self, data: bytes, pos: int, frame: int) -> int:
+        n = len(data)
+        while pos < n and data[pos] == 13:
+            pos += 1
+        if pos >= n:
+            return n
+        if data[pos] == 10:
+            pos += 1
+        else:
+            msg = self.msg
+            if msg is not None and "http.bad_chunk" not in msg.notes:
+                msg.note("http.bad_chunk")
+                self.owner.diag("http.bad_chunk", "chunk data not followed by CRLF", frame)
+        self.state = S_CHUNK_SIZE
+        return pos
+
+    def _trailer(self, data: bytes, pos: int, frame: int) -> int:
+        n = len(data)
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            if n - pos > MAX_HEAD:
+                self.buf.clear()
+                self._done()
+                return n
+            return self._stash(data, pos)
+        line = data[pos:nl]
+        if line in (b"", b"\r"):
+            self._done()
+            return nl + 1
+        msg = self.msg
+        assert msg is not None
+        self._fields(["", line.decode("latin-1")], 1, msg, frame)
+        return nl + 1
+
+
+def content_coding(msg: HttpMessage) -> None:
+    """Decode the body prefix when ``Content-Encoding`` names gzip or deflate (markers are searched in it)."""
+    values = [v for k, v in msg.headers if len(k) == 16 and k.lower() == "content-encoding"]
+    coding = decodable_coding(", ".join(values)) if values else None
+    if coding is not None:
+        msg.body.decode_as(coding)
