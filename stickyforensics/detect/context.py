@@ -6,8 +6,18 @@ from dataclasses import dataclass, field
 
 from stickyforensics.config import Config
 from stickyforensics.detect.rule import Rule
-from stickyforensics.detect.stickiness import Incident, classify_session
-from stickyforensics.model import ClientSession, Confidence, Evidence, Finding, InputSummary, Severity
+from stickyforensics.detect.stickiness import Incident, Polling, classify_session, find_polling
+from stickyforensics.model import (
+    ClientSession,
+    Confidence,
+    CookieEvent,
+    CookieEventKind,
+    Evidence,
+    Finding,
+    InputSummary,
+    Severity,
+    Transaction,
+)
 
 
 @dataclass
@@ -16,13 +26,44 @@ class DetectContext:
     inputs: tuple[InputSummary, ...]
     config: Config
     _incidents: dict[str, list[Incident]] = field(default_factory=dict)
+    _by_id: dict[int, dict[str, Transaction]] = field(default_factory=dict)
+    _polling: dict[int, list[Polling]] = field(default_factory=dict)
+    _set_events: list[tuple[str, CookieEvent, Transaction]] | None = None
 
     def incidents(self, session: ClientSession) -> list[Incident]:
         """The session's root-cause incidents, computed once and shared by the stickiness rules."""
         key = session.key.strategy + ":" + session.key.value
         if key not in self._incidents:
-            self._incidents[key] = classify_session(session, self.config)
+            judged = session.cookie_data == "present" and session.transactions
+            polling = self.polling(session) if judged else None
+            self._incidents[key] = classify_session(session, self.config, polling=polling)
         return self._incidents[key]
+
+    def tx_by_id(self, session: ClientSession) -> dict[str, Transaction]:
+        """The session's transactions by id, built once for all the rules (do not modify)."""
+        found = self._by_id.get(id(session))
+        if found is None:
+            found = self._by_id[id(session)] = {tx.id: tx for tx in session.transactions}
+        return found
+
+    def polling(self, session: ClientSession) -> list[Polling]:
+        """``find_polling`` over the session's transactions, computed once (do not modify)."""
+        found = self._polling.get(id(session))
+        if found is None:
+            found = self._polling[id(session)] = find_polling(session.transactions, self.config.polling_min_requests)
+        return found
+
+    def set_events(self) -> list[tuple[str, CookieEvent, Transaction]]:
+        """(client, event, transaction) of every ``set``/``changed`` event with a classified cookie."""
+        if self._set_events is None:
+            out = []
+            for session in self.sessions:
+                by_id = self.tx_by_id(session)
+                for ev in session.cookie_events:
+                    if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED) and ev.persistence is not None:
+                        out.append((session.key.value, ev, by_id[ev.transaction_id]))
+            self._set_events = out
+        return self._set_events
 
     def input_format(self, path: str) -> str:
         for summary in self.inputs:

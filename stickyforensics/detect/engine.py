@@ -66,9 +66,7 @@ def _run_rules(
             runs.append(_run(base, "skipped", reason="disabled by configuration"))
             continue
         if formats and not any(rule.applies(f) for f in formats):
-            runs.append(
-                _run(base, "skipped", reason=f"does not apply to {', '.join(sorted(formats))} input")
-            )
+            runs.append(_run(base, "skipped", reason=f"does not apply to {', '.join(sorted(formats))} input"))
             continue
         try:
             found = DETECTORS[rule.detector](ctx, rule)

@@ -21,10 +21,11 @@ def session_lost(tx: Transaction, config: Config) -> str | None:
     resp = tx.response
     if resp is None:
         return None
-    prefix = resp.body.prefix.decode("utf-8", "replace") if resp.body.prefix else ""
-    for marker in config.body_markers:
-        if marker and marker.lower() in prefix.lower():
-            return f"{resp.status} with body '{marker}'"
+    if resp.body.prefix and config.body_markers:
+        text = resp.body.prefix.decode("utf-8", "replace").lower()
+        for marker in config.body_markers:
+            if marker and marker.lower() in text:
+                return f"{resp.status} with body '{marker}'"
     if resp.status in config.session_lost_statuses:
         return f"{resp.status} {resp.reason}".strip()
     if 300 <= resp.status < 400:

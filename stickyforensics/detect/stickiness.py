@@ -60,6 +60,9 @@ _SCOPE_REASONS = {
     MissingReason.DELETED.value,
 }
 
+Polling = tuple[str, float, int, float, float]
+"""(path, interval s, count, first, last) of one regularly polled path."""
+
 
 @dataclass
 class Incident:
@@ -95,6 +98,8 @@ class _View:
     _lost: dict[str, str | None] = field(default_factory=dict)
     _last_backends: list[str | None] | None = None
     _starts: list[float] | None = None
+    polling: list[Polling] | None = None
+    """``find_polling`` of the transactions when the caller already has it."""
 
     def role(self, name: str) -> CookieRole | None:
         info = self.info.get(name)
@@ -211,7 +216,7 @@ def _gaps(view: _View) -> list[float | None]:
     return out
 
 
-def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[tuple[str, float, int, float, float]]:
+def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[Polling]:
     """Periodic background requests: (path, interval s, count, first, last) per path polled regularly."""
     by_path: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for tx in txs:
@@ -317,13 +322,24 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
     before = _gaps(view)
     max_idle_ok = 0.0
     max_life_ok = 0.0
+    dates: dict[int, tuple[float | None, float | None]] = {}
+    """``_decoded_dates`` per PersistenceInfo object (events share them; all alive during the view)."""
+    by_kind = view.by_kind
     for _i, tx in enumerate(view.txs):
+        if (tx.id, CookieEventKind.SENT) not in by_kind:
+            continue
         sent = {e.name: e for e in view.ev(tx, CookieEventKind.SENT, routing)}
-        changed = {e.name: e for e in view.ev(tx, CookieEventKind.CHANGED, routing)}
+        changed: dict[str, CookieEvent] | None = None
         for name, sev in sent.items():
-            last, first = _decoded_dates(sev.persistence)
+            info_key = id(sev.persistence)
+            got = dates.get(info_key)
+            if got is None:
+                got = dates[info_key] = _decoded_dates(sev.persistence)
+            last, first = got
             if last is None:
                 continue
+            if changed is None:
+                changed = {e.name: e for e in view.ev(tx, CookieEventKind.CHANGED, routing)}
             at = tx.timing.started
             idle = at - last
             life = at - (first if first is not None else last)
@@ -377,7 +393,7 @@ def _timeouts(view: _View, out: list[Incident]) -> None:
     # (c) the session was lost after a long idle gap, or while only polling kept it alive
     gaps = [g for g in before if g is not None]
     typical = statistics.median(gaps) if gaps else 0.0
-    polling = find_polling(view.txs, cfg.polling_min_requests)
+    polling = view.polling if view.polling is not None else find_polling(view.txs, cfg.polling_min_requests)
     for i, tx in enumerate(view.txs):
         if tx.id in view.consumed or cfg.is_static(tx.request.path, tx.request.method):
             continue
@@ -478,10 +494,13 @@ def _missing(view: _View, out: list[Incident]) -> None:
     for i, tx in enumerate(view.txs):
         if tx.id in view.consumed:
             continue
+        missing = view.ev(tx, CookieEventKind.MISSING, tracked)
+        if not missing:
+            continue
         credentialless = "Cookie" not in tx.request.headers and (
             tx.request.method == "OPTIONS" or view.config.is_static(tx.request.path, tx.request.method)
         )
-        for ev in view.ev(tx, CookieEventKind.MISSING, tracked):
+        for ev in missing:
             if credentialless:
                 continue  # a CORS preflight or an anonymous asset fetch carries no cookies by design
             if ev.reason == MissingReason.CLIENT_DROPPED.value or (
@@ -757,11 +776,16 @@ def _flips(view: _View, out: list[Incident]) -> None:
         )
 
 
-def classify_session(session: ClientSession, config: Config) -> list[Incident]:
-    """Every stickiness incident of one client, each under its root cause."""
+def classify_session(session: ClientSession, config: Config, *, polling: list[Polling] | None = None) -> list[Incident]:
+    """Every stickiness incident of one client, each under its root cause.
+
+    ``polling``: ``find_polling(session.transactions, config.polling_min_requests)`` when the caller
+    has it already (the detect context shares it with the keep-alive rule).
+    """
     if session.cookie_data != "present" or not session.transactions:
         return []
     view = _view(session, config)
+    view.polling = polling
     out: list[Incident] = []
     _timeouts(view, out)
     _missing(view, out)

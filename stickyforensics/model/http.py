@@ -32,13 +32,24 @@ class Headers:
         """Every value of ``name`` (case-insensitive), in order."""
         lname = name.lower()
         size = len(lname)
-        return tuple(value for key, value in self.items if len(key) == size and key.lower() == lname)
+        found: list[str] = []
+        for key, value in self.items:
+            if len(key) == size and key.lower() == lname:
+                found.append(value)
+        return tuple(found)
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
         lname = name.lower()
-        return any(key.lower() == lname for key, _ in self.items)
+        if not lname.isascii():  # lower-casing may change a non-ASCII name's length: compare in full
+            return any(key.lower() == lname for key, _ in self.items)
+        size = len(lname)
+        # a loop, not any(): no generator object on this per-request path
+        for key, _value in self.items:  # noqa: SIM110
+            if len(key) == size and key.lower() == lname:
+                return True
+        return False
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.items)

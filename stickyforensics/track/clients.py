@@ -56,8 +56,16 @@ def group_by_client(transactions: Iterable[Transaction], identity: str = "auto")
         strategy = identity
         if identity == "auto":
             strategy = "xff" if _use_xff(txs) else "ip"
+        by_ip: dict[str, list[Transaction]] = {}
+        """Plain address keys, grouped by the address string first: a ClientKey per request is slow to hash."""
         for tx in txs:
-            groups.setdefault(client_key(tx, strategy), []).append(tx)
+            if strategy != "xff" and tx.client is not None and tx.client_label is None:
+                found = by_ip.get(tx.client.ip)
+                if found is None:
+                    found = by_ip[tx.client.ip] = groups.setdefault(ClientKey("ip", tx.client.ip), [])
+                found.append(tx)
+            else:
+                groups.setdefault(client_key(tx, strategy), []).append(tx)
     for txs in groups.values():
         txs.sort(key=lambda t: (t.timing.started, t.id))
     return groups

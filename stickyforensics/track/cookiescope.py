@@ -65,6 +65,7 @@ _SECURE_SCHEMES = frozenset({"https", "wss"})
 # --------------------------------------------------------------------------- hosts
 
 
+@lru_cache(maxsize=4096)
 def canonical_host(host: str) -> str:
     """Lower-case, without IPv6 brackets (or what follows them) and without one trailing dot.
 
@@ -98,6 +99,7 @@ def is_loopback(host: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
 def secure_origin(scheme: str, host: str) -> bool:
     """A "secure" protocol for cookies: https/wss, or a loopback host (Chrome and Firefox trust localhost)."""
     return scheme.lower() in _SECURE_SCHEMES or is_loopback(canonical_host(host))

@@ -195,6 +195,28 @@ _Key = tuple[str, str, bool, str]
 _FAIL_DOMAIN, _FAIL_PATH, _FAIL_SECURE, _FAIL_LIFECYCLE, _FAIL_SAMESITE, _PASS = range(6)
 
 
+def _patch_replaced(found: list[tuple[_Key, StoredCookie]], key: _Key, cookie: StoredCookie) -> None:
+    """Update a cached retrieval answer after ``key`` was replaced by ``cookie`` (same Secure flag).
+
+    The answer is sorted by (path length, creation time), ties in candidate order: domain by domain,
+    each domain's cookies in insertion order. A replacement re-inserts its key, so among the cookies
+    tied with it *of the same domain* it now comes last; everything else keeps its place.
+    """
+    for i, (k, _c) in enumerate(found):
+        if k != key:
+            continue
+        tie = (len(cookie.path), cookie.created_at)
+        j = i
+        while j + 1 < len(found):
+            nk, nc = found[j + 1]
+            if nk[1] != key[1] or (len(nc.path), nc.created_at) != tie:
+                break
+            found[j] = found[j + 1]
+            j += 1
+        found[j] = (key, cookie)
+        return
+
+
 class CookieJar:
     """One client's cookies. Not thread-safe; feed it in capture order."""
 
@@ -446,10 +468,20 @@ class CookieJar:
             expiry_source=source,
             partitioned=sc.partitioned,
         )
+        # A replacement that keeps the Secure flag changes no retrieval answer (same name, domain, path
+        # and creation time) except the value carried: the cached answers are patched, not dropped.
+        keep = self._memo if (old is not None and old.secure == cookie.secure and self._memo) else None
+        if keep is not None:
+            self._memo = {}
+        held = len(self._cookies)
         if old is not None:
             self._remove(key)
         self._insert(key, cookie)
         self._enforce_limits(registrable_domain(domain), at)  # evicts others: the new key is the most recent
+        if keep is not None and len(self._cookies) == held and not self._memo:
+            for found in keep.values():
+                _patch_replaced(found, key, cookie)
+            self._memo = keep
         if old is not None:
             return JarDecision(True, "replaced", None, cookie, old, None)
         return JarDecision(True, "stored", None, cookie, None, None)

@@ -100,7 +100,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
     if exp.no_shared_session_tokens:
         owners: dict[tuple[str, str], dict[str, Transaction]] = {}
         for session in ctx.sessions:
-            by_id = {tx.id: tx for tx in session.transactions}
+            by_id = ctx.tx_by_id(session)
             for ev in session.cookie_events:
                 if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED, CookieEventKind.SENT) and _per_client(
                     ev.persistence, ev.value or ""
@@ -120,7 +120,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
 
     if exp.no_set_cookie_on_cacheable:
         for session in ctx.sessions:
-            by_id = {tx.id: tx for tx in session.transactions}
+            by_id = ctx.tx_by_id(session)
             hits = []
             for ev in session.cookie_events:
                 tx = by_id[ev.transaction_id]

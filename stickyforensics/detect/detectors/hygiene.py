@@ -4,25 +4,20 @@ oversized Cookie headers, scopes that make browsers drop a cookie, background po
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
 
 from stickyforensics.detect.context import DetectContext, make_finding
 from stickyforensics.detect.facts import evidence, request_line
 from stickyforensics.detect.rule import Rule
-from stickyforensics.detect.stickiness import find_polling
-from stickyforensics.model import CookieEvent, CookieEventKind, CookieRole, Finding, Transaction
+from stickyforensics.model import CookieEvent, CookieEventKind, CookiePair, CookieRole, Finding, Transaction
 from stickyforensics.track.cookieparse import parse_cookie_header
 
 _TRACKED = (CookieRole.ROUTING, CookieRole.SESSION)
 
 
 def _set_events(ctx: DetectContext) -> list[tuple[str, CookieEvent, Transaction]]:
-    out = []
-    for session in ctx.sessions:
-        by_id = {tx.id: tx for tx in session.transactions}
-        for ev in session.cookie_events:
-            if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED) and ev.persistence is not None:
-                out.append((session.key.value, ev, by_id[ev.transaction_id]))
-    return out
+    return ctx.set_events()
 
 
 def internal_address_disclosed(ctx: DetectContext, rule: Rule) -> list[Finding]:
@@ -101,20 +96,38 @@ def insecure_persistence_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]
     ]
 
 
+def _doubled_pairs(pairs: Iterable[CookiePair]) -> tuple[str, ...]:
+    """Names carried with two or more different values, in order of first appearance."""
+    first: dict[str, str] = {}
+    twice: set[str] = set()
+    for pair in pairs:
+        seen = first.setdefault(pair.name, pair.value)
+        if seen != pair.value:
+            twice.add(pair.name)
+    return tuple(name for name in first if name in twice)
+
+
+@lru_cache(maxsize=4096)
+def _doubled(header: str) -> tuple[str, ...]:
+    """``_doubled_pairs`` of one ``Cookie`` header value: a client repeats the same header many times."""
+    return _doubled_pairs(parse_cookie_header(header))
+
+
 def duplicate_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
     out = []
     for session in ctx.sessions:
         tracked = {n for n, i in session.persistence_cookies if i.role in _TRACKED}
+        if not tracked:
+            continue
         hits: dict[str, list[Transaction]] = defaultdict(list)
         for tx in session.transactions:
-            values: dict[str, set[str]] = defaultdict(set)
-            for header in tx.request.headers.get_all("Cookie"):
-                for pair in parse_cookie_header(header):
-                    if pair.name in tracked:
-                        values[pair.name].add(pair.value)
-            for name, vals in values.items():
-                if len(vals) > 1:
-                    hits[name].append(tx)
+            headers = [value for key, value in tx.request.headers.items if len(key) == 6 and key.lower() == "cookie"]
+            if len(headers) == 1:
+                names = [n for n in _doubled(headers[0]) if n in tracked]
+            else:
+                names = [n for n in _doubled_pairs(p for h in headers for p in parse_cookie_header(h)) if n in tracked]
+            for name in names:
+                hits[name].append(tx)
         for name, txs in hits.items():
             out.append(
                 make_finding(
@@ -132,13 +145,23 @@ def duplicate_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
     return out
 
 
+def _cookie_bytes(tx: Transaction) -> int:
+    """Total length of the request's ``Cookie`` header values."""
+    total = 0
+    for key, value in tx.request.headers.items:
+        if len(key) == 6 and key.lower() == "cookie":
+            total += len(value)
+    return total
+
+
 def oversized_cookie_header(ctx: DetectContext, rule: Rule) -> list[Finding]:
     limit = 8190
     out = []
     for session in ctx.sessions:
-        big = [tx for tx in session.transactions if sum(len(v) for v in tx.request.headers.get_all("Cookie")) > limit]
+        sizes = [(tx, _cookie_bytes(tx)) for tx in session.transactions]
+        big = [tx for tx, size in sizes if size > limit]
         if big:
-            size = max(sum(len(v) for v in tx.request.headers.get_all("Cookie")) for tx in big)
+            size = max(size for _tx, size in sizes if size > limit)
             out.append(
                 make_finding(
                     rule,
@@ -162,7 +185,7 @@ def oversized_cookie_header(ctx: DetectContext, rule: Rule) -> list[Finding]:
 def cookie_scope_drops(ctx: DetectContext, rule: Rule) -> list[Finding]:
     out = []
     for session in ctx.sessions:
-        by_id = {tx.id: tx for tx in session.transactions}
+        by_id = ctx.tx_by_id(session)
         groups: dict[tuple[str, str], list[CookieEvent]] = defaultdict(list)
         for ev in session.cookie_events:
             if ev.kind is CookieEventKind.REJECTED and ev.persistence is not None and ev.persistence.role in _TRACKED:
@@ -199,7 +222,7 @@ def keepalive_polling(ctx: DetectContext, rule: Rule) -> list[Finding]:
     for session in ctx.sessions:
         if not any(i.role in _TRACKED for _n, i in session.persistence_cookies):
             continue
-        for path, interval, count, first, last in find_polling(session.transactions, ctx.config.polling_min_requests):
+        for path, interval, count, first, last in ctx.polling(session):
             span = last - first
             forced = ctx.config.forced_timeout
             if forced is not None and span < forced:

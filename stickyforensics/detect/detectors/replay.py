@@ -55,7 +55,7 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
     for session in ctx.sessions:
         if session.cookie_data != "present":
             continue
-        by_id = {tx.id: tx for tx in session.transactions}
+        by_id = ctx.tx_by_id(session)
         for ev in session.cookie_events:
             value = ev.value or ""
             if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED) and _per_client(ev.persistence, value):
@@ -67,6 +67,8 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 receivers[(ev.name, value)].append((ev.at, session.key.value, by_id[ev.transaction_id], "sent"))
     out: list[Finding] = []
     for (name, _value), items in receivers.items():
+        if len(items) < 2:
+            continue  # one receiver: nothing was shared
         clients = list(dict.fromkeys(c for _t, c, _tx, _k in sorted(items, key=lambda x: (x[0], x[1]))))
         if len(clients) < 2:
             continue
@@ -152,7 +154,7 @@ def cacheable_set_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
     for session in ctx.sessions:
         if session.cookie_data != "present":
             continue
-        by_id = {tx.id: tx for tx in session.transactions}
+        by_id = ctx.tx_by_id(session)
         for ev in session.cookie_events:
             if ev.kind not in (CookieEventKind.SET, CookieEventKind.CHANGED) or ev.persistence is None:
                 continue
