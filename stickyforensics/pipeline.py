@@ -20,6 +20,9 @@ from stickyforensics.model import SCHEMA_VERSION, AnalysisReport, ClientSession,
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions
 
+DetailWanted = Callable[[AnalysisReport], set[str]]
+"""Given a report of session summaries, the clients whose whole sessions will be rendered."""
+
 Progress = Callable[[str, int, int], None]
 """Called as (path, index, total) before each input is read."""
 
@@ -110,9 +113,13 @@ def analyze(
     *,
     engine: EngineOptions | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
+    detail: DetailWanted | None = None,
 ) -> AnalysisReport:
     """Analyze files and folders (recursed) and return the report every output format renders.
 
+    ``jobs`` > 1 splits the work by client over that many processes (``sharded``): the same report,
+    except that sessions are summaries (no transactions) unless ``detail`` names them.
     Raises ``InputError`` when an input cannot be used at all (missing, unknown format, unreadable).
     """
     from stickyforensics.ingest.sniff import expand_inputs
@@ -122,6 +129,14 @@ def analyze(
     files = expand_inputs(paths)
     if not files:
         raise InputError(", ".join(paths) or "(no input)", "no pcap, pcapng or HAR files found")
+    if jobs > 1:
+        from stickyforensics.ingest.sniff import sniff
+        from stickyforensics.sharded import analyze_sharded
+
+        if progress is not None:
+            progress(files[0], 0, len(files))
+        formats = [sniff(path) for path in files]
+        return analyze_sharded(files, formats, config, options, load_rules(), jobs, detail=detail)
     results: list[IngestResult] = []
     for index, path in enumerate(files):
         if progress is not None:

@@ -6,6 +6,7 @@ is one line on stderr naming the file and position, and exit code 2 — never a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -16,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from stickyforensics import __version__
+from stickyforensics.cli.sanitize_cmd import register as register_sanitize
 from stickyforensics.errors import StickyError
 
 app = typer.Typer(
@@ -122,6 +124,18 @@ def render(report: Any, fmt: Format, *, redactor: Any, fail_on: Any, color: bool
     return str(render_github(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
 
 
+AUTO_JOBS_MIN_BYTES = 50_000_000
+"""Below this much input, starting processes costs more than it saves."""
+
+
+def auto_jobs(files: list[str]) -> int:
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):
+            total += Path(path).stat().st_size
+    return max(1, min(os.cpu_count() or 1, 8)) if total >= AUTO_JOBS_MIN_BYTES else 1
+
+
 def _progress_callback() -> Any:
     if not sys.stderr.isatty():
         return None
@@ -148,6 +162,7 @@ def _run_analysis(
     summary_always: bool,
     baseline: str | None = None,
     write_baseline: str | None = None,
+    jobs: int = 0,
 ) -> None:
     from dataclasses import replace
 
@@ -170,8 +185,18 @@ def _run_analysis(
             raise _fail(f"{tls_keylog}: TLS key log file not found")
         files = expand_inputs(inputs)
         progress = _progress_callback()
+        detail = None
+        if fmt is Format.html:
+            from stickyforensics.report.html import clients_shown
+
+            detail = clients_shown
         report = analyze(
-            files, config, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog), progress=progress
+            files,
+            config,
+            engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog),
+            progress=progress,
+            jobs=jobs if jobs > 0 else auto_jobs(files),
+            detail=detail,
         )
         if progress is not None:
             progress.close()
@@ -266,6 +291,18 @@ WriteBaselineOpt = Annotated[
 ]
 
 
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=0,
+        help="Processes to use, split by client (same result as one). 0 = automatic: every core for inputs "
+        f"over {AUTO_JOBS_MIN_BYTES // 1_000_000} MB in all, else one.",
+    ),
+]
+
+
 @app.command()
 def analyze(
     inputs: InputsArg,
@@ -283,6 +320,7 @@ def analyze(
     disable: DisableOpt = None,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Analyze captures and HAR files; print findings with evidence (exit 1 when findings reach --fail-on)."""
     _run_analysis(
@@ -302,6 +340,7 @@ def analyze(
         summary_always=False,
         baseline=baseline,
         write_baseline=write_baseline,
+        jobs=jobs,
     )
 
 
@@ -322,6 +361,7 @@ def check(
     disable: DisableOpt = None,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
+    jobs: JobsOpt = 0,
 ) -> None:
     """CI check: like analyze, and always prints a human summary, whatever the machine format."""
     _run_analysis(
@@ -341,6 +381,7 @@ def check(
         summary_always=True,
         baseline=baseline,
         write_baseline=write_baseline,
+        jobs=jobs,
     )
 
 
@@ -479,6 +520,9 @@ def _root(
     ] = False,
 ) -> None:
     """stickyforensics: load-balancer stickiness forensics for pcap/pcapng and HAR files."""
+
+
+register_sanitize(app)
 
 
 def main() -> None:

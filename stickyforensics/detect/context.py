@@ -25,6 +25,8 @@ class DetectContext:
     sessions: tuple[ClientSession, ...]
     inputs: tuple[InputSummary, ...]
     config: Config
+    scope: str = "all"
+    """``all``, ``session`` or ``global`` (see ``engine.run_rules``)."""
     _incidents: dict[str, list[Incident]] = field(default_factory=dict)
     _by_id: dict[int, dict[str, Transaction]] = field(default_factory=dict)
     _polling: dict[int, list[Polling]] = field(default_factory=dict)

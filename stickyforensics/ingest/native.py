@@ -9,18 +9,39 @@ that points at the tshark engine and a key log).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.pcapread import open_capture
-from stickyforensics.model import DiagLevel, Diagnostic
-from stickyforensics.reconstruct.pairing import HttpReconstructor
+from stickyforensics.model import DiagLevel, Diagnostic, Transaction
+from stickyforensics.reconstruct.pairing import HttpReconstructor, capture_order, non_http_diagnostic
+from stickyforensics.reconstruct.shard import Shard
 
 KEEP_PER_CODE = 10
 """Diagnostics of one code kept one by one (with their positions); the rest are merged into one with a count."""
 TLS_SERVERS_NAMED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CapturePart:
+    """What one process read of a capture: all of it, or the clients of its shard (``--jobs``)."""
+
+    path: str
+    format: str
+    transactions: tuple[Transaction, ...]
+    reader_diagnostics: tuple[Diagnostic, ...]
+    """About the file itself: the same in every shard."""
+    stream_diagnostics: tuple[Diagnostic, ...]
+    """About the shard's connections (reassembly, HTTP), unaggregated."""
+    stats: tuple[tuple[str, int], ...]
+    frames: int
+    tcp_segments: int
+    truncated_frames: int
+    tls_client_hellos: int
+    tls_servers: tuple[tuple[str, int, str | None], ...]
 
 
 def read_capture(path: str, *, input_index: int = 0) -> IngestResult:
@@ -30,43 +51,91 @@ def read_capture(path: str, *, input_index: int = 0) -> IngestResult:
     inside it becomes a diagnostic. Transactions come in capture order (request start time, then
     tcp.stream and depth).
     """
+    return assemble_capture([read_capture_part(path, input_index=input_index)])
+
+
+def read_capture_part(path: str, *, input_index: int = 0, shard: Shard | None = None) -> CapturePart:
+    """Read a capture, reassembling every connection or only those of ``shard``'s clients."""
     info, reader = open_capture(path)
-    rec = HttpReconstructor(path, info.format, input_index=input_index)
+    rec = HttpReconstructor(path, info.format, input_index=input_index, shard=shard)
     with _gc_paused():
         try:
             rec.process(reader)
         finally:
             reader.close()
         result = rec.finish()
-    stats = dict(result.stats)
-    diagnostics: list[Diagnostic] = [*reader.diagnostics, *result.diagnostics]
+    return CapturePart(
+        path=path,
+        format=info.format,
+        transactions=result.transactions,
+        reader_diagnostics=tuple(reader.diagnostics),
+        stream_diagnostics=result.diagnostics,
+        stats=result.stats,
+        frames=reader.frames,
+        tcp_segments=reader.tcp_segments,
+        truncated_frames=reader.truncated_frames,
+        tls_client_hellos=reader.tls_client_hellos,
+        tls_servers=tuple(reader.tls_servers),
+    )
+
+
+def _frame_order(d: Diagnostic) -> tuple[int, str, str]:
+    """Diagnostics by the frame they name (those naming none last), then code and text: the same order
+    whichever process found them."""
+    pos = d.position or ""
+    frame = int(pos[6:]) if pos.startswith("frame ") and pos[6:].isdigit() else 1 << 62
+    return (frame, d.code, d.message)
+
+
+def assemble_capture(parts: Sequence[CapturePart], *, transaction_count: int | None = None) -> IngestResult:
+    """One capture's ``IngestResult`` from the parts read by one or several processes.
+
+    ``transaction_count``: how many transactions the parts held, when they come without them.
+    """
+    first = parts[0]
+    path = first.path
+    stats: dict[str, int] = {}
+    for part in parts:
+        for key, value in part.stats:
+            # Every shard numbers every connection: tcp.stream counts are the same, not additive.
+            stats[key] = max(stats.get(key, 0), value) if key == "tcp_streams" else stats.get(key, 0) + value
+    if len(parts) == 1:
+        transactions = first.transactions
+        stream_diags = [d for d in first.stream_diagnostics if d.code != "tcp.non_http_streams"]
+    else:
+        transactions = tuple(heapq.merge(*(p.transactions for p in parts), key=capture_order))
+        stream_diags = [d for p in parts for d in p.stream_diagnostics if d.code != "tcp.non_http_streams"]
+    stream_diags.sort(key=_frame_order)
+    if stats.get("non_http_streams"):
+        stream_diags.append(non_http_diagnostic(path, stats["non_http_streams"]))
+    diagnostics: list[Diagnostic] = [*first.reader_diagnostics, *stream_diags]
+    count = len(transactions) if transaction_count is None else transaction_count
 
     cookie_data = "present"
-    tls_seen = reader.tls_client_hellos > 0 or bool(reader.tls_servers)
-    if tls_seen:
-        no_http = not result.transactions and stats.get("http_streams", 0) == 0
-        diagnostics.append(_tls_diagnostic(path, reader.tls_client_hellos, reader.tls_servers, no_http))
+    if first.tls_client_hellos > 0 or first.tls_servers:
+        no_http = not count and stats.get("http_streams", 0) == 0
+        diagnostics.append(_tls_diagnostic(path, first.tls_client_hellos, list(first.tls_servers), no_http))
         if no_http:
             cookie_data = "absent"
 
     extra = (
-        ("packets", str(reader.frames)),
-        ("tcp_segments", str(reader.tcp_segments)),
+        ("packets", str(first.frames)),
+        ("tcp_segments", str(first.tcp_segments)),
         ("tcp_streams", str(stats.get("tcp_streams", 0))),
         ("http_streams", str(stats.get("http_streams", 0))),
         ("non_http_streams", str(stats.get("non_http_streams", 0))),
         ("upgraded_streams", str(stats.get("upgraded_streams", 0))),
-        ("http_transactions", str(len(result.transactions))),
-        ("tls_connections", str(reader.tls_client_hellos)),
-        ("truncated_frames", str(reader.truncated_frames)),
+        ("http_transactions", str(count)),
+        ("tls_connections", str(first.tls_client_hellos)),
+        ("truncated_frames", str(first.truncated_frames)),
         ("tcp_gaps", str(stats.get("tcp_gaps", 0))),
         ("tcp_missing_bytes", str(stats.get("tcp_missing_bytes", 0))),
     )
     return IngestResult(
         path=path,
-        format=info.format,
+        format=first.format,
         engine="native",
-        transactions=result.transactions,
+        transactions=transactions,
         diagnostics=tuple(aggregate_diagnostics(diagnostics)),
         cookie_data=cookie_data,
         extra=extra,

@@ -49,9 +49,32 @@ class ClientSession:
     """Routing and session cookies this client held: (name, what the first value revealed)."""
     cookie_data: str = "present"
     """``present``, ``absent`` (sanitized input) or ``partial``."""
+    transaction_count: int = -1
+    """How many transactions the client made (given when ``transactions`` holds only some of them)."""
+    first_seen: float | None = None
+    last_seen: float | None = None
+    backend_keys: tuple[str, ...] | None = None
+    """The backends seen, in order (given when ``backends`` holds only some of the observations)."""
+
+    def __post_init__(self) -> None:
+        # A session built with all its transactions describes itself; a summary (``--jobs``: the
+        # client was judged in another process) carries these figures instead.
+        if self.transaction_count < 0:
+            txs = self.transactions
+            object.__setattr__(self, "transaction_count", len(txs))
+            if txs:
+                object.__setattr__(self, "first_seen", txs[0].timing.started)
+                object.__setattr__(self, "last_seen", txs[-1].timing.started)
+
+    @property
+    def complete(self) -> bool:
+        """Whether ``transactions`` holds every transaction (not a summary)."""
+        return len(self.transactions) == self.transaction_count
 
     @property
     def backends_seen(self) -> tuple[str, ...]:
+        if self.backend_keys is not None:
+            return self.backend_keys
         seen: dict[str, None] = {}
         for obs in self.backends:
             if obs.backend is not None:

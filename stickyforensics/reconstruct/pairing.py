@@ -45,6 +45,7 @@ from stickyforensics.reconstruct.http1 import (
     MessageParser,
 )
 from stickyforensics.reconstruct.segments import TcpSegment
+from stickyforensics.reconstruct.shard import Shard
 from stickyforensics.reconstruct.tcp import Address, StreamConsumer, TcpConnection, TcpReassembler
 
 MAX_AWAITING = 1000
@@ -249,6 +250,7 @@ class HttpReconstructor:
         idle_timeout: float = 600.0,
         max_ooo_bytes: int = 1 << 20,
         max_tombstones: int = 100_000,
+        shard: Shard | None = None,
     ) -> None:
         self.source = source
         self.kind = kind
@@ -266,6 +268,7 @@ class HttpReconstructor:
             idle_timeout=idle_timeout,
             max_ooo_bytes=max_ooo_bytes,
             max_tombstones=max_tombstones,
+            shard=shard,
         )
         self.feed = self.tcp.feed
 
@@ -281,21 +284,8 @@ class HttpReconstructor:
     def finish(self) -> ReconstructResult:
         self.tcp.finish()
         if self.non_http_streams:
-            self.diagnostics.append(
-                Diagnostic(
-                    "tcp.non_http_streams",
-                    f"{self.non_http_streams} TCP connection(s) do not carry HTTP/1.x (TLS, HTTP/2, other "
-                    "protocols) and were skipped",
-                    self.source,
-                    None,
-                    DiagLevel.INFO,
-                    self.non_http_streams,
-                )
-            )
-        txs = sorted(
-            self.transactions,
-            key=lambda t: (t.timing.started, t.provenance.tcp_stream or 0, t.depth),
-        )
+            self.diagnostics.append(non_http_diagnostic(self.source, self.non_http_streams))
+        txs = sorted(self.transactions, key=capture_order)
         stats = (
             ("tcp_streams", self.tcp.streams),
             ("http_streams", self.http_streams),
@@ -315,6 +305,22 @@ class HttpReconstructor:
         ex.request.link = None
         if ex.response is not None:
             ex.response.link = None
+
+
+def capture_order(tx: Transaction) -> tuple[float, int, int]:
+    """Transactions of a capture in order: request start time, then tcp.stream, then depth."""
+    return (tx.timing.started, tx.provenance.tcp_stream or 0, tx.depth)
+
+
+def non_http_diagnostic(source: str, count: int) -> Diagnostic:
+    return Diagnostic(
+        "tcp.non_http_streams",
+        f"{count} TCP connection(s) do not carry HTTP/1.x (TLS, HTTP/2, other protocols) and were skipped",
+        source,
+        None,
+        DiagLevel.INFO,
+        count,
+    )
 
 
 _CLOSING = {

@@ -46,6 +46,7 @@ from collections import deque
 
 from stickyforensics.model import DiagLevel, Diagnostic
 from stickyforensics.reconstruct.segments import ACK, FIN, RST, SYN, TcpSegment
+from stickyforensics.reconstruct.shard import Shard
 from stickyforensics.reconstruct.tcp_streams import (
     CLOSED,
     IDLE,
@@ -100,8 +101,12 @@ class TcpReassembler:
         max_tombstones: int = 100_000,
         tombstone_ttl: float = 3600.0,
         sweep_every: int = 50_000,
+        shard: Shard | None = None,
     ) -> None:
         self.source = source
+        self.shard = shard
+        """Only connections whose client this shard owns are reassembled (``--jobs``); the others are
+        still numbered, so ``tcp.stream`` indices stay Wireshark's."""
         self._factory = factory
         self.diagnostics = diagnostics
         self.idle_timeout = idle_timeout
@@ -219,7 +224,11 @@ class TcpReassembler:
         conn = TcpConnection(self.streams, a, b, client_is_a, handshake, seg.frame)
         self.streams += 1
         conn.last_ts = seg.ts
-        self._attach(conn)
+        if self.shard is not None and not self.shard.owns((a if client_is_a else b)[0]):
+            # Another process reassembles it: keep only what numbering needs (as for a non-HTTP stream).
+            conn.skip = conn.non_http = True
+        else:
+            self._attach(conn)
         self._halves[(a[0], a[1], b[0], b[1])] = conn.ab
         self._halves[(b[0], b[1], a[0], a[1])] = conn.ba
         self._open[conn.stream] = conn

@@ -348,7 +348,8 @@ def _cookie_views(session: ClientSession | None) -> tuple[CookieView, ...]:
 
 
 def _backend_colours(report: AnalysisReport) -> dict[str, str]:
-    counts: Counter[str] = Counter(o.backend for s in report.sessions for o in s.backends if o.backend is not None)
+    # Ranked by how many clients a backend served: known from session summaries too (``--jobs``).
+    counts: Counter[str] = Counter(b for s in report.sessions for b in s.backends_seen)
     ranked = sorted(counts, key=lambda b: (-counts[b], b))
     return {b: PALETTE[i] if i < len(PALETTE) else OTHER_COLOUR for i, b in enumerate(ranked)}
 
@@ -414,17 +415,32 @@ def _markers(report: AnalysisReport, index: TxIndex) -> dict[str, list[tuple[flo
     return out
 
 
+def _ranked_sessions(report: AnalysisReport) -> list[ClientSession]:
+    """Swimlane order: clients with findings (in report order), then the busiest."""
+    order = {c: i for i, (c, _) in enumerate(group_by_client(report.findings))}
+    return sorted(report.sessions, key=lambda s: (order.get(s.key.value, len(order)), -s.transaction_count))
+
+
+def clients_shown(report: AnalysisReport) -> set[str]:
+    """The clients whose whole sessions the HTML report draws or cites (``analyze(detail=...)``)."""
+    shown = {s.key.value for s in _ranked_sessions(report)[:LANES_LIMIT]}
+    for f in report.findings:
+        shown.add(f.client)
+        shown.update(f.clients)
+    return shown
+
+
 def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor,
               anchors: Mapping[str, str]) -> Swimlane | None:
-    times = [tx.timing.started for s in report.sessions for tx in s.transactions]
-    if not times:
+    firsts = [s.first_seen for s in report.sessions if s.first_seen is not None]
+    lasts = [s.last_seen for s in report.sessions if s.last_seen is not None]
+    if not firsts or not lasts:
         return None
-    tmin, tmax = min(times), max(times)
+    tmin, tmax = min(firsts), max(lasts)
     span = max(tmax - tmin, 1e-3)
     colours = _backend_colours(report)
     markers = _markers(report, index)
-    order = {c: i for i, (c, _) in enumerate(group_by_client(report.findings))}
-    ranked = sorted(report.sessions, key=lambda s: (order.get(s.key.value, len(order)), -len(s.transactions)))
+    ranked = _ranked_sessions(report)
     lanes = []
     for i, s in enumerate(ranked[:LANES_LIMIT]):
         y = AXIS_H + i * LANE_H
@@ -436,7 +452,7 @@ def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor,
         )
         label = display(s.key.value, 200)
         lanes.append(Lane(y=y, label=label if len(label) <= 26 else label[:25] + "…", full_label=label,
-                          requests=len(s.transactions), marks=marks, markers=lane_markers, downsampled=down,
+                          requests=s.transaction_count, marks=marks, markers=lane_markers, downsampled=down,
                           anchor=anchors.get(s.key.value)))
     ticks = tuple((round(PLOT_X0 + (PLOT_X1 - PLOT_X0) * k / 5, 1), fmt_duration(span * k / 5)) for k in range(6))
     legend = [(display(b, 60), c) for b, c in colours.items() if c != OTHER_COLOUR]
@@ -460,7 +476,6 @@ def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor,
 
 
 def _client_row(s: ClientSession, anchor: str | None, nfind: int) -> ClientRow:
-    txs = s.transactions
     backends = s.backends_seen
     shown = ", ".join(backends[:6]) + (f" (+{len(backends) - 6})" if len(backends) > 6 else "")
     return ClientRow(
@@ -468,9 +483,9 @@ def _client_row(s: ClientSession, anchor: str | None, nfind: int) -> ClientRow:
         anchor=anchor,
         identity=display(s.key.strategy, 30),
         inputs=display(", ".join(s.inputs), 300),
-        transactions=len(txs),
-        first=fmt_time(txs[0].timing.started) if txs else "-",
-        last=fmt_time(txs[-1].timing.started) if txs else "-",
+        transactions=s.transaction_count,
+        first=fmt_time(s.first_seen) if s.first_seen is not None else "-",
+        last=fmt_time(s.last_seen) if s.last_seen is not None else "-",
         backends=display(shown, 300) or "-",
         cookies=display(", ".join(n for n, _ in s.persistence_cookies[:8]), 300) or "-",
         cookie_data=display(s.cookie_data, 20),

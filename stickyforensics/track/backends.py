@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from stickyforensics.config import Config
 from stickyforensics.model import BackendObservation, CookiePair, CookieRole, PersistenceInfo, SetCookie, Transaction
+from stickyforensics.track.capture_facts import decide_facts
 from stickyforensics.track.cookieparse import request_cookies, response_set_cookies
 
 Identify = Callable[[str, str], PersistenceInfo | None]
@@ -134,8 +135,4 @@ def observe_backend(
 
 def hosts_with_several_addresses(transactions: Sequence[Transaction]) -> frozenset[str]:
     """Hosts served from more than one server address in the capture (backend-side captures)."""
-    seen: dict[str, set[str]] = {}
-    for tx in transactions:
-        if tx.server is not None:
-            seen.setdefault(tx.request.host, set()).add(tx.server.ip)
-    return frozenset(host for host, addrs in seen.items() if len(addrs) > 1)
+    return decide_facts(transactions).multi_address_hosts

@@ -8,29 +8,10 @@ HAR: one file is one browser profile, so the file name is the client.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from stickyforensics.model import ClientKey, Transaction
-
-
-def _xff_first_hop(tx: Transaction) -> str | None:
-    value = tx.request.headers.get("X-Forwarded-For")
-    if not value:
-        return None
-    first = value.split(",", 1)[0].strip()
-    return first or None
-
-
-def _use_xff(transactions: Sequence[Transaction]) -> bool:
-    ips: set[str] = set()
-    hops: set[str] = set()
-    for tx in transactions:
-        if tx.client is not None:
-            ips.add(tx.client.ip)
-        hop = _xff_first_hop(tx)
-        if hop:
-            hops.add(hop)
-    return len(hops) > len(ips)
+from stickyforensics.track.capture_facts import decide_facts, xff_first_hop
 
 
 def client_key(tx: Transaction, strategy: str) -> ClientKey:
@@ -38,7 +19,7 @@ def client_key(tx: Transaction, strategy: str) -> ClientKey:
     if tx.client_label is not None and tx.client is None:
         return ClientKey("har-file", tx.client_label)
     if strategy == "xff":
-        hop = _xff_first_hop(tx)
+        hop = xff_first_hop(tx)
         if hop:
             return ClientKey("xff", hop)
     if tx.client is not None:
@@ -46,8 +27,14 @@ def client_key(tx: Transaction, strategy: str) -> ClientKey:
     return ClientKey("input", tx.input)
 
 
-def group_by_client(transactions: Iterable[Transaction], identity: str = "auto") -> dict[ClientKey, list[Transaction]]:
-    """Transactions per client, each list in capture order (start time, then id)."""
+def group_by_client(
+    transactions: Iterable[Transaction], identity: str = "auto", *, xff_inputs: frozenset[str] | None = None
+) -> dict[ClientKey, list[Transaction]]:
+    """Transactions per client, each list in capture order (start time, then id).
+
+    ``xff_inputs``: the inputs whose clients ``auto`` tells apart by X-Forwarded-For (see
+    ``capture_facts``); found from ``transactions`` when not given.
+    """
     by_input: dict[str, list[Transaction]] = {}
     for tx in transactions:
         by_input.setdefault(tx.input, []).append(tx)
@@ -55,7 +42,8 @@ def group_by_client(transactions: Iterable[Transaction], identity: str = "auto")
     for txs in by_input.values():
         strategy = identity
         if identity == "auto":
-            strategy = "xff" if _use_xff(txs) else "ip"
+            decided = xff_inputs if xff_inputs is not None else decide_facts(txs).xff_inputs
+            strategy = "xff" if txs[0].input in decided else "ip"
         by_ip: dict[str, list[Transaction]] = {}
         """Plain address keys, grouped by the address string first: a ClientKey per request is slow to hash."""
         for tx in txs:

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 from stickyforensics.config import Config
 from stickyforensics.model import ClientSession, CookieRole, PersistenceInfo, Transaction
-from stickyforensics.track.backends import hosts_with_several_addresses, observe_backend
+from stickyforensics.track.backends import observe_backend
+from stickyforensics.track.capture_facts import TrackFacts, decide_facts
 from stickyforensics.track.clients import group_by_client
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.timeline import cookie_timeline, tx_cookies
@@ -33,19 +34,27 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def session_order(session: ClientSession) -> tuple[float, str]:
+    """Sessions by first activity, then identity."""
+    return (session.first_seen or 0.0, session.key.value)
+
+
 def build_sessions(
     transactions: Sequence[Transaction],
     config: Config,
     *,
     classifier: CookieClassifier | None = None,
     cookie_data: Mapping[str, str] | None = None,
+    facts: TrackFacts | None = None,
 ) -> tuple[ClientSession, ...]:
     """One ClientSession per client, ordered by first activity then identity.
 
     ``cookie_data`` maps input path -> ``present``/``absent``/``partial`` (sanitized inputs).
+    ``facts``: decisions across all clients (``capture_facts``), found from ``transactions`` when not
+    given (with ``--jobs``, each process gets the merged ones).
     """
     with gc_paused():
-        return _build_sessions(transactions, config, classifier=classifier, cookie_data=cookie_data)
+        return _build_sessions(transactions, config, classifier=classifier, cookie_data=cookie_data, facts=facts)
 
 
 def _build_sessions(
@@ -54,12 +63,16 @@ def _build_sessions(
     *,
     classifier: CookieClassifier | None,
     cookie_data: Mapping[str, str] | None,
+    facts: TrackFacts | None,
 ) -> tuple[ClientSession, ...]:
     classifier = classifier or CookieClassifier(declared=config.declared_cookies())
     identify = classifier.identify
-    multi = hosts_with_several_addresses(transactions)
+    if facts is None:
+        facts = decide_facts(transactions)
+    multi = facts.multi_address_hosts
     sessions: list[ClientSession] = []
-    for key, txs in group_by_client(transactions, config.client_identity).items():
+    by_client = group_by_client(transactions, config.client_identity, xff_inputs=facts.xff_inputs)
+    for key, txs in by_client.items():
         parsed = {tx.id: tx_cookies(tx) for tx in txs}
         events = cookie_timeline(txs, identify, parsed)
         backends = tuple(
@@ -83,5 +96,5 @@ def _build_sessions(
                 cookie_data=data,
             )
         )
-    sessions.sort(key=lambda s: (s.transactions[0].timing.started if s.transactions else 0.0, s.key.value))
+    sessions.sort(key=session_order)
     return tuple(sessions)

@@ -25,3 +25,24 @@ DETECTORS: dict[str, Detector] = {
     "replay.cacheable_set_cookie": replay.cacheable_set_cookie,
     "expectations.check": expectations.check_expectations,
 }
+
+GLOBAL_DETECTORS = frozenset(
+    {
+        "inputs.cookie_data_absent",
+        "inputs.tls_not_decrypted",
+        "hygiene.insecure_persistence_cookie",
+        "hygiene.internal_address_disclosed",
+        "replay.cached_set_cookie_replay",
+    }
+)
+"""Detectors that compare clients with each other. With ``--jobs`` they run once, in the parent, over
+every client's ``global_view``; the others judge one client at a time in the process that owns it."""
+SPLIT_DETECTORS = frozenset({"expectations.check"})
+"""Detectors with both kinds of checks: they look at ``DetectContext.scope``."""
+
+
+def detector_runs_in(detector: str, scope: str) -> bool:
+    """Whether ``detector`` has work in a run of ``scope`` (``all``, ``session`` or ``global``)."""
+    if scope == "all" or detector in SPLIT_DETECTORS:
+        return True
+    return (detector in GLOBAL_DETECTORS) == (scope == "global")

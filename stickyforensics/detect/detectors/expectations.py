@@ -50,7 +50,8 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
             )
         )
 
-    for session in ctx.sessions:
+    per_client = ctx.scope != "global"
+    for session in ctx.sessions if per_client else ():
         if session.cookie_data != "present":
             continue
         pairs = _session_backends(ctx, session)
@@ -97,7 +98,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
                     [tx for tx, b in pairs if b != backends[0]],
                 )
 
-    if exp.no_shared_session_tokens:
+    if exp.no_shared_session_tokens and ctx.scope != "session":
         owners: dict[tuple[str, str], dict[str, Transaction]] = {}
         for session in ctx.sessions:
             by_id = ctx.tx_by_id(session)
@@ -118,7 +119,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
                     name,
                 )
 
-    if exp.no_set_cookie_on_cacheable:
+    if exp.no_set_cookie_on_cacheable and per_client:
         for session in ctx.sessions:
             by_id = ctx.tx_by_id(session)
             hits = []
