@@ -7,7 +7,7 @@ No printing and no exit codes here: that is the CLI's job.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stickyforensics import __version__
 from stickyforensics.config import Config
@@ -17,6 +17,7 @@ from stickyforensics.detect.rule import Rule
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.model import SCHEMA_VERSION, AnalysisReport, ClientSession, InputSummary, Transaction
+from stickyforensics.track.body_prefix import body_prefix_filter
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions
 
@@ -32,6 +33,8 @@ class EngineOptions:
     engine: str = "native"
     """``native`` (own pcap reader) or ``tshark`` (Wireshark's dissectors: TLS, HTTP/2)."""
     tls_keylog: str | None = None
+    keep_body_prefix: Callable[[bytes], bool] | None = None
+    """Native engine: which body prefixes to keep (``track.body_prefix``); every one when None."""
 
 
 def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
@@ -49,7 +52,7 @@ def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
         return read_capture_tshark(path, input_index=index, keylog=options.tls_keylog)
     from stickyforensics.ingest.native import read_capture
 
-    return read_capture(path, input_index=index)
+    return read_capture(path, input_index=index, keep_body_prefix=options.keep_body_prefix)
 
 
 def _summaries(results: Sequence[IngestResult], sessions: Sequence[ClientSession]) -> tuple[InputSummary, ...]:
@@ -115,28 +118,36 @@ def analyze(
     progress: Progress | None = None,
     jobs: int = 1,
     detail: DetailWanted | None = None,
+    shard_bytes: int | None = None,
 ) -> AnalysisReport:
     """Analyze files and folders (recursed) and return the report every output format renders.
 
-    ``jobs`` > 1 splits the work by client over that many processes (``sharded``): the same report,
-    except that sessions are summaries (no transactions) unless ``detail`` names them.
+    ``jobs`` > 1 splits the work by client over that many processes (``sharded``), and so does a
+    capture larger than ``shard_bytes`` (default ``sharded.SHARD_BYTES``; 0: never), in several
+    passes to bound memory: the same report, except that sessions are summaries (no transactions)
+    unless ``detail`` names them.
     Raises ``InputError`` when an input cannot be used at all (missing, unknown format, unreadable).
     """
     from stickyforensics.ingest.sniff import expand_inputs
 
     config = config or Config()
     options = engine or EngineOptions()
+    if options.keep_body_prefix is None:
+        options = replace(options, keep_body_prefix=body_prefix_filter(config))
     files = expand_inputs(paths)
     if not files:
         raise InputError(", ".join(paths) or "(no input)", "no pcap, pcapng or HAR files found")
-    if jobs > 1:
+    if jobs > 1 or shard_bytes != 0:
         from stickyforensics.ingest.sniff import sniff
-        from stickyforensics.sharded import analyze_sharded
+        from stickyforensics.sharded import SHARD_BYTES, analyze_sharded, shard_count
 
-        if progress is not None:
-            progress(files[0], 0, len(files))
         formats = [sniff(path) for path in files]
-        return analyze_sharded(files, formats, config, options, load_rules(), jobs, detail=detail)
+        jobs = max(jobs, 1)
+        shards = shard_count(files, formats, jobs, shard_bytes or SHARD_BYTES) if shard_bytes != 0 else jobs
+        if shards > 1:
+            if progress is not None:
+                progress(files[0], 0, len(files))
+            return analyze_sharded(files, formats, config, options, load_rules(), jobs, shards, detail=detail)
     results: list[IngestResult] = []
     for index, path in enumerate(files):
         if progress is not None:

@@ -1,20 +1,22 @@
-"""``--jobs N``: the same analysis on N processes, split by client.
+"""``--jobs N``: the same analysis on N processes, split by client, in bounded memory.
 
-Every worker reads every capture but reassembles only the connections of the clients it owns
-(``reconstruct.shard``); HAR files (one client each) go whole to one worker. The protocol, over
-one pipe per worker:
+A capture is split into S shards by client address (``reconstruct.shard``); S is a multiple of N,
+large enough that one shard of the input fits in ``SHARD_BYTES`` of capture, so memory stays flat
+as captures grow. Worker k of N handles shards k, k+N, ... one after the other: each pass reads
+every capture but reassembles only the connections of the shard's clients (HAR files, one client
+each, go whole to one shard). After each shard the worker keeps only what the report needs:
 
-1. worker -> parent: ``FactCounts`` of what it read (addresses, X-Forwarded-For hops, hosts);
-2. parent -> worker: the merged ``TrackFacts``, so every worker tracks as one process would;
-3. worker -> parent: a ``ShardResult``: per-input counts and diagnostics, a summary of every client,
-   the findings of the per-client rules, and each client's ``global_view`` (only the cookie events
-   and transactions the cross-client rules read);
-4. parent -> worker, optionally: the clients whose whole sessions a report shows (the HTML
-   swimlanes); worker -> parent: those sessions.
+- per input: counts and diagnostics;
+- per client: a summary (``summary_of``) and the cookie events and transactions the cross-client
+  rules read (``global_view``, headers trimmed to those the rules quote);
+- the findings of the per-client rules.
 
-The parent runs the cross-client rules over the views and merges everything in the order one
-process gives, so the report is the same whatever N is (tests/unit/test_sharded.py checks it).
-Memory: each worker holds only its clients; the parent holds summaries.
+Two tracking decisions look across clients (``track.capture_facts``). A worker decides them from
+its shard (optimistically) and sends its counts; the parent merges the counts and re-runs the rare
+shard whose decision differs from the whole input's. The parent then runs the cross-client rules
+over the views and merges everything in the order one process gives, so the report is the same
+whatever N is (tests/unit/test_sharded.py). Whole sessions (the HTML swimlanes) are rebuilt on
+request by re-reading the shards that hold them.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import os
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 from stickyforensics import __version__
@@ -40,6 +43,7 @@ from stickyforensics.model import (
     ClientSession,
     CookieEventKind,
     Finding,
+    Headers,
     InputSummary,
     RuleRun,
     Transaction,
@@ -70,11 +74,43 @@ class InputPart:
 
 @dataclass(frozen=True, slots=True)
 class ShardResult:
+    shard: int
     inputs: tuple[InputPart, ...]
     summaries: tuple[ClientSession, ...]
     views: tuple[ClientSession, ...]
     findings: tuple[Finding, ...]
     runs: tuple[RuleRun, ...]
+    counts: FactCounts
+    """What the shard saw of the cross-client facts."""
+    facts: TrackFacts
+    """The decisions it was tracked with."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShardJob:
+    """Everything a worker needs (inherited through ``fork``, never pickled)."""
+
+    files: tuple[str, ...]
+    formats: tuple[str, ...]
+    options: Any
+    config: Config
+    rules: tuple[Rule, ...]
+    shards: int
+
+
+SHARD_BYTES = 200_000_000
+"""Capture bytes per shard and pass: about 150 MB of transactions and sessions in a worker."""
+
+
+def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_bytes: int = SHARD_BYTES) -> int:
+    """Shards for these inputs: a multiple of ``jobs``, with at most ``shard_bytes`` of capture each."""
+    total = 0
+    for path, fmt in zip(files, formats, strict=True):
+        if fmt != "har":
+            with contextlib.suppress(OSError):
+                total += os.stat(path).st_size
+    passes = max(1, -(-total // (max(shard_bytes, 1) * jobs)))
+    return jobs * passes
 
 
 class WorkerFailed(StickyError):
@@ -109,9 +145,34 @@ def global_view(session: ClientSession, config: Config) -> ClientSession:
     wanted = {ev.transaction_id for ev in events}
     return replace(
         summary_of(session),
-        transactions=tuple(tx for tx in session.transactions if tx.id in wanted),
+        transactions=tuple(_trimmed(tx) for tx in session.transactions if tx.id in wanted),
         cookie_events=events,
     )
+
+
+VIEW_REQUEST_HEADERS = frozenset({"cookie"})
+VIEW_RESPONSE_HEADERS = frozenset(
+    {"set-cookie", "date", "age", "via", "cache-control", "x-cache", "x-cache-status", "cf-cache-status",
+     "x-cache-lookup", "x-proxy-cache", "x-varnish"}
+)
+"""The headers the cross-client rules read or quote (``detect.detectors.replay``, ``hygiene``,
+``expectations``); a view keeps only these. The tests comparing --jobs 1 and 2 guard the list."""
+
+
+def _trimmed(tx: Transaction) -> Transaction:
+    request = replace(
+        tx.request,
+        headers=Headers(tuple(h for h in tx.request.headers.items if h[0].lower() in VIEW_REQUEST_HEADERS)),
+        body=replace(tx.request.body, prefix=b""),
+    )
+    response = tx.response
+    if response is not None:
+        response = replace(
+            response,
+            headers=Headers(tuple(h for h in response.headers.items if h[0].lower() in VIEW_RESPONSE_HEADERS)),
+            body=replace(response.body, prefix=b""),
+        )
+    return replace(tx, request=request, response=response)
 
 
 # -- the worker ---------------------------------------------------------------------------------
@@ -128,7 +189,9 @@ def _read_share(files: Sequence[str], formats: Sequence[str], shard: Shard, opti
     cookie_data: dict[str, str] = {}
     for index, (path, fmt) in enumerate(zip(files, formats, strict=True)):
         if fmt != "har" and options.engine == "native" and not options.tls_keylog:
-            part = read_capture_part(path, input_index=index, shard=shard)
+            part = read_capture_part(
+                path, input_index=index, shard=shard, keep_body_prefix=options.keep_body_prefix
+            )
             txs = part.transactions
             cookie_data[path] = assemble_capture([part]).cookie_data
             parts.append(_input_part(index, None, replace(part, transactions=()), txs))
@@ -167,42 +230,59 @@ def _local_inputs(files: Sequence[str], formats: Sequence[str], parts: Sequence[
     return tuple(out)
 
 
-def _work(
-    conn: Connection,
-    shard: Shard,
-    files: Sequence[str],
-    formats: Sequence[str],
-    options: Any,
-    config: Config,
-    rules: tuple[Rule, ...],
-) -> None:
+def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[ShardResult, tuple[ClientSession, ...]]:
+    """Read and judge one shard; ``facts`` None: decide them from the shard (see the module doc)."""
+    config = job.config
+    parts, transactions, cookie_data = _read_share(job.files, job.formats, Shard(index, job.shards), job.options)
+    counts = count_facts(transactions)
+    used = facts if facts is not None else counts.decide()
+    sessions = build_sessions(transactions, config, cookie_data=cookie_data, facts=used)
+    del transactions
+    inputs = _local_inputs(job.files, job.formats, parts)
+    findings, runs = run_rules(job.rules, sessions, inputs, config, scope="session")
+    result = ShardResult(
+        shard=index,
+        inputs=tuple(parts),
+        summaries=tuple(summary_of(s) for s in sessions),
+        views=tuple(global_view(s, config) for s in sessions),
+        findings=findings,
+        runs=runs,
+        counts=counts,
+        facts=used,
+    )
+    return result, sessions
+
+
+def _decided_otherwise(result: ShardResult, facts: TrackFacts) -> bool:
+    """Whether the whole input's decisions differ from the shard's own where the shard is concerned."""
+    for path in result.counts.xff_hops:
+        if (path in result.facts.xff_inputs) != (path in facts.xff_inputs):
+            return True
+    multi, mine = facts.multi_address_hosts, result.facts.multi_address_hosts
+    return any((host in multi) != (host in mine) for host in result.counts.host_addresses)
+
+
+def _work(conn: Connection, job: ShardJob, shards: Sequence[int]) -> None:
     gc.disable()  # as in the CLI: millions of long-lived acyclic objects
     try:
-        parts, transactions, cookie_data = _read_share(files, formats, shard, options)
-        conn.send(("facts", count_facts(transactions)))
-        facts: TrackFacts = conn.recv()
-        sessions = build_sessions(transactions, config, cookie_data=cookie_data, facts=facts)
-        del transactions
-        findings, runs = run_rules(rules, sessions, _local_inputs(files, formats, parts), config, scope="session")
-        conn.send(
-            (
-                "result",
-                ShardResult(
-                    inputs=tuple(parts),
-                    summaries=tuple(summary_of(s) for s in sessions),
-                    views=tuple(global_view(s, config) for s in sessions),
-                    findings=findings,
-                    runs=runs,
-                ),
-            )
-        )
-        wanted: set[str] | None = conn.recv()
-        if wanted:
-            conn.send(("detail", tuple(s for s in sessions if s.key.value in wanted)))
+        for index in shards:
+            conn.send(("result", analyze_shard(job, index, None)[0]))
+            gc.collect()
+        while True:
+            message = conn.recv()
+            if message[0] == "done":
+                break
+            _, index, facts, wanted = message
+            result, sessions = analyze_shard(job, index, facts)
+            if wanted is None:
+                conn.send(("result", result))
+            else:
+                conn.send(("detail", tuple(s for s in sessions if s.key.value in wanted)))
+            del result, sessions
     except BaseException as exc:  # everything goes back to the parent, which decides
-        message = str(exc) if isinstance(exc, StickyError) else "".join(traceback.format_exception(exc))
+        message_text = str(exc) if isinstance(exc, StickyError) else "".join(traceback.format_exception(exc))
         with contextlib.suppress(BrokenPipeError, OSError):
-            conn.send(("error", type(exc).__name__, message, isinstance(exc, StickyError)))
+            conn.send(("error", type(exc).__name__, message_text, isinstance(exc, StickyError)))
     finally:
         conn.close()
 
@@ -211,47 +291,53 @@ def _work(
 
 
 class _Workers:
-    def __init__(self, count: int, files: Sequence[str], formats: Sequence[str], options: Any, config: Config,
-                 rules: tuple[Rule, ...]) -> None:
+    def __init__(self, count: int, job: ShardJob) -> None:
         context = multiprocessing.get_context("fork")
+        self.count = count
         self.conns: list[Connection] = []
         self.procs = []
-        for index in range(count):
+        for k in range(count):
             ours, theirs = context.Pipe()
-            proc = context.Process(
-                target=_work,
-                args=(theirs, Shard(index, count), files, formats, options, config, rules),
-                daemon=True,
-            )
+            mine = list(range(k, job.shards, count))
+            proc = context.Process(target=_work, args=(theirs, job, mine), daemon=True)
             proc.start()
             theirs.close()
             self.conns.append(ours)
             self.procs.append(proc)
 
-    def receive(self, kind: str) -> list[Any]:
-        out = []
-        for conn in self.conns:
-            try:
-                message = conn.recv()
-            except EOFError:
-                raise WorkerFailed(
-                    "a worker process ended unexpectedly (out of memory?); retry with --jobs 1"
-                ) from None
-            if message[0] == "error":
-                _, name, text, expected = message
-                if expected:
-                    raise StickyError(text)
-                raise WorkerFailed(f"a worker failed with {name}: {text.strip().splitlines()[-1]}")
-            assert message[0] == kind, message[0]
-            out.append(message[1])
+    def owner(self, shard: int) -> Connection:
+        return self.conns[shard % self.count]
+
+    def gather(self, kind: str, expected: int) -> list[Any]:
+        """``expected`` messages of ``kind`` from whichever workers are ready first."""
+        out: list[Any] = []
+        while len(out) < expected:
+            for conn in wait(self.conns):
+                assert isinstance(conn, Connection)
+                out.append(self._receive(conn, kind))
+                if len(out) == expected:
+                    break
         return out
 
-    def send(self, payload: Any) -> None:
-        for conn in self.conns:
-            conn.send(payload)
+    def _receive(self, conn: Connection, kind: str) -> Any:
+        try:
+            message = conn.recv()
+        except EOFError:
+            raise WorkerFailed(
+                "a worker process ended unexpectedly (out of memory?); retry with --jobs 1"
+            ) from None
+        if message[0] == "error":
+            _, name, text, expected = message
+            if expected:
+                raise StickyError(text)
+            raise WorkerFailed(f"a worker failed with {name}: {text.strip().splitlines()[-1]}")
+        assert message[0] == kind, message[0]
+        return message[1]
 
     def close(self) -> None:
         for conn in self.conns:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                conn.send(("done",))
             conn.close()
         for proc in self.procs:
             proc.join(timeout=10)
@@ -267,44 +353,64 @@ def analyze_sharded(
     options: Any,
     rules: tuple[Rule, ...],
     jobs: int,
+    shards: int,
     *,
     detail: DetailWanted | None = None,
 ) -> AnalysisReport:
-    workers = _Workers(jobs, files, formats, options, config, rules)
+    """The report of ``analyze`` computed in ``shards`` passes by ``jobs`` worker processes."""
+    job = ShardJob(tuple(files), tuple(formats), options, config, rules, shards)
+    workers = _Workers(min(jobs, shards), job)
     try:
+        results: dict[int, ShardResult] = {r.shard: r for r in workers.gather("result", shards)}
         counts = FactCounts()
-        for part in workers.receive("facts"):
-            counts.merge(part)
-        workers.send(counts.decide())
-        shards: list[ShardResult] = workers.receive("result")
-        summaries = sorted((s for r in shards for s in r.summaries), key=session_order)
-        views = tuple(sorted((s for r in shards for s in r.views), key=session_order))
-        inputs = _merge_inputs(files, shards, summaries)
-        global_findings, global_runs = run_rules(rules, views, inputs, config, scope="global")
-        findings = sorted([*global_findings, *(f for r in shards for f in r.findings)], key=finding_sort_key)
-        runs = merge_rule_runs([global_runs, *(r.runs for r in shards)])
-        report = AnalysisReport(
-            schema_version=SCHEMA_VERSION,
-            tool_version=__version__,
-            inputs=inputs,
-            sessions=tuple(summaries),
-            findings=tuple(findings),
-            rule_runs=runs,
-            stats=(
-                ("inputs", len(inputs)),
-                ("clients", len(summaries)),
-                ("transactions", sum(i.transactions for i in inputs)),
-                ("findings", len(findings)),
-            ),
-        )
+        for result in results.values():
+            counts.merge(result.counts)
+        facts = counts.decide()
+        again = [i for i, r in results.items() if _decided_otherwise(r, facts)]
+        for index in again:
+            workers.owner(index).send(("run", index, facts, None))
+        for result in workers.gather("result", len(again)):
+            results[result.shard] = result
+        ordered = [results[i] for i in range(shards)]
+        report, home = _merge(files, ordered, config, rules)
         wanted = detail(report) if detail is not None else set()
-        workers.send(wanted or None)
         if wanted:
-            full = {s.key: s for part in workers.receive("detail") for s in part}
-            report = replace(report, sessions=tuple(full.get(s.key, s) for s in summaries))
+            needed = sorted({home[c] for c in wanted if c in home})
+            for index in needed:
+                workers.owner(index).send(("run", index, facts, wanted))
+            full = {s.key: s for part in workers.gather("detail", len(needed)) for s in part}
+            report = replace(report, sessions=tuple(full.get(s.key, s) for s in report.sessions))
         return report
     finally:
         workers.close()
+
+
+def _merge(
+    files: Sequence[str], results: Sequence[ShardResult], config: Config, rules: tuple[Rule, ...]
+) -> tuple[AnalysisReport, dict[str, int]]:
+    """The report, and which shard holds each client."""
+    summaries = sorted((s for r in results for s in r.summaries), key=session_order)
+    views = tuple(sorted((s for r in results for s in r.views), key=session_order))
+    home = {s.key.value: r.shard for r in results for s in r.summaries}
+    inputs = _merge_inputs(files, results, summaries)
+    global_findings, global_runs = run_rules(rules, views, inputs, config, scope="global")
+    findings = sorted([*global_findings, *(f for r in results for f in r.findings)], key=finding_sort_key)
+    runs = merge_rule_runs([global_runs, *(r.runs for r in results)])
+    report = AnalysisReport(
+        schema_version=SCHEMA_VERSION,
+        tool_version=__version__,
+        inputs=inputs,
+        sessions=tuple(summaries),
+        findings=tuple(findings),
+        rule_runs=runs,
+        stats=(
+            ("inputs", len(inputs)),
+            ("clients", len(summaries)),
+            ("transactions", sum(i.transactions for i in inputs)),
+            ("findings", len(findings)),
+        ),
+    )
+    return report, home
 
 
 def _merge_inputs(

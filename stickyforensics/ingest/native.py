@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -44,20 +44,31 @@ class CapturePart:
     tls_servers: tuple[tuple[str, int, str | None], ...]
 
 
-def read_capture(path: str, *, input_index: int = 0) -> IngestResult:
+def read_capture(
+    path: str, *, input_index: int = 0, keep_body_prefix: Callable[[bytes], bool] | None = None
+) -> IngestResult:
     """Read one capture with the native engine.
 
     Raises ``InputError`` only when the file cannot be read as a capture at all; anything wrong
     inside it becomes a diagnostic. Transactions come in capture order (request start time, then
     tcp.stream and depth).
     """
-    return assemble_capture([read_capture_part(path, input_index=input_index)])
+    return assemble_capture([read_capture_part(path, input_index=input_index, keep_body_prefix=keep_body_prefix)])
 
 
-def read_capture_part(path: str, *, input_index: int = 0, shard: Shard | None = None) -> CapturePart:
-    """Read a capture, reassembling every connection or only those of ``shard``'s clients."""
+def read_capture_part(
+    path: str,
+    *,
+    input_index: int = 0,
+    shard: Shard | None = None,
+    keep_body_prefix: Callable[[bytes], bool] | None = None,
+) -> CapturePart:
+    """Read a capture, reassembling every connection or only those of ``shard``'s clients.
+
+    ``keep_body_prefix``: which body prefixes to keep (``track.body_prefix``); all when None.
+    """
     info, reader = open_capture(path)
-    rec = HttpReconstructor(path, info.format, input_index=input_index, shard=shard)
+    rec = HttpReconstructor(path, info.format, input_index=input_index, shard=shard, keep_body_prefix=keep_body_prefix)
     with _gc_paused():
         try:
             rec.process(reader)

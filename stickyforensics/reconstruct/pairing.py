@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from sys import intern
 
 from stickyforensics.model import (
+    BodyInfo,
     DiagLevel,
     Diagnostic,
     Endpoint,
@@ -251,9 +253,12 @@ class HttpReconstructor:
         max_ooo_bytes: int = 1 << 20,
         max_tombstones: int = 100_000,
         shard: Shard | None = None,
+        keep_body_prefix: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.source = source
         self.kind = kind
+        self.keep_body_prefix = keep_body_prefix
+        """Whether a body's prefix is worth keeping (``track.body_prefix``); all are kept when None."""
         self.input_index = input_index
         self.diagnostics: list[Diagnostic] = []
         self.transactions: list[Transaction] = []
@@ -340,16 +345,20 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
     resp = ex.response
     client, server = hc.endpoints()
     url, scheme, host, path = request_url(req.method, req.target, req.header("Host"), (server.ip, server.port))
+    keep = rec.keep_body_prefix
+    body = req.body.info()
+    if keep is not None and body.prefix and not keep(body.prefix):
+        body = BodyInfo(body.size, body.sha256, b"", body.complete)
     request = Request(
-        method=req.method,
+        method=intern(req.method),
         target=req.target,
         url=url,
         scheme=scheme,
-        host=host,
+        host=intern(host),
         path=path,
-        version=req.version,
+        version=intern(req.version),
         headers=Headers(tuple(req.headers)),
-        body=req.body.info(),
+        body=body,
     )
     notes = req.notes
     errors = [f"request {req.error}"] if req.error else []
@@ -359,12 +368,15 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
     resp_frames: tuple[int, ...] = ()
     response_started = finished = None
     if resp is not None:
+        body = resp.body.info()
+        if keep is not None and body.prefix and not keep(body.prefix):
+            body = BodyInfo(body.size, body.sha256, b"", body.complete)
         response = Response(
             status=resp.status,
-            reason=resp.reason,
-            version=resp.version,
+            reason=intern(resp.reason),
+            version=intern(resp.version),
             headers=Headers(tuple(resp.headers)),
-            body=resp.body.info(),
+            body=body,
         )
         frames = resp.frames
         resp_frames = tuple(frames) if len(frames) == 1 else tuple(sorted(set(frames)))

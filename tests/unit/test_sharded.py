@@ -19,8 +19,8 @@ REDACTOR = Redactor(b"k" * 32)
 FIXTURES = sorted(p for p in glob.glob(str(ROOT / "tests/rules/SF*/*")) if p.endswith((".har", ".pcap", ".pcapng")))
 
 
-def _views(paths: list[str], config: Config, jobs: int) -> tuple[str, str, str]:
-    report = analyze(paths, config, jobs=jobs, detail=clients_shown)
+def _views(paths: list[str], config: Config, jobs: int, shard_bytes: int | None = None) -> tuple[str, str, str]:
+    report = analyze(paths, config, jobs=jobs, detail=clients_shown, shard_bytes=shard_bytes)
     return (
         render_json(report, redactor=REDACTOR),
         render_sarif(report, redactor=REDACTOR),
@@ -40,6 +40,13 @@ def test_rule_fixtures_same_findings_on_two_processes(fixture: str) -> None:
     one = analyze([fixture], config)
     two = analyze([fixture], config, jobs=2)
     assert render_json(two, redactor=REDACTOR) == render_json(one, redactor=REDACTOR)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_many_small_shards_same_report(jobs: int) -> None:
+    """Shards of 60 kB of capture: a dozen passes, HAR files spread over them, some decisions re-run."""
+    paths = [str(ROOT / "samples")]
+    assert _views(paths, Config(), jobs, shard_bytes=60_000) == _views(paths, Config(), 1, shard_bytes=0)
 
 
 def test_all_fixtures_together_same_report() -> None:
@@ -67,3 +74,51 @@ def test_a_broken_input_is_an_input_error_on_several_processes(tmp_path: Path) -
     with pytest.raises(StickyError) as two:
         analyze([str(bad)], Config(), jobs=2)
     assert str(two.value) == str(one.value)
+
+
+def _crafted_module():  # type: ignore[no-untyped-def]
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("make_crafted", ROOT / "tests/data/pcap/make_crafted.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_crafted"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_shard_that_decided_otherwise_is_run_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind the load balancer: each half of the clients reached one backend address. Each shard alone
+    sees one address per host; the whole capture sees two, so the address names the backend
+    (``track.capture_facts``): both shards are tracked again with the whole capture's decision."""
+    import stickyforensics.sharded as sharded
+    from stickyforensics.reconstruct.shard import owner_of
+
+    mc = _crafted_module()
+    candidates = [f"192.168.7.{i}" for i in range(1, 60)]
+    first = [ip for ip in candidates if owner_of(ip, 2) == 0][:2]
+    second = [ip for ip in candidates if owner_of(ip, 2) == 1][:2]
+    flows = [
+        mc.conversation(f"c{n}", client=ip, server=server, cport=51000 + n)
+        for n, (ip, server) in enumerate([(ip, "10.0.0.1") for ip in first] + [(ip, "10.0.0.2") for ip in second])
+    ]
+    cap = mc.Pcap(1)
+    for pkt in mc.interleave(*flows):
+        cap.add(mc.ether(pkt))
+    path = tmp_path / "backends.pcap"
+    path.write_bytes(cap.data())
+
+    reruns: list[int] = []
+    decided = sharded._decided_otherwise
+
+    def spy(result: sharded.ShardResult, facts: sharded.TrackFacts) -> bool:
+        differs = decided(result, facts)
+        reruns.extend([result.shard] if differs else [])
+        return differs
+
+    monkeypatch.setattr(sharded, "_decided_otherwise", spy)
+    one = analyze([str(path)], Config())
+    two = analyze([str(path)], Config(), jobs=2)
+    assert sorted(reruns) == [0, 1]
+    assert render_json(two, redactor=REDACTOR) == render_json(one, redactor=REDACTOR)

@@ -1,0 +1,55 @@
+"""Which body prefixes are worth keeping: those the analysis reads.
+
+Bodies are kept as a bounded prefix (``BodyInfo.prefix``) only so that markers can be found in
+them: session-lost texts (``Config.body_markers``, read by ``detect.facts.session_lost``) and
+backend names (``Config.backend_body_patterns``, read by ``track.backends``). Keeping the prefix of
+every response costs about a kilobyte per transaction, a third of the memory of a large capture,
+so the capture engine asks this filter first and drops the prefixes in which nothing can match.
+
+The filter is a superset of those checks: a quick case-insensitive scan of the raw bytes for the
+markers and for the literal start of each pattern; a pattern with no literal start, or a body that
+is not ASCII (where lower-casing could differ from the bytes'), always keeps its prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from stickyforensics.config import Config
+
+_META = set(".^$*+?{}[]\\|()")
+_MIN_LITERAL = 3
+
+
+def _literal_start(pattern: str) -> str | None:
+    out = []
+    for ch in pattern:
+        if ch in _META:
+            break
+        out.append(ch)
+    # a quantifier applies to the character before it, which is then not certain to be there
+    if out and len(out) < len(pattern) and pattern[len(out)] in "*?{":
+        out.pop()
+    literal = "".join(out)
+    return literal if len(literal) >= _MIN_LITERAL and literal.isascii() else None
+
+
+def body_prefix_filter(config: Config) -> Callable[[bytes], bool] | None:
+    """A predicate ``keep(prefix)``, or None when every prefix must be kept."""
+    words = [m for m in config.body_markers if m]
+    for pattern in config.backend_body_patterns:
+        literal = _literal_start(pattern)
+        if literal is None:
+            return None
+        words.append(literal)
+    if not all(w.isascii() for w in words):
+        return None
+    if not words:
+        return lambda prefix: False
+    scan = re.compile("|".join(re.escape(w) for w in words).encode(), re.IGNORECASE).search
+
+    def keep(prefix: bytes) -> bool:
+        return not prefix.isascii() or scan(prefix) is not None
+
+    return keep

@@ -1,0 +1,54 @@
+"""The body-prefix filter keeps every prefix the analysis could read a marker in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from stickyforensics.config import Config
+from stickyforensics.pipeline import EngineOptions, analyze
+from stickyforensics.report.json import render_json
+from stickyforensics.report.redact import Redactor
+from stickyforensics.track.body_prefix import _literal_start, body_prefix_filter
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_literal_start_of_patterns() -> None:
+    assert _literal_start(r"Served by (?P<backend>[\w.:-]+)") == "Served by "
+    assert _literal_start(r"nodes? (\d+)") == "node"
+    assert _literal_start(r"(?i)x") is None
+    assert _literal_start(r"ab\d") is None  # too short to scan for
+
+
+def test_markers_and_patterns_are_found_in_any_case() -> None:
+    keep = body_prefix_filter(Config())
+    assert keep is not None
+    assert keep(b"<p>Your bad Session, sorry</p>")
+    assert keep(b"<!-- served BY app-3 -->")
+    assert not keep(b"<html>all good</html>")
+    assert keep("<p>caf\u00e9</p>".encode())  # not ASCII: kept, lower-casing could differ
+
+
+def test_a_pattern_without_literal_start_keeps_everything() -> None:
+    assert body_prefix_filter(replace(Config(), backend_body_patterns=(r"\bnode-(\d+)",))) is None
+    assert body_prefix_filter(replace(Config(), body_markers=("s\u00e9ance expir\u00e9e",))) is None
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200), st.sampled_from(Config().body_markers))
+def test_a_marker_anywhere_keeps_the_prefix(text: str, marker: str) -> None:
+    keep = body_prefix_filter(Config())
+    assert keep is not None
+    body = (text + marker.swapcase() + text).encode()
+    assert keep(body)
+
+
+def test_same_report_with_and_without_the_filter() -> None:
+    redactor = Redactor(b"k" * 32)
+    paths = [str(ROOT / "samples")]
+    every = analyze(paths, Config(), engine=EngineOptions(keep_body_prefix=lambda prefix: True))
+    filtered = analyze(paths, Config())
+    assert render_json(filtered, redactor=redactor) == render_json(every, redactor=redactor)
