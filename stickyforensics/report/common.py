@@ -81,18 +81,9 @@ def display(text: str | None, limit: int = 400) -> str:
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
-# Session identifiers some applications carry in the URL instead of a cookie (path parameter
-# ``;jsessionid=`` or query parameter): they are secrets like a cookie value.
-_URL_SECRET = re.compile(
-    r"(?i)([;?&](?:jsessionid|phpsessid|aspsessionid\w*|sessionid|session_id|sid|token|access_token)=)([^;&#?/]*)"
-)
-
-
 def redact_target(target: str, redactor: Redactor) -> str:
     """A request target with URL-borne session identifiers replaced by their pseudonyms."""
-    if redactor.reveal:
-        return target
-    return _URL_SECRET.sub(lambda m: m.group(1) + redactor.token(m.group(2)), target)
+    return redactor.text(target)
 
 
 def fmt_time(epoch: float | None, *, date: bool = True) -> str:

@@ -21,7 +21,7 @@ from stickyforensics.report.common import (
     input_path,
     verdict_view,
 )
-from stickyforensics.report.redact import Redactor
+from stickyforensics.report.redact import Redactor, redacted_report
 
 
 def escape_data(text: str) -> str:
@@ -62,9 +62,10 @@ def render_github(report: AnalysisReport, *, redactor: Redactor, fail_on: Severi
     """Workflow commands, one line per finding; with no finding, one notice carrying the verdict.
 
     An annotation carries the finding's message, client and locators, never header excerpts or
-    cookie values, so the redactor has nothing to do here; it is accepted for a uniform signature.
+    cookie values; URL-borne secrets quoted in messages are redacted (``redacted_report``).
     """
-    del redactor, rule_docs
+    del rule_docs
+    report = redacted_report(report, redactor)
     lines = [_line(f, fail_on) for f in report.findings]
     if not lines:
         v = verdict_view(report)

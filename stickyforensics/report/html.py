@@ -46,7 +46,7 @@ from stickyforensics.report.common import (
     severity_counts,
     verdict_view,
 )
-from stickyforensics.report.redact import Redactor
+from stickyforensics.report.redact import Redactor, redacted_report
 
 EVIDENCE_SHOWN = 8
 """Evidence rows shown per finding before the rest is folded."""
@@ -517,6 +517,7 @@ def _input_view(i: InputSummary) -> InputView:
 def build_page(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH,
                rule_docs: Mapping[str, RuleDoc] | None = None) -> Page:
     """The whole view model (exposed for tests: geometry and caps are checked without parsing HTML)."""
+    report = redacted_report(report, redactor)
     index = TxIndex(report)
     by_key = {s.key.value: s for s in report.sessions}
     grouped = group_by_client(report.findings)

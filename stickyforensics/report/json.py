@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from stickyforensics.model import AnalysisReport, ClientSession, Evidence, Finding, Severity
-from stickyforensics.report.redact import Redactor
+from stickyforensics.report.redact import Redactor, redacted_report
 from stickyforensics.report.verdict import verdict
 
 TOOL_NAME = "stickyforensics"
@@ -86,6 +86,7 @@ def client_dict(s: ClientSession) -> dict[str, Any]:
 
 
 def report_dict(report: AnalysisReport, redactor: Redactor, fail_on: Severity = Severity.HIGH) -> dict[str, Any]:
+    report = redacted_report(report, redactor)
     counts = Counter(f.severity.label for f in report.findings)
     status, sentence = verdict(report)
     cookies = sorted({name for s in report.sessions for name, _ in s.persistence_cookies})

@@ -29,7 +29,7 @@ from stickyforensics.report.common import (
     fmt_time,
     remediation_lines,
 )
-from stickyforensics.report.redact import Redactor
+from stickyforensics.report.redact import Redactor, redacted_report
 
 EVIDENCE_PER_FINDING = 10
 FINDINGS_PER_CASE = 100
@@ -131,6 +131,7 @@ def render_junit(report: AnalysisReport, *, redactor: Redactor, fail_on: Severit
                  rule_docs: Mapping[str, RuleDoc] | None = None) -> str:
     """The report as JUnit XML (``rule_docs`` is accepted for a uniform signature; JUnit has no place for it)."""
     del rule_docs
+    report = redacted_report(report, redactor)
     index = TxIndex(report)
     runs = _runs(report)
     paths = list(dict.fromkeys([i.path for i in report.inputs] + [f.input for f in report.findings]))

@@ -24,7 +24,7 @@ from stickyforensics.report.common import (
     severity_counts,
     verdict_view,
 )
-from stickyforensics.report.redact import Redactor
+from stickyforensics.report.redact import Redactor, redacted_report
 
 FINDINGS_DETAILED = 25
 """Findings written out in full; the table still lists every one up to ``TABLE_ROWS``."""
@@ -123,6 +123,7 @@ def _finding_block(n: int, f: Finding, index: TxIndex, redactor: Redactor, doc: 
 def render_markdown(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH,
                     rule_docs: Mapping[str, RuleDoc] | None = None) -> str:
     """The report as GitHub-flavoured Markdown: verdict, findings table, top evidence per finding."""
+    report = redacted_report(report, redactor)
     v = verdict_view(report)
     counts = severity_counts(report.findings)
     failing = sum(1 for f in report.findings if f.severity >= fail_on)

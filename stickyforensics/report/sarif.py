@@ -28,7 +28,7 @@ from stickyforensics.report.common import (
     first_filter,
     sarif_level,
 )
-from stickyforensics.report.redact import Redactor
+from stickyforensics.report.redact import Redactor, redacted_report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 EVIDENCE_PER_RESULT = 20
@@ -144,6 +144,7 @@ def _result(f: Finding, rule_index: int, index: TxIndex, redactor: Redactor) -> 
 def sarif_dict(report: AnalysisReport, *, redactor: Redactor,
                rule_docs: Mapping[str, RuleDoc] | None = None) -> dict[str, Any]:
     """The SARIF log as a dict (tests validate it against the vendored 2.1.0 schema)."""
+    report = redacted_report(report, redactor)
     runs = {r.code: r for r in report.rule_runs}
     samples: dict[str, Finding] = {}
     for f in report.findings:

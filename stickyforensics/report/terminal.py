@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from stickyforensics.model import AnalysisReport, Finding, Severity
-from stickyforensics.report.redact import Redactor, clean_text
+from stickyforensics.report.redact import Redactor, clean_text, redacted_report
 from stickyforensics.report.verdict import STICKINESS_KINDS, verdict
 
 _SEV_STYLE = {
@@ -116,6 +116,7 @@ def _finding(f: Finding, redactor: Redactor, many_inputs: bool = False) -> Group
 
 def render_text(report: AnalysisReport, *, redactor: Redactor, width: int = 110, color: bool = False) -> str:
     """The whole text report as a string (tests render with a fixed width and no colour)."""
+    report = redacted_report(report, redactor)
     buf = io.StringIO()
     console = Console(
         file=buf,

@@ -43,7 +43,7 @@ def render_timelines(report: AnalysisReport, *, redactor: Redactor, limit_per_cl
                 last_sent[ev.name] = ev.value
             tx = tx_by_id.get(ev.transaction_id)
             where = tx.provenance.locator() if tx is not None else "?"
-            req = f"{tx.request.method} {tx.request.target[:60]}" if tx is not None else ""
+            req = f"{tx.request.method} {redactor.text(tx.request.target)[:60]}" if tx is not None else ""
             status = f" -> {tx.response.status}" if tx is not None and tx.response is not None else ""
             value = redactor.token(ev.value) if ev.value is not None else ""
             extra = []
@@ -54,7 +54,7 @@ def render_timelines(report: AnalysisReport, *, redactor: Redactor, limit_per_cl
             if ev.reason:
                 extra.append(f"reason {ev.reason}")
             if ev.detail:
-                extra.append(ev.detail)
+                extra.append(redactor.text(ev.detail))
             if ev.attributes and ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED):
                 extra.append("; ".join(ev.attributes))
             lines.append(

@@ -1,0 +1,101 @@
+"""``export_capture``: a capture's HTTP exchanges -> HAR 1.2 (sanitized by default).
+
+The capture is read as ``analyze`` reads it (``pipeline.read_input``: native engine, or tshark
+for TLS / HTTP/2), each exchange becomes an entry (``export``), and the entries are sanitized
+with the same rules as a HAR file (``harfile``).
+
+A HAR file is one browser profile: ``analyze`` reads each HAR file as one client. A capture
+often holds several clients, so ``per_client`` writes one HAR per client, named after it, into
+a folder; those files analyse with the capture's clients apart. In a single file the client of
+each entry is still there, in ``_clientIPAddress`` / ``_clientPort``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from stickyforensics.errors import InputError
+from stickyforensics.ingest.base import IngestResult
+from stickyforensics.pipeline import EngineOptions, analyze_results, read_input
+from stickyforensics.sanitize import har_io
+from stickyforensics.sanitize.export import capture_entries, har_frame
+from stickyforensics.sanitize.harfile import MARK, HarSanitizer, same_file, sanitized_mark
+from stickyforensics.sanitize.options import SanitizeOptions
+from stickyforensics.sanitize.stats import SanitizeStats
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(slots=True)
+class ExportResult:
+    files: list[tuple[str, int]] = field(default_factory=list)
+    """(written file, entries in it)."""
+    clients: int = 0
+    """Clients in the capture, as ``analyze`` tells them apart."""
+    diagnostics: int = 0
+    """Capture diagnostics (gaps, truncation...) that a HAR has no place for."""
+    stats: SanitizeStats | None = None
+    """What sanitizing replaced (None when not sanitized)."""
+
+
+def client_file_name(client: str) -> str:
+    """A portable file name for a client identity (``127.0.0.1.har``, ``fe80__1.har``)."""
+    return (_UNSAFE_NAME.sub("_", client) or "client") + ".har"
+
+
+def read_capture(path: str, engine: EngineOptions) -> IngestResult:
+    result = read_input(path, 0, engine)
+    if result.format == "har":
+        raise InputError(path, "is a HAR file, not a capture: 'stickyforensics sanitize' sanitizes HAR files")
+    return result
+
+
+def _groups(result: IngestResult, options: SanitizeOptions, per_client: bool) -> list[tuple[str | None, list[Any]]]:
+    """(client or None, entries) per output file."""
+    if not per_client:
+        return [(None, capture_entries(result.transactions))]
+    report = analyze_results([result], options.config)
+    return [(s.key.value, capture_entries(s.transactions)) for s in report.sessions]
+
+
+def export_capture(
+    in_path: str,
+    out_path: str,
+    options: SanitizeOptions,
+    *,
+    engine: EngineOptions | None = None,
+    sanitize: bool = True,
+    per_client: bool = False,
+) -> ExportResult:
+    """Write the capture's exchanges as HAR to ``out_path`` (a folder with ``per_client``)."""
+    if not per_client and same_file(in_path, out_path):
+        raise InputError(out_path, "the output would overwrite the input; name another file")
+    result = read_capture(in_path, engine or EngineOptions())
+    clients = len({tx.client.ip for tx in result.transactions if tx.client is not None})
+    groups = _groups(result, options, per_client)
+    if per_client:
+        clients = len(groups)
+        try:
+            os.makedirs(out_path, exist_ok=True)
+        except OSError as exc:
+            raise InputError(out_path, f"cannot create the folder: {exc.strerror or exc}") from None
+    outcome = ExportResult(clients=clients, diagnostics=len(result.diagnostics))
+    run = HarSanitizer(options) if sanitize else None
+    if run is not None:
+        run.learn(entry for _client, entries in groups for entry in entries)
+        outcome.stats = SanitizeStats()
+    source = os.path.basename(in_path)
+    for client, entries in groups:
+        target = os.path.join(out_path, client_file_name(client)) if client is not None else out_path
+        document = har_frame(source, sanitized=run is not None)
+        if run is None or outcome.stats is None:
+            count = har_io.write_har(target, document, entries)
+        else:
+            document["log"][MARK] = sanitized_mark(options)
+            writer = run.sanitizer(outcome.stats)
+            count = har_io.write_har(target, document, (writer.entry(e) for e in entries), writer.free)
+        outcome.files.append((target, count))
+    return outcome

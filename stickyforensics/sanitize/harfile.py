@@ -1,0 +1,78 @@
+"""``sanitize_har``: a HAR file -> a sanitized HAR file with the same entries, order and timings.
+
+Two passes over the entries: the first learns which secret values exist (so the sweep can find
+a session id in a custom field of an entry that comes before the cookie that holds it), the
+second writes. Both stream the file; the rest of the document is read once (``har_io.frame``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from stickyforensics import __version__
+from stickyforensics.errors import InputError
+from stickyforensics.sanitize import har_io
+from stickyforensics.sanitize.entry import EntrySanitizer
+from stickyforensics.sanitize.options import SanitizeOptions
+from stickyforensics.sanitize.pseudonym import Pseudonyms
+from stickyforensics.sanitize.stats import SanitizeStats
+from stickyforensics.sanitize.sweep import SecretSweep
+from stickyforensics.track.lb import CookieClassifier
+
+MARK = "_sanitized"
+"""The ``log`` key saying how the file was sanitized (HAR 1.2 allows ``_``-prefixed custom fields)."""
+
+
+def sanitized_mark(options: SanitizeOptions) -> dict[str, Any]:
+    lb = "pseudonymized" if options.hide_backends else "kept (they may encode backend addresses)"
+    return {
+        "by": f"stickyforensics {__version__}",
+        "secrets": "cookie values, credentials, query, form and secret-header values replaced by keyed pseudonyms",
+        "bodies": "removed (response bodies keep only the session-loss markers and backend banners found in them)",
+        "loadBalancerCookies": lb,
+    }
+
+
+class HarSanitizer:
+    """One key, one sweep list, one classifier: what both passes and every output file share."""
+
+    def __init__(self, options: SanitizeOptions) -> None:
+        self.options = options
+        self.pseudonyms = Pseudonyms(options.key)
+        self.sweep = SecretSweep()
+        self.classifier = CookieClassifier(declared=options.config.declared_cookies())
+
+    def sanitizer(self, stats: SanitizeStats, *, learning: bool = False) -> EntrySanitizer:
+        return EntrySanitizer(
+            self.options,
+            pseudonyms=self.pseudonyms,
+            sweep=self.sweep,
+            stats=stats,
+            classifier=self.classifier,
+            learning=learning,
+        )
+
+    def learn(self, entries: Any) -> None:
+        """First pass: run the field rules once, only to fill the sweep list."""
+        learner = self.sanitizer(SanitizeStats(), learning=True)
+        for entry in entries:
+            learner.entry(entry)
+
+
+def same_file(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def sanitize_har(in_path: str, out_path: str, options: SanitizeOptions) -> SanitizeStats:
+    """Write the sanitized copy of ``in_path`` to ``out_path``; raises ``InputError`` for a broken HAR."""
+    if same_file(in_path, out_path):
+        raise InputError(out_path, "the output would overwrite the input; name another file")
+    run = HarSanitizer(options)
+    run.learn(har_io.entries(in_path))
+    document = har_io.frame(in_path)
+    document["log"][MARK] = sanitized_mark(options)
+    stats = SanitizeStats()
+    writer = run.sanitizer(stats)
+    har_io.write_har(out_path, document, (writer.entry(e) for e in har_io.entries(in_path)), writer.free)
+    return stats

@@ -1,0 +1,70 @@
+"""Streamed HAR reading and atomic writing."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from stickyforensics.errors import InputError, StickyError
+from stickyforensics.sanitize import har_io
+
+
+def _write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_frame_is_everything_but_the_entries_in_order(tmp_path: Path) -> None:
+    doc = '{"log":{"version":"1.2","entries":[{"a":1},{"b":2}],"pages":[{"id":"p"}],"_after":true},"x":1}'
+    path = _write(tmp_path / "in.har", doc)
+    frame = har_io.frame(path)
+    assert frame == {"log": {"version": "1.2", "entries": [], "pages": [{"id": "p"}], "_after": True}, "x": 1}
+    assert list(har_io.entries(path)) == [{"a": 1}, {"b": 2}]
+    out = tmp_path / "out.har"
+    assert har_io.write_har(str(out), frame, har_io.entries(path)) == 2
+    assert json.loads(out.read_text()) == json.loads(doc)
+    assert list(json.loads(out.read_text())["log"]) == ["version", "entries", "pages", "_after"]
+
+
+def test_numbers_beyond_64_bits_and_gzip(tmp_path: Path) -> None:
+    doc = '{"log":{"big":123456789012345678901234567890,"entries":[{"n":1e400,"m":0.5}]}}'
+    path = tmp_path / "in.har.gz"
+    path.write_bytes(gzip.compress(doc.encode()))
+    frame = har_io.frame(str(path))
+    out = tmp_path / "out.har"
+    har_io.write_har(str(out), frame, har_io.entries(str(path)))
+    written = json.loads(out.read_text())
+    assert written["log"]["big"] == 123456789012345678901234567890
+    assert written["log"]["entries"][0]["m"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"log":{"entries":[{"a":1},', "truncated"),
+        ('{"log":{"entries":[{"a":1}]}} trailing', "byte"),
+        ('{"hello":1}', "not a HAR"),
+    ],
+)
+def test_broken_files_raise_input_errors(tmp_path: Path, text: str, expected: str) -> None:
+    path = _write(tmp_path / "bad.har", text)
+    with pytest.raises(InputError) as caught:
+        list(har_io.entries(path))
+        har_io.frame(path)
+    assert expected in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
+    def items():  # type: ignore[no-untyped-def]
+        yield {"a": 1}
+        raise RuntimeError("boom")
+
+    out = tmp_path / "out.har"
+    with pytest.raises(RuntimeError):
+        har_io.write_har(str(out), {"log": {"entries": []}}, items())
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(StickyError, match="cannot write"):
+        har_io.write_har(str(tmp_path / "missing" / "out.har"), {"log": {}}, [])
