@@ -51,6 +51,7 @@ from stickyforensics.model import (
 )
 from stickyforensics.reconstruct.shard import Shard
 from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts
+from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
 
 if TYPE_CHECKING:
@@ -359,6 +360,7 @@ def analyze_sharded(
 ) -> AnalysisReport:
     """The report of ``analyze`` computed in ``shards`` passes by ``jobs`` worker processes."""
     job = ShardJob(tuple(files), tuple(formats), options, config, rules, shards)
+    CookieClassifier()  # read the cookie catalog once, here: the workers inherit it
     workers = _Workers(min(jobs, shards), job)
     try:
         results: dict[int, ShardResult] = {r.shard: r for r in workers.gather("result", shards)}
