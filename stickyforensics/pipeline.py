@@ -145,9 +145,9 @@ def analyze(
         jobs = max(jobs, 1)
         shards = shard_count(files, formats, jobs, shard_bytes or SHARD_BYTES) if shard_bytes != 0 else jobs
         if shards > 1:
-            if progress is not None:
-                progress(files[0], 0, len(files))
-            return analyze_sharded(files, formats, config, options, load_rules(), jobs, shards, detail=detail)
+            return analyze_sharded(
+                files, formats, config, options, load_rules(), jobs, shards, detail=detail, progress=progress
+            )
     results: list[IngestResult] = []
     for index, path in enumerate(files):
         if progress is not None:

@@ -26,7 +26,7 @@ import gc
 import multiprocessing
 import os
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,7 @@ from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
 
 if TYPE_CHECKING:
-    from stickyforensics.pipeline import DetailWanted
+    from stickyforensics.pipeline import DetailWanted, Progress
 
 
 
@@ -309,13 +309,15 @@ class _Workers:
     def owner(self, shard: int) -> Connection:
         return self.conns[shard % self.count]
 
-    def gather(self, kind: str, expected: int) -> list[Any]:
+    def gather(self, kind: str, expected: int, tick: Callable[[int], None] | None = None) -> list[Any]:
         """``expected`` messages of ``kind`` from whichever workers are ready first."""
         out: list[Any] = []
         while len(out) < expected:
             for conn in wait(self.conns):
                 assert isinstance(conn, Connection)
                 out.append(self._receive(conn, kind))
+                if tick is not None:
+                    tick(len(out))
                 if len(out) == expected:
                     break
         return out
@@ -357,13 +359,21 @@ def analyze_sharded(
     shards: int,
     *,
     detail: DetailWanted | None = None,
+    progress: Progress | None = None,
 ) -> AnalysisReport:
-    """The report of ``analyze`` computed in ``shards`` passes by ``jobs`` worker processes."""
+    """The report of ``analyze`` computed in ``shards`` passes by ``jobs`` worker processes.
+
+    ``progress`` is told (label, shards done, shards) as the shards finish.
+    """
     job = ShardJob(tuple(files), tuple(formats), options, config, rules, shards)
     CookieClassifier()  # read the cookie catalog once, here: the workers inherit it
     workers = _Workers(min(jobs, shards), job)
     try:
-        results: dict[int, ShardResult] = {r.shard: r for r in workers.gather("result", shards)}
+        label = f"{len(files)} input(s), {shards} group(s) of clients on {workers.count} process(es)"
+        tick = (lambda done: progress(label, done, shards)) if progress is not None else None
+        if progress is not None:
+            progress(label, 0, shards)
+        results: dict[int, ShardResult] = {r.shard: r for r in workers.gather("result", shards, tick)}
         counts = FactCounts()
         for result in results.values():
             counts.merge(result.counts)
