@@ -163,6 +163,7 @@ def _run_analysis(
     baseline: str | None = None,
     write_baseline: str | None = None,
     jobs: int = 0,
+    pass_mb: int | None = None,
 ) -> None:
     from dataclasses import replace
 
@@ -197,6 +198,7 @@ def _run_analysis(
             progress=progress,
             jobs=jobs if jobs > 0 else auto_jobs(files),
             detail=detail,
+            shard_bytes=None if pass_mb is None else pass_mb * 1_000_000,
         )
         if progress is not None:
             progress.close()
@@ -303,6 +305,17 @@ JobsOpt = Annotated[
 ]
 
 
+PassOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--pass-mb",
+        min=0,
+        help="Megabytes of capture each process analyses per pass (default 200): lower bounds memory more "
+        "tightly at the cost of re-reading the capture; 0 = one pass per process.",
+    ),
+]
+
+
 @app.command()
 def analyze(
     inputs: InputsArg,
@@ -321,6 +334,7 @@ def analyze(
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
     jobs: JobsOpt = 0,
+    pass_mb: PassOpt = None,
 ) -> None:
     """Analyze captures and HAR files; print findings with evidence (exit 1 when findings reach --fail-on)."""
     _run_analysis(
@@ -341,6 +355,7 @@ def analyze(
         baseline=baseline,
         write_baseline=write_baseline,
         jobs=jobs,
+        pass_mb=pass_mb,
     )
 
 
@@ -362,6 +377,7 @@ def check(
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
     jobs: JobsOpt = 0,
+    pass_mb: PassOpt = None,
 ) -> None:
     """CI check: like analyze, and always prints a human summary, whatever the machine format."""
     _run_analysis(
@@ -382,6 +398,7 @@ def check(
         baseline=baseline,
         write_baseline=write_baseline,
         jobs=jobs,
+        pass_mb=pass_mb,
     )
 
 
