@@ -23,7 +23,9 @@ breaks after some entries keeps those entries and adds ``har.truncated``.
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Callable
 
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
@@ -43,12 +45,16 @@ from stickyforensics.model import DiagLevel, Transaction
 FAST_BACKEND = "yajl2_c"
 
 
-def read_har(path: str, *, input_index: int = 0) -> IngestResult:
+def read_har(
+    path: str, *, input_index: int = 0, keep_body_prefix: Callable[[bytes], bool] | None = None
+) -> IngestResult:
     """Read a HAR (plain, gzip, xz or bzip2; UTF-8 with or without BOM, UTF-16) into transactions.
 
     Transaction ids are ``"{input_index}.e{entry}"``; the client is the file's
-    base name (each HAR file is one client). Raises ``InputError`` when the file
-    is not a HAR or no entry could be read before the JSON broke.
+    base name (each HAR file is one client). ``keep_body_prefix``: which body
+    prefixes to keep (``track.body_prefix``, as for captures); all when None.
+    Raises ``InputError`` when the file is not a HAR or no entry could be read
+    before the JSON broke.
     """
     head = read_head(path)
     log = DiagnosticLog(path)
@@ -66,11 +72,16 @@ def read_har(path: str, *, input_index: int = 0) -> IngestResult:
         client_label=os.path.basename(path) or path,
         log=log,
         survey=survey,
+        keep_body_prefix=keep_body_prefix,
     )
     transactions: list[Transaction] = []
     entries = 0
     brk: JsonBreak | None = None
     parser_notes: list[str] = []
+    # As the capture engines do: a large HAR makes ~50 long-lived objects per entry and every full
+    # collection would walk them all again; the few cycles made meanwhile are collected afterwards.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         for index, entry in enumerate(iter_entries(path, parser_notes)):
             entries += 1
@@ -97,16 +108,20 @@ def read_har(path: str, *, input_index: int = 0) -> IngestResult:
                 )
     except HarBreak as exc:
         brk = exc.brk
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     for note in parser_notes:
         log.add("har.json_slow_path", note, level=DiagLevel.INFO)
     if brk is not None:
+        what = f"reading stopped at {brk.where}" if brk.limit else f"invalid JSON at {brk.where}"
         if not transactions:
             read = f" ({entries} unusable {'entry' if entries == 1 else 'entries'} before it)" if entries else ""
-            raise InputError(path, f"invalid JSON at {brk.where}: {brk.message}{read}", position=brk.where)
+            raise InputError(path, f"{what}: {brk.message}{read}", position=brk.where)
         log.add(
-            "har.truncated",
-            f"invalid JSON at {brk.where}: {brk.message}; the {entries} "
-            f"{'entry' if entries == 1 else 'entries'} before it are analyzed, anything after it is lost",
+            "har.limit_exceeded" if brk.limit else "har.truncated",
+            f"{what}: {brk.message}; the {entries} "
+            f"{'entry before it is' if entries == 1 else 'entries before it are'} analyzed, anything after it is lost",
             brk.where,
             DiagLevel.ERROR,
         )

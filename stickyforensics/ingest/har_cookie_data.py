@@ -68,6 +68,9 @@ _PRODUCER_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
 _BROWSERS = re.compile(r"chrome|webinspector|edge|chromium|firefox|safari|webkit|playwright|puppeteer|opera", re.I)
 
 
+_MEMO_LIMIT = 50_000
+"""Distinct values remembered per file by the survey's memos."""
+
 PLACEHOLDER_MAX_LEN = 48
 """Placeholders are short words; longer values are real tokens and skip the regex."""
 
@@ -113,35 +116,59 @@ class CookieSurvey:
     """Host -> entry index of its first persistent Set-Cookie."""
     after_set_without: Counter[str] = field(default_factory=Counter)
     """Host -> requests without any cookie seen after that host set one."""
+    _crumbs: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Cookie header value -> its (name, value) crumbs: a session sends the same header many times."""
+    _placeholder: dict[str, bool] = field(default_factory=dict)
+    """Memo of ``is_placeholder`` (cookie values repeat on most requests)."""
 
     def observe(self, index: int, host: str, request: Headers, response: Headers | None) -> None:
         """Count one entry's (already reconciled) cookie headers."""
+        cookies = [v for n, v in request.items if n.lower() == "cookie"]
+        lines = None if response is None else [v for n, v in response.items if n.lower() == "set-cookie"]
+        self.observe_values(index, host, cookies, lines)
+
+    def observe_values(self, index: int, host: str, cookies: list[str], set_cookies: list[str] | None) -> None:
+        """``observe`` given the ``Cookie`` values and the ``Set-Cookie`` values (None: no response)."""
         self.entries += 1
-        crumbs = [v for n, v in request.items if n.lower() == "cookie" and v.strip()]
+        crumbs = [v for v in cookies if v.strip()]
         if crumbs:
             self.requests_with_cookies += 1
             for value in crumbs:
-                for crumb in value.split(";"):
-                    if crumb.strip():
-                        name, eq, val = crumb.strip().partition("=")
-                        self._value(name.strip() if eq else "", val if eq else name)
+                pairs = self._crumbs.get(value)
+                if pairs is None:
+                    pairs = _split_crumbs(value)
+                    if len(self._crumbs) < _MEMO_LIMIT:
+                        self._crumbs[value] = pairs
+                for name, val in pairs:
+                    self._value(name, val)
         elif host in self.set_hosts:
             self.after_set_without[host] += 1
-        if response is None:
+        if set_cookies is None:
             return
-        lines = [v for n, v in response.items if n.lower() == "set-cookie" and v.strip()]
+        lines = [v for v in set_cookies if v.strip()]
         if lines:
             self.responses_with_set_cookie += 1
         for line in lines:
             first, _, attrs = line.partition(";")
             name, eq, val = first.strip().partition("=")
             self._value(name.strip() if eq else "", val if eq else first)
-            if eq and val.strip() and not _deletes(attrs) and not is_placeholder(val):
-                self.set_hosts.setdefault(host, index)
+            # Only the first persistent Set-Cookie of a host counts: once it is known, skip the tests.
+            if host in self.set_hosts or not (eq and val.strip()):
+                continue
+            if not _deletes(attrs) and not self._is_placeholder(val):
+                self.set_hosts[host] = index
+
+    def _is_placeholder(self, value: str) -> bool:
+        found = self._placeholder.get(value)
+        if found is None:
+            found = is_placeholder(value)
+            if len(self._placeholder) < _MEMO_LIMIT:
+                self._placeholder[value] = found
+        return found
 
     def _value(self, name: str, value: str) -> None:
         self.values += 1
-        if is_placeholder(value):
+        if self._is_placeholder(value):
             self.placeholders += 1
             if name in self.placeholder_names or len(self.placeholder_names) < _NAME_LIMIT:
                 self.placeholder_names[name or "(nameless)"] += 1
@@ -183,6 +210,16 @@ class CookieSurvey:
         if self.requests_with_cookies:
             return []
         return sorted(h for h, n in self.after_set_without.items() if n >= STRIPPED_REQUESTS_MIN)
+
+
+def _split_crumbs(value: str) -> tuple[tuple[str, str], ...]:
+    """(name, value) of each non-empty crumb of a ``Cookie`` header; a crumb without ``=`` is a nameless value."""
+    out = []
+    for crumb in value.split(";"):
+        if crumb.strip():
+            name, eq, val = crumb.strip().partition("=")
+            out.append((name.strip() if eq else "", val if eq else name))
+    return tuple(out)
 
 
 _MAX_AGE = re.compile(r"max-age\s*=\s*(-?\d+)", re.IGNORECASE)

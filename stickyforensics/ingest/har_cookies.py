@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from stickyforensics.ingest.har_fields import as_int, as_text, encodable, http_date, parse_time
@@ -76,24 +77,35 @@ def _clean(text: str) -> str:
     return encodable(text).replace("\r", " ").replace("\n", " ").replace(";", "%3B")
 
 
-def _crumb_names(headers: HeaderList) -> set[str]:
+# Cookie names and Cookie header values repeat on most requests of a session: both are memoized
+# (pure functions of one string, bounded caches).
+_clean_name = lru_cache(maxsize=4096)(_clean)
+
+
+@lru_cache(maxsize=4096)
+def _crumb_names_of(value: str) -> frozenset[str]:
     names: set[str] = set()
-    for name, value in headers:
-        if name.lower() == "cookie":
-            for crumb in value.split(";"):
-                key, eq, _ = crumb.strip().partition("=")
-                names.add(key.strip() if eq else "")
-                if not eq:
-                    names.add(crumb.strip())
+    for crumb in value.split(";"):
+        key, eq, _ = crumb.strip().partition("=")
+        names.add(key.strip() if eq else "")
+        if not eq:
+            names.add(crumb.strip())
+    return frozenset(names)
+
+
+def _crumb_names(values: Iterable[str]) -> set[str]:
+    """Names in ``Cookie`` header values (``""`` for a crumb without ``=``, which also adds itself)."""
+    names: set[str] = set()
+    for value in values:
+        names.update(_crumb_names_of(value))
     return names
 
 
-def _set_cookie_names(headers: HeaderList) -> set[str]:
+def _set_cookie_names(values: Iterable[str]) -> set[str]:
     names: set[str] = set()
-    for name, value in headers:
-        if name.lower() == "set-cookie":
-            key, eq, _ = value.split(";", 1)[0].partition("=")
-            names.add(key.strip() if eq else "")
+    for value in values:
+        key, eq, _ = value.split(";", 1)[0].partition("=")
+        names.add(key.strip() if eq else "")
     return names
 
 
@@ -101,13 +113,20 @@ def _pairs(cookies: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(_clean(c["name"]), _clean(as_text(c.get("value")) or "")) for c in cookies]
 
 
-def reconcile_request(headers: HeaderList, cookies: list[dict[str, Any]]) -> tuple[HeaderList, CookieFix | None]:
-    """Add a ``Cookie`` header for array cookies no ``Cookie`` header carries."""
+def reconcile_request(
+    headers: HeaderList, cookies: list[dict[str, Any]], *, cookie_values: list[str] | None = None
+) -> tuple[HeaderList, CookieFix | None]:
+    """Add a ``Cookie`` header for array cookies no ``Cookie`` header carries.
+
+    ``cookie_values``: the ``Cookie`` values of ``headers`` when the caller has them already.
+    """
     if not cookies:
         return headers, None
-    has_header = any(name.lower() == "cookie" for name, _ in headers)
-    present = _crumb_names(headers)
-    missing = [c for c in cookies if not has_header or _clean(c["name"]) not in present]
+    if cookie_values is None:
+        cookie_values = [value for name, value in headers if name.lower() == "cookie"]
+    has_header = bool(cookie_values)
+    present = _crumb_names(cookie_values)
+    missing = [c for c in cookies if not has_header or _clean_name(c["name"]) not in present]
     if not missing:
         return headers, None
     pairs = _pairs(missing)
@@ -117,13 +136,20 @@ def reconcile_request(headers: HeaderList, cookies: list[dict[str, Any]]) -> tup
     return [*headers, (header_name, value)], CookieFix(code, tuple(n for n, _ in pairs))
 
 
-def reconcile_response(headers: HeaderList, cookies: list[dict[str, Any]]) -> tuple[HeaderList, CookieFix | None]:
-    """Add ``Set-Cookie`` lines (with attributes) for array cookies no header carries."""
+def reconcile_response(
+    headers: HeaderList, cookies: list[dict[str, Any]], *, set_cookie_values: list[str] | None = None
+) -> tuple[HeaderList, CookieFix | None]:
+    """Add ``Set-Cookie`` lines (with attributes) for array cookies no header carries.
+
+    ``set_cookie_values``: the ``Set-Cookie`` values of ``headers`` when the caller has them already.
+    """
     if not cookies:
         return headers, None
-    has_header = any(name.lower() == "set-cookie" for name, _ in headers)
-    present = _set_cookie_names(headers)
-    missing = [c for c in cookies if not has_header or _clean(c["name"]) not in present]
+    if set_cookie_values is None:
+        set_cookie_values = [value for name, value in headers if name.lower() == "set-cookie"]
+    has_header = bool(set_cookie_values)
+    present = _set_cookie_names(set_cookie_values)
+    missing = [c for c in cookies if not has_header or _clean_name(c["name"]) not in present]
     if not missing:
         return headers, None
     header_name = "set-cookie" if _is_http2_style(headers) else "Set-Cookie"

@@ -20,6 +20,7 @@ import base64
 import binascii
 import hashlib
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -55,6 +56,15 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _STRING_CACHE_LIMIT = 50_000
 """Distinct strings shared; common values (UA, Accept) appear in the first entries, so they get in."""
 _CACHED_STRING_MAX = 200
+_PAIR_CACHE_LIMIT = 100_000
+"""Distinct header lines shared (as in ``reconstruct.http1_head``); the cache starts over when full."""
+_SMALL_CACHE_LIMIT = 4096
+"""URLs, server endpoints and connection ids remembered per file (they repeat in a session)."""
+
+_OTHER, _PSEUDO, _COOKIE, _SET_COOKIE = 0, 1, 2, 3
+"""What a header name is, for the per-message scan (``_HeaderFacts``)."""
+_NO_BODY = BodyInfo()
+"""No body text and no declared size (most requests, every 204 / 304): one shared frozen object."""
 
 
 class EntryInvalid(Exception):
@@ -78,9 +88,19 @@ class EntryContext:
     client_label: str
     log: DiagnosticLog
     survey: CookieSurvey
+    keep_body_prefix: Callable[[bytes], bool] | None = None
+    """Whether a body's prefix is worth keeping (``track.body_prefix``); all are kept when None."""
     last_started: float | None = None
     strings: dict[str, str] = field(default_factory=dict)
     """Equal header names / short values share one str object (UA, Accept... repeat on every entry)."""
+    pairs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    """Raw ``(name, value)`` of a header item -> its shared, canonical pair (most lines repeat)."""
+    kinds: dict[str, int] = field(default_factory=dict)
+    """Header name -> ``_PSEUDO`` / ``_COOKIE`` / ``_SET_COOKIE`` / ``_OTHER``."""
+    urls: dict[str, tuple[str, str, str, int | None, str, str]] = field(default_factory=dict)
+    """Absolute ``request.url`` -> what ``_url`` makes of it."""
+    servers: dict[tuple[str, int], Endpoint] = field(default_factory=dict)
+    connections: dict[str, str | None] = field(default_factory=dict)
 
     def canon(self, text: str) -> str:
         """The shared, encodable copy of ``text``."""
@@ -141,14 +161,17 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
     if not method.strip():
         raise EntryInvalid("request.method is empty")
     req_headers = _headers(req.get("headers"), "request.headers", scope)
-    url, scheme, host, port, path, target = _url(req.get("url"), req_headers)
-    has_pseudo = any(name.startswith(":") for name, _ in req_headers)
+    url, scheme, host, port, path, target = _url(req.get("url"), req_headers, ctx)
+    has_pseudo, cookie_values, _ = _facts(req_headers, ctx.kinds)
     req_version, ok = http_version(req.get("httpVersion"), has_pseudo_headers=has_pseudo)
     if not ok:
         scope.odd_version = (req.get("httpVersion"),)
     req_cookies = _cookies(req.get("cookies"), "request.cookies", scope)
-    req_headers, fix = reconcile_request(req_headers, req_cookies)
-    _note_fix(fix, "request", scope)
+    if req_cookies:
+        req_headers, fix = reconcile_request(req_headers, req_cookies, cookie_values=cookie_values)
+        if fix is not None:
+            _note_fix(fix, "request", scope)
+            cookie_values = _facts(req_headers, ctx.kinds)[1]
     request = Request(
         method=ctx.canon(method.strip()),
         target=target,
@@ -161,11 +184,11 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
         body=_request_body(req, scope),
     )
 
-    response, error = _response(entry, scope, has_pseudo)
+    response, error, set_cookie_values = _response(entry, scope, has_pseudo)
     timing = _timing(entry, scope)
     if scope.odd_version is not None:
         _tally_version(scope, scope.odd_version[0])
-    ctx.survey.observe(index, host, request.headers, response.headers if response is not None else None)
+    ctx.survey.observe_values(index, host, cookie_values, set_cookie_values)
     return Transaction(
         id=f"{ctx.input_index}.e{index}",
         input=ctx.path,
@@ -173,11 +196,11 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
         response=response,
         timing=timing,
         provenance=Provenance(source=ctx.path, kind="har", har_entry=index),
-        server=_server(entry, scheme, port),
+        server=_server(entry, scheme, port, ctx),
         client_label=ctx.client_label,
-        connection=_connection(entry.get("connection")),
+        connection=_connection(entry.get("connection"), ctx),
         error=error,
-        notes=tuple(dict.fromkeys(scope.notes)),
+        notes=tuple(dict.fromkeys(scope.notes)) if scope.notes else (),
     )
 
 
@@ -185,7 +208,8 @@ def _headers(value: Any, where: str, scope: _Scope) -> HeaderList:
     """``[{name, value}]`` (also ``[[name, value]]`` and ``{name: value}``) as ordered pairs.
 
     This runs for every message of files with 100k+ entries, so the common shape
-    (a dict with two strings) takes a short path.
+    (a dict with two strings) takes a short path: most header lines repeat across a
+    session, so a line seen before is one dict lookup that returns its shared pair.
     """
     if value is None:
         return []
@@ -199,11 +223,19 @@ def _headers(value: Any, where: str, scope: _Scope) -> HeaderList:
         raise EntryInvalid(f"{where} is a JSON {_kind(value)}, not an array")
     out: HeaderList = []
     bad = 0
-    strings = scope.ctx.strings
-    canon = scope.ctx.canon
+    ctx = scope.ctx
+    pairs = ctx.pairs
+    strings = ctx.strings
+    canon = ctx.canon
+    split = False
     for item in items:
         if type(item) is dict:
             name, val = item.get("name"), item.get("value")
+            if type(name) is str and type(val) is str:
+                pair = pairs.get((name, val))
+                if pair is not None:
+                    out.append(pair)
+                    continue
         elif isinstance(item, list) and len(item) == 2:
             name, val = item
         else:
@@ -217,20 +249,64 @@ def _headers(value: Any, where: str, scope: _Scope) -> HeaderList:
         if type(name) is not str or not name.strip():
             bad += 1
             continue
-        out.append((strings.get(name) or canon(name), strings.get(val) or canon(val)))
+        pair = (strings.get(name) or canon(name), strings.get(val) or canon(val))
+        if "\n" in val and name.lower() == "set-cookie":
+            # Joined Set-Cookie lines (chrome-har): split below on the response side, never shared.
+            split = split or where == "response.headers"
+        elif type(item) is dict:
+            if len(pairs) >= _PAIR_CACHE_LIMIT:
+                pairs.clear()
+            # The pair itself is the key when canon() changed neither string (no second tuple to hold).
+            pairs[pair if pair[0] == name and pair[1] == val else (name, val)] = pair
+        out.append(pair)
     if bad:
         scope.note("har.header_invalid", f"{bad} unusable item(s) in {where} dropped")
-    if where == "response.headers":
+    if split:
         out = split_set_cookie_lines(out)
     return out
 
 
-def _url(value: Any, headers: HeaderList) -> tuple[str, str, str, int | None, str, str]:
-    """(url, scheme, host, port, path, target) from ``request.url``."""
+def _facts(headers: HeaderList, kinds: dict[str, int]) -> tuple[bool, list[str], list[str]]:
+    """(any pseudo-header, the ``Cookie`` values, the ``Set-Cookie`` values) of one message, in order."""
+    pseudo = False
+    cookies: list[str] = []
+    set_cookies: list[str] = []
+    for name, value in headers:
+        kind = kinds.get(name)
+        if kind is None:
+            lowered = name.lower()
+            kind = (
+                _PSEUDO
+                if name.startswith(":")
+                else _COOKIE
+                if lowered == "cookie"
+                else _SET_COOKIE
+                if lowered == "set-cookie"
+                else _OTHER
+            )
+            if len(kinds) < _STRING_CACHE_LIMIT:
+                kinds[name] = kind
+        if kind:
+            if kind == _PSEUDO:
+                pseudo = True
+            elif kind == _COOKIE:
+                cookies.append(value)
+            else:
+                set_cookies.append(value)
+    return pseudo, cookies, set_cookies
+
+
+def _url(value: Any, headers: HeaderList, ctx: EntryContext) -> tuple[str, str, str, int | None, str, str]:
+    """(url, scheme, host, port, path, target) from ``request.url``; absolute URLs are remembered."""
+    if type(value) is str:
+        known = ctx.urls.get(value)
+        if known is not None:
+            return known
     if not isinstance(value, str) or not value.strip():
         raise EntryInvalid("request.url is missing or not a string" if not isinstance(value, str) else "empty url")
     url = encodable(value.strip())
-    if url.startswith("/") and not url.startswith("//"):
+    relative = url.startswith("/") and not url.startswith("//")
+    if relative:
         url = _absolute_from_headers(url, headers)
     try:
         parts = urlsplit(url)
@@ -249,7 +325,10 @@ def _url(value: Any, headers: HeaderList) -> tuple[str, str, str, int | None, st
     target = f"{path}?{parts.query}" if parts.query else path
     # Rebuilt as it went on the wire: no user:password@ (a secret), no #fragment (never sent).
     authority = parts.netloc.rpartition("@")[2]
-    return f"{raw_scheme}://{authority}{target}", _SCHEMES[raw_scheme], host, port, path, target
+    result = f"{raw_scheme}://{authority}{target}", _SCHEMES[raw_scheme], host, port, path, target
+    if not relative and len(ctx.urls) < _SMALL_CACHE_LIMIT:
+        ctx.urls[value] = result
+    return result
 
 
 def _absolute_from_headers(path: str, headers: HeaderList) -> str:
@@ -285,11 +364,14 @@ def _note_fix(fix: CookieFix | None, side: str, scope: _Scope) -> None:
 _NO_RESPONSE = "entries without a response (aborted, blocked or pending)"
 
 
-def _response(entry: dict[str, Any], scope: _Scope, has_pseudo: bool) -> tuple[Response | None, str | None]:
+def _response(
+    entry: dict[str, Any], scope: _Scope, has_pseudo: bool
+) -> tuple[Response | None, str | None, list[str] | None]:
+    """The response, the error when there is none, and its ``Set-Cookie`` values (for the cookie survey)."""
     resp = entry.get("response")
     if resp is None:
         scope.tally("har.no_response", _NO_RESPONSE)
-        return None, "no response recorded"
+        return None, "no response recorded", None
     if not isinstance(resp, dict):
         raise EntryInvalid(f"response is a JSON {_kind(resp)}, not an object")
     status = as_int(resp.get("status"))
@@ -298,12 +380,17 @@ def _response(entry: dict[str, Any], scope: _Scope, has_pseudo: bool) -> tuple[R
         detail = encodable(as_text(resp.get("_error")) or reason)
         scope.tally("har.no_response", _NO_RESPONSE)
         shown = "no status" if status is None else f"status {status}"
-        return None, f"no response ({shown}{': ' + detail if detail else ''})"
+        return None, f"no response ({shown}{': ' + detail if detail else ''})", None
     headers = _headers(resp.get("headers"), "response.headers", scope)
     cookies = _cookies(resp.get("cookies"), "response.cookies", scope)
-    headers, fix = reconcile_response(headers, cookies)
-    _note_fix(fix, "response", scope)
-    pseudo = has_pseudo or any(name.startswith(":") for name, _ in headers)
+    kinds = scope.ctx.kinds
+    pseudo, _, set_cookies = _facts(headers, kinds)
+    if cookies:
+        headers, fix = reconcile_response(headers, cookies, set_cookie_values=set_cookies)
+        if fix is not None:
+            _note_fix(fix, "response", scope)
+            pseudo, _, set_cookies = _facts(headers, kinds)
+    pseudo = has_pseudo or pseudo
     version, ok = http_version(resp.get("httpVersion"), has_pseudo_headers=pseudo)
     if not ok and scope.odd_version is None:
         scope.odd_version = (resp.get("httpVersion"),)
@@ -320,6 +407,7 @@ def _response(entry: dict[str, Any], scope: _Scope, has_pseudo: bool) -> tuple[R
             from_cache=_from_cache(entry, resp),
         ),
         None,
+        set_cookies,
     )
 
 
@@ -357,7 +445,9 @@ def _request_body(req: dict[str, Any], scope: _Scope) -> BodyInfo:
     size_hint = as_int(req.get("bodySize"))
     post = req.get("postData")
     if not isinstance(post, dict):
-        return BodyInfo(size=max(size_hint or 0, 0), complete=not size_hint or size_hint <= 0)
+        if not size_hint or size_hint <= 0:
+            return _NO_BODY
+        return BodyInfo(size=size_hint, complete=False)
     text = post.get("text")
     encoding = as_text(post.get("encoding"))
     if not isinstance(text, str) and isinstance(post.get("_textBase64"), str):
@@ -370,27 +460,42 @@ def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, sco
     declared = size_hint if size_hint is not None and size_hint >= 0 else None
     if not isinstance(text, str) or text == "":
         # No body text exported (the usual case): only the declared size is known.
-        return BodyInfo(size=declared or 0, complete=not declared)
+        return BodyInfo(size=declared, complete=False) if declared else _NO_BODY
     data: bytes
     if encoding is not None and encoding.strip().lower() == "base64":
         try:
-            data = base64.b64decode("".join(text.split()), validate=True)
+            # Strict mode takes clean base64 (most bodies) in one C pass; whatever it refuses (line
+            # breaks, bad padding, non-ASCII) goes the lenient way, which gives the same bytes for
+            # everything strict mode accepts.
+            data = binascii.a2b_base64(text, strict_mode=True)
         except (binascii.Error, ValueError):
-            data = text.encode("utf-8", "surrogatepass")
-            detail = f"{side} body is marked base64 but is not valid base64; read as text"
-            scope.note("har.bad_base64", detail, DiagLevel.INFO)
+            data = _lenient_base64(text, side, scope)
     else:
         data = text.encode("utf-8", "surrogatepass")
     complete = declared is None or declared <= len(data)
     if not complete:
         detail = f"{side} body truncated by the producer: {len(data)} of {declared} bytes exported"
         scope.note("har.body_truncated", detail)
+    prefix = data[:BODY_PREFIX_LIMIT]
+    keep = scope.ctx.keep_body_prefix
+    if keep is not None and prefix and not keep(prefix):
+        prefix = b""  # no marker can match in it: ~2 KB less kept per body (images, scripts)
     return BodyInfo(
         size=declared if declared is not None else len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        prefix=data[:BODY_PREFIX_LIMIT],
+        prefix=prefix,
         complete=complete,
     )
+
+
+def _lenient_base64(text: str, side: str, scope: _Scope) -> bytes:
+    """Base64 with whitespace removed; text that is not base64 is kept as text (and noted)."""
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        detail = f"{side} body is marked base64 but is not valid base64; read as text"
+        scope.note("har.bad_base64", detail, DiagLevel.INFO)
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _timing(entry: dict[str, Any], scope: _Scope) -> Timing:
@@ -409,23 +514,28 @@ def _timing(entry: dict[str, Any], scope: _Scope) -> Timing:
     timings = entry.get("timings")
     if not isinstance(timings, dict):
         timings = {}
-    phase = {k: as_float(timings.get(k)) for k in ("blocked", "dns", "connect", "send", "wait", "receive")}
+    phase = timings.get
+    send = as_float(phase("send"))
     request_done = response_started = None
-    if phase["send"] is not None and phase["send"] >= 0:
-        before = sum(v for k in ("blocked", "dns", "connect", "send") if (v := phase[k]) is not None and v > 0)
+    if send is not None and send >= 0:
+        spans = (as_float(phase("blocked")), as_float(phase("dns")), as_float(phase("connect")), send)
+        before = sum([v for v in spans if v is not None and v > 0])
         request_done = started + before / 1000.0
-        if phase["wait"] is not None and phase["wait"] >= 0:
-            response_started = request_done + phase["wait"] / 1000.0
+        wait = as_float(phase("wait"))
+        if wait is not None and wait >= 0:
+            response_started = request_done + wait / 1000.0
     total = as_float(entry.get("time"))
     finished = None
     if total is not None and total >= 0:
         finished = started + total / 1000.0
-    elif response_started is not None and phase["receive"] is not None and phase["receive"] >= 0:
-        finished = response_started + phase["receive"] / 1000.0
+    elif response_started is not None:
+        receive = as_float(phase("receive"))
+        if receive is not None and receive >= 0:
+            finished = response_started + receive / 1000.0
     return Timing(started=started, request_done=request_done, response_started=response_started, finished=finished)
 
 
-def _server(entry: dict[str, Any], scheme: str, port: int | None) -> Endpoint | None:
+def _server(entry: dict[str, Any], scheme: str, port: int | None, ctx: EntryContext) -> Endpoint | None:
     """``serverIPAddress`` (the VIP as the client saw it) with the URL's port."""
     raw = as_text(entry.get("serverIPAddress"))
     if not raw:
@@ -436,7 +546,12 @@ def _server(entry: dict[str, Any], scheme: str, port: int | None) -> Endpoint | 
     server_port = as_int(entry.get("_serverPort"))
     if server_port is None or not 0 < server_port < 65536:
         server_port = port if port is not None else _DEFAULT_PORTS[scheme]
-    return Endpoint(ip, server_port)
+    known = ctx.servers.get((ip, server_port))
+    if known is None:
+        known = Endpoint(ip, server_port)
+        if len(ctx.servers) < _SMALL_CACHE_LIMIT:
+            ctx.servers[(ip, server_port)] = known
+    return known
 
 
 @lru_cache(maxsize=1024)
@@ -448,7 +563,14 @@ def _ip(raw: str) -> str | None:
         return None
 
 
-def _connection(value: Any) -> str | None:
-    """Chrome's connection id or Firefox's port, as text."""
+def _connection(value: Any, ctx: EntryContext) -> str | None:
+    """Chrome's connection id or Firefox's port, as text (ids repeat: one shared str each)."""
+    if type(value) is str:
+        known = ctx.connections.get(value, "")
+        if known != "":
+            return known
     text = as_text(value)
-    return encodable(text.strip()) or None if text is not None else None
+    result = encodable(text.strip()) or None if text is not None else None
+    if type(value) is str and len(ctx.connections) < _SMALL_CACHE_LIMIT:
+        ctx.connections[value] = result
+    return result

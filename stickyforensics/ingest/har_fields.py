@@ -18,6 +18,8 @@ from typing import Any
 
 def as_int(value: Any) -> int | None:
     """An integer from a JSON number or numeric string (``"200"``, ``200.0``)."""
+    if type(value) is int:  # the usual case first (a bool is not of type int)
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -39,6 +41,8 @@ def as_int(value: Any) -> int | None:
 
 def as_float(value: Any) -> float | None:
     """A finite float from a JSON number or numeric string."""
+    if type(value) is float:  # the usual case first
+        return value if math.isfinite(value) else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float | Decimal):
@@ -58,7 +62,7 @@ def as_float(value: Any) -> float | None:
 
 def as_text(value: Any) -> str | None:
     """A string field, with numbers turned into text (``"connection": 443``); None otherwise."""
-    if isinstance(value, str):
+    if type(value) is str or isinstance(value, str):
         return value
     if isinstance(value, bool) or value is None:
         return None

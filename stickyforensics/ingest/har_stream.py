@@ -23,6 +23,10 @@ Theory of operation:
   more than 4300 digits.
 * Encodings: gzip, xz and bzip2 (by magic), a UTF-8 BOM, and UTF-16 with a BOM
   (transcoded to UTF-8 on the fly; positions then count transcoded bytes).
+* Bounds on crafted files (``har_limits``): the nesting depth and the bytes read for one entry
+  are checked before the parser sees them, and compressed data may expand only so far
+  (``sniff.decompressed_limit``). Past a bound reading stops there, as after a read error, with
+  ``JsonBreak.limit`` set; the entries before it are kept.
 """
 
 from __future__ import annotations
@@ -36,12 +40,13 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import ijson
 
 from stickyforensics.errors import InputError
-from stickyforensics.ingest.sniff import compression, open_decompressed
+from stickyforensics.ingest.har_limits import MAX_ENTRY_BYTES, HarLimitExceeded, NestingGuard, too_deep, too_large
+from stickyforensics.ingest.sniff import InputLimitExceeded, compression, open_decompressed
 
 CHUNK = 64 * 1024
 """Bytes handed to the JSON parser per read."""
@@ -56,16 +61,31 @@ _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, UnicodeDecodeErro
 """What reading a damaged gzip / xz / bzip2 / UTF-16 stream raises (gzip.BadGzipFile is an OSError)."""
 
 
+class _Raw(Protocol):
+    """The opened file: plain, or a bounded decompressor over it."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 def ijson_backend() -> str:
     """The ijson backend in use; ``yajl2_c`` is about 10x faster than the pure-Python one."""
     return str(getattr(ijson, "backend", "unknown"))
 
 
 class _CountingReader:
-    """A binary ``read()`` that skips a leading BOM, transcodes UTF-16 and counts bytes."""
+    """A binary ``read()`` that skips a leading BOM, transcodes UTF-16 and counts bytes.
 
-    def __init__(self, raw: io.BufferedIOBase) -> None:
+    ``guarded`` (the parser's reads): the nesting depth and the bytes per entry are bounded
+    (``har_limits``); past a bound, the bytes before it are handed over and the next read raises.
+    """
+
+    def __init__(self, raw: _Raw, *, guarded: bool = True) -> None:
         self._raw = raw
+        self._guard = NestingGuard() if guarded else None
+        self.entry_mark = 0
+        """``consumed`` when the last entry was complete (``mark_entry``)."""
         self._decoder: codecs.IncrementalDecoder | None = None
         self._pending = b""
         self._error: BaseException | None = None
@@ -103,37 +123,52 @@ class _CountingReader:
         want = CHUNK if size is None or size < 0 else size
         if want == 0:
             return b""
-        out = self._pending
+        if self._guard is not None and self.consumed - self.entry_mark > MAX_ENTRY_BYTES:
+            raise too_large()
+        parts = [self._pending]
+        got = len(self._pending)
         self._pending = b""
-        while len(out) < want:
+        while got < want:
             try:
                 raw = self._raw.read(min(want, _RAW_PIECE))
             except _READ_ERRORS as exc:
-                if not out:
+                if not got:
                     raise
                 self._error = exc
                 break
             if self._decoder is not None:
                 final = not raw
-                out += self._decoder.decode(raw, final).encode("utf-8")
+                piece = self._decoder.decode(raw, final).encode("utf-8")
+                parts.append(piece)
+                got += len(piece)
                 if final:
                     break
             else:
                 if not raw:
                     break
-                out += raw
+                parts.append(raw)
+                got += len(raw)
+        out = b"".join(parts)
         if len(out) > want:
             out, self._pending = out[:want], out[want:]
+        if self._guard is not None:
+            deep = self._guard.feed(out)
+            if deep is not None:
+                out, self._pending, self._error = out[:deep], b"", too_deep()
         self.consumed += len(out)
         return out
 
+    def mark_entry(self) -> None:
+        """An entry was complete: the per-entry byte bound starts again from here."""
+        self.entry_mark = self.consumed
 
-def _open_raw(path: str) -> io.BufferedIOBase:
+
+def _open_raw(path: str) -> _Raw:
     if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
         # The file is opened twice (head pass, entry pass): a pipe would be empty the second time.
         raise InputError(path, "not a regular file (a pipe or a device): save the HAR to a file first")
     try:
-        fh: io.BufferedIOBase = open(path, "rb")  # noqa: SIM115 - returned open, closed by the caller
+        fh: io.BufferedReader = open(path, "rb")  # noqa: SIM115 - returned open, closed by the caller
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except IsADirectoryError:
@@ -154,11 +189,11 @@ def _open_raw(path: str) -> io.BufferedIOBase:
     return fh
 
 
-def open_har_stream(path: str) -> tuple[io.BufferedIOBase, _CountingReader]:
-    """The raw handle (to close) and the counting, BOM-skipping reader over it."""
+def open_har_stream(path: str, *, guarded: bool = True) -> tuple[_Raw, _CountingReader]:
+    """The raw handle (to close) and the counting, BOM-skipping reader over it (see ``_CountingReader``)."""
     raw = _open_raw(path)
     try:
-        return raw, _CountingReader(raw)
+        return raw, _CountingReader(raw, guarded=guarded)
     except _READ_ERRORS as exc:
         raw.close()
         raise InputError(path, f"cannot read: {exc}") from None
@@ -188,6 +223,8 @@ class JsonBreak:
     offset: int
     message: str
     exact: bool
+    limit: bool = False
+    """A bound was reached (nesting, entry size, decompressed size), the JSON itself may be fine."""
 
     @property
     def where(self) -> str:
@@ -243,6 +280,9 @@ def _read_head(path: str, backend: Any) -> HarHead:
     except (ValueError, ArithmeticError) as exc:
         where = f"near byte {reader.consumed + reader.bom_len}"
         raise InputError(path, f"unreadable number at {where}: {exc}", position=where) from None
+    except InputLimitExceeded as exc:
+        brk = _read_break(reader, exc)
+        raise InputError(path, f"reading stopped at {brk.where}: {brk.message}", position=brk.where) from None
     except _READ_ERRORS as exc:
         where = f"near byte {reader.consumed + reader.bom_len}"
         raise InputError(path, f"cannot read at {where}: {exc}", position=where) from None
@@ -317,6 +357,7 @@ def iter_entries(path: str, notes: list[str] | None = None) -> Iterator[Any]:
         try:
             items = backend.items(reader, "log.entries.item", buf_size=CHUNK, use_float=backend is ijson)
             for index, item in enumerate(items):
+                reader.mark_entry()
                 if index >= yielded:
                     yielded += 1
                     yield item
@@ -341,7 +382,10 @@ def iter_entries(path: str, notes: list[str] | None = None) -> Iterator[Any]:
 
 
 def _read_break(reader: _CountingReader, exc: BaseException) -> JsonBreak:
-    return JsonBreak(reader.consumed + reader.bom_len, f"cannot read: {exc}", exact=False)
+    offset = reader.consumed + reader.bom_len
+    if isinstance(exc, InputLimitExceeded):
+        return JsonBreak(offset, str(exc), exact=isinstance(exc, HarLimitExceeded) and exc.exact, limit=True)
+    return JsonBreak(offset, f"cannot read: {exc}", exact=False)
 
 
 def _slow_path_reason(exc: BaseException, reader: _CountingReader) -> str | None:
@@ -385,7 +429,7 @@ def locate_break(path: str, reader: _CountingReader, exc: Exception) -> JsonBrea
 def _exact_break(path: str) -> JsonBreak | None:
     """Re-parse a small file with ``json`` to get the exact byte of the error."""
     try:
-        raw, reader = open_har_stream(path)
+        raw, reader = open_har_stream(path, guarded=False)  # json.loads meets deep nesting as RecursionError
     except InputError:
         return None
     try:

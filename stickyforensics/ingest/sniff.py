@@ -161,13 +161,83 @@ def compression(head: bytes) -> str | None:
     return None
 
 
-def open_decompressed(path: str, kind: str) -> gzip.GzipFile | lzma.LZMAFile | bz2.BZ2File:
-    """A binary reader of the decompressed data of ``path``."""
+DECOMPRESSED_RATIO_LIMIT = 1000
+"""Decompressed bytes allowed per compressed byte. gzip cannot exceed about 1032:1 and real captures and
+HARs compress 3-50:1, while xz and bzip2 turn a few KB of a crafted file into many GB (a decompression
+bomb: the pcap reader needs about 90 s per GB of empty records, the HAR parser holds a long string whole)."""
+
+DECOMPRESSED_FLOOR = 64 << 20
+"""Small compressed files may always expand to this much (a few seconds of reading at worst)."""
+
+
+def decompressed_limit(compressed_size: int) -> int:
+    """How many decompressed bytes a compressed file of ``compressed_size`` bytes may yield."""
+    return max(DECOMPRESSED_FLOOR, DECOMPRESSED_RATIO_LIMIT * compressed_size)
+
+
+class InputLimitExceeded(OSError):
+    """An input limit was reached while reading: the reader stops there and keeps what it had.
+
+    An ``OSError``, so every reader's existing "reading stopped here" path (a diagnostic naming the
+    byte, with the data before it kept) applies to it unchanged.
+    """
+
+
+class DecompressionLimitExceeded(InputLimitExceeded):
+    """More decompressed data than ``decompressed_limit`` allows."""
+
+
+class BoundedDecompressor:
+    """A decompressing reader that stops (``DecompressionLimitExceeded``) past a decompressed size.
+
+    Offers what the readers use of a ``GzipFile``: ``read``, ``read1``, ``close`` and ``with``.
+    """
+
+    def __init__(self, stream: gzip.GzipFile | lzma.LZMAFile | bz2.BZ2File, kind: str, limit: int) -> None:
+        self._stream = stream
+        self.kind = kind
+        self.limit = limit
+        self.produced = 0
+        """Decompressed bytes returned so far."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        return self._count(self._stream.read(self._want(size)))
+
+    def read1(self, size: int = -1, /) -> bytes:
+        return self._count(self._stream.read1(self._want(size)))
+
+    def _want(self, size: int) -> int:
+        """Never ask for more than one byte past the limit: an unbounded read must not inflate a bomb."""
+        room = self.limit - self.produced + 1
+        return room if size is None or size < 0 else min(size, room)
+
+    def _count(self, data: bytes) -> bytes:
+        self.produced += len(data)
+        if self.produced > self.limit:
+            raise DecompressionLimitExceeded(
+                f"the {self.kind} data decompresses to more than {self.limit >> 20} MiB, the limit for a file "
+                f"of this size (a decompression bomb?); decompress it first to read it whole"
+            )
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> BoundedDecompressor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_decompressed(path: str, kind: str) -> BoundedDecompressor:
+    """A binary reader of the decompressed data of ``path``, bounded by ``decompressed_limit``."""
+    limit = decompressed_limit(os.path.getsize(path))
     if kind == "gzip":
-        return gzip.GzipFile(path, "rb")
+        return BoundedDecompressor(gzip.GzipFile(path, "rb"), kind, limit)
     if kind == "xz":
-        return lzma.LZMAFile(path, "rb")
-    return bz2.BZ2File(path, "rb")
+        return BoundedDecompressor(lzma.LZMAFile(path, "rb"), kind, limit)
+    return BoundedDecompressor(bz2.BZ2File(path, "rb"), kind, limit)
 
 
 def _decompressed_head(path: str, kind: str) -> bytes:

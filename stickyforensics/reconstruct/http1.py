@@ -48,6 +48,7 @@ from stickyforensics.reconstruct.http1_head import (
 )
 from stickyforensics.reconstruct.http1_message import (
     MAX_HEAD,
+    MAX_HEADERS,
     MAX_LINE,
     REASONS,
     ROLE_REQUEST,
@@ -74,6 +75,7 @@ from stickyforensics.reconstruct.http1_message import (
 
 __all__ = [
     "MAX_HEAD",
+    "MAX_HEADERS",
     "MAX_LINE",
     "ROLE_REQUEST",
     "ROLE_RESPONSE",
@@ -115,6 +117,8 @@ class MessageParser(HeadRules):
         self.seen = 0
         """Messages found in this direction."""
         self.sniffed = False
+        self.trailer_bytes = 0
+        """Size of the trailer section read so far (bounded by ``MAX_HEAD``, like a header block)."""
 
     # -- StreamConsumer --------------------------------------------------------------------------
 
@@ -406,7 +410,7 @@ class MessageParser(HeadRules):
             self.scanned = 0
             self.state = S_START
             return m.start()
-        self.scanned += n - pos
+        self.scanned += n - max(pos, self.boundary)  # bytes stashed from earlier segments were counted then
         if self.seen == 0 and self.scanned > SNIFF_LIMIT:
             self.kill()
             self.owner.not_http(self, f"no HTTP message start in {self.scanned} bytes")

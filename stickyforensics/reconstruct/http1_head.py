@@ -15,6 +15,7 @@ from stickyforensics.model import DiagLevel
 from stickyforensics.reconstruct.http1_body import decodable_coding
 from stickyforensics.reconstruct.http1_message import (
     MAX_HEAD,
+    MAX_HEADERS,
     MAX_LINE,
     ROLE_RESPONSE,
     ROLE_UNKNOWN,
@@ -82,7 +83,18 @@ def shared_pair(name: str, value: str) -> tuple[str, str]:
 class HeadRules:
     """Start line, header block, framing and chunked-framing steps of ``MessageParser``."""
 
-    __slots__ = ("buf", "chunked", "framed", "msg", "owner", "remaining", "resync_here", "role", "state")
+    __slots__ = (
+        "buf",
+        "chunked",
+        "framed",
+        "msg",
+        "owner",
+        "remaining",
+        "resync_here",
+        "role",
+        "state",
+        "trailer_bytes",
+    )
 
     owner: MessageOwner
     role: int
@@ -93,6 +105,7 @@ class HeadRules:
     remaining: int
     chunked: bool
     resync_here: bool
+    trailer_bytes: int
 
     def kill(self) -> None:
         raise NotImplementedError
@@ -147,6 +160,9 @@ class HeadRules:
             headers = [shared_pair(n, v.strip(" \t")) for n, sep, v in parts if sep and n]
             if len(headers) == len(parts):
                 msg.headers = headers
+                if len(headers) > MAX_HEADERS:
+                    del headers[MAX_HEADERS:]
+                    self._too_many_headers(msg, frame, len(parts))
             else:
                 self._fields(text.split("\n"), 1, msg, frame)
         else:
@@ -191,7 +207,21 @@ class HeadRules:
                         frame,
                     )
                 continue
+            if len(headers) >= MAX_HEADERS:
+                self._too_many_headers(msg, frame, None)
+                return
             headers.append(shared_pair(name, value.strip(" \t")))
+
+    def _too_many_headers(self, msg: HttpMessage, frame: int, fields: int | None) -> None:
+        if "http.too_many_headers" in msg.notes:
+            return
+        msg.note("http.too_many_headers")
+        had = f"{fields} fields" if fields is not None else f"more than {MAX_HEADERS} fields"
+        self.owner.diag(
+            "http.too_many_headers",
+            f"a message has {had}; only the first {MAX_HEADERS} were kept",
+            frame,
+        )
 
     def _framing_headers(self, msg: HttpMessage, frame: int) -> tuple[int | None, str | None, bool]:
         """(Content-Length or None, Transfer-Encoding or None, Content-Length present)."""
@@ -322,6 +352,7 @@ class HeadRules:
         size = int(m.group(1), 16)
         if size == 0:
             self.state = S_TRAILER
+            self.trailer_bytes = 0
         else:
             self.remaining = size
             self.state = S_BODY
@@ -374,7 +405,16 @@ class HeadRules:
             return nl + 1
         msg = self.msg
         assert msg is not None
-        self._fields(["", line.decode("latin-1")], 1, msg, frame)
+        self.trailer_bytes += nl + 1 - pos
+        if self.trailer_bytes <= MAX_HEAD:
+            self._fields(["", line.decode("latin-1")], 1, msg, frame)
+        elif "http.trailer_too_large" not in msg.notes:
+            msg.note("http.trailer_too_large")
+            self.owner.diag(
+                "http.trailer_too_large",
+                f"a trailer section exceeds {MAX_HEAD} bytes; the fields beyond were dropped",
+                frame,
+            )
         return nl + 1
 
 

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 MAX_HEAD = 64 * 1024
 """Largest header block (or trailer section) accepted; beyond it the message is dropped and the parser resyncs."""
+MAX_HEADERS = 1000
+"""Most header (and trailer) fields kept per message; the rest are dropped with a diagnostic. Servers refuse
+far fewer (Apache: 100 request fields, Node.js keeps 2000); without a bound, a 64 KB block of short fields
+keeps about 1.5 MB of objects per transaction (23 times its size), with it about 115 KB."""
 MAX_LINE = 16 * 1024
 """Longest start line / chunk-size line looked for."""
 SNIFF_LIMIT = 1 << 20
