@@ -51,6 +51,8 @@ from stickyforensics.reconstruct.shard import Shard
 from stickyforensics.reconstruct.tcp import Address, StreamConsumer, TcpConnection, TcpReassembler
 
 MAX_AWAITING = 1000
+MAX_INTERIM = 32
+"""Interim (1xx) responses kept per request: real servers send one or two (100 Continue, 103 Early Hints)."""
 """Requests kept waiting for a response per connection (Zeek bounds its pending queue the same way)."""
 
 _ORPHAN = object()
@@ -144,7 +146,17 @@ class HttpConnection:
         status = msg.status
         if 100 <= status < 200 and status != 101:
             if self.awaiting:
-                self.awaiting[0].interim.append(msg)
+                interim = self.awaiting[0].interim
+                if len(interim) < MAX_INTERIM:
+                    interim.append(msg)
+                elif len(interim) == MAX_INTERIM:
+                    # a server (or a crafted capture) can send 1xx forever: keep memory bounded, say so once
+                    interim.append(msg)
+                    self.diag(
+                        "http.too_many_interim",
+                        f"more than {MAX_INTERIM} interim (1xx) responses to one request; the rest are not kept",
+                        msg.frames[0] if msg.frames else None,
+                    )
             return
         if self.awaiting:
             ex = self.awaiting.popleft()

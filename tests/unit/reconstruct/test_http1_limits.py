@@ -138,3 +138,32 @@ def test_a_resyncing_parser_buffers_at_most_a_line_and_counts_each_byte_once() -
     assert parser.scanned == 600_000 and owner.diags == []
     parser.data(b"\r\n" + NEXT, 601, 0.0)
     assert [m.target for m in owner.done] == ["/next"]
+
+
+def test_endless_interim_responses_are_bounded() -> None:
+    from stickyforensics.reconstruct.pairing import MAX_INTERIM, HttpReconstructor
+    from stickyforensics.reconstruct.segments import ACK, PSH, SYN, TcpSegment
+
+    rec = HttpReconstructor("mem.pcap")
+    client, server = ("10.0.0.1", 40000), ("10.0.0.2", 80)
+    frame = 0
+
+    def seg(src: tuple[str, int], dst: tuple[str, int], seq: int, ack: int, flags: int, payload: bytes) -> None:
+        nonlocal frame
+        frame += 1
+        rec.feed(TcpSegment(frame, float(frame), src[0], dst[0], src[1], dst[1], seq, ack, flags, payload))
+
+    seg(client, server, 100, 0, SYN, b"")
+    seg(server, client, 500, 101, SYN | ACK, b"")
+    request = b"POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n"
+    seg(client, server, 101, 501, ACK | PSH, request)
+    interim = b"HTTP/1.1 102 Processing\r\n\r\n"
+    seq = 501
+    for _ in range(MAX_INTERIM * 4):
+        seg(server, client, seq, 101 + len(request), ACK | PSH, interim)
+        seq += len(interim)
+    final = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    seg(server, client, seq, 101 + len(request), ACK | PSH, final)
+    result = rec.finish()
+    assert [tx.response.status for tx in result.transactions if tx.response] == [200]
+    assert [d.code for d in result.diagnostics].count("http.too_many_interim") == 1
