@@ -39,6 +39,9 @@ DEFAULT_LOGIN_PATHS = (r"(?i)/(login|logon|signin|sign-in|auth|sso|account/login
 DEFAULT_BODY_MARKERS = ("BAD SESSION", "session expired", "session has expired", "please log in", "Session timed out")
 
 
+CLIENT_IDENTITIES = frozenset({"auto", "ip", "xff", "lineage"})
+
+
 @dataclass(frozen=True, slots=True)
 class Expectations:
     """What a team declares its traffic must satisfy (CI checks)."""
@@ -77,7 +80,8 @@ class Config:
     """Shortest idle gap (s) that can count as an idle timeout cause."""
     polling_min_requests: int = 4
     client_identity: str = "auto"
-    """``auto`` (IP, or HAR file), ``ip``, ``xff`` (X-Forwarded-For first hop)."""
+    """``auto`` (IP, or HAR file; X-Forwarded-For or cookie lineage where one address holds several
+    users), ``ip``, ``xff`` (X-Forwarded-For first hop), ``lineage`` (IP split by cookie lineage)."""
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
     disabled_rules: tuple[str, ...] = ()
     fail_on: Severity = Severity.HIGH
@@ -139,7 +143,13 @@ def config_from_mapping(data: Mapping[str, Any], *, origin: str) -> Config:
             updates[key] = float(value)
         elif key == "polling_min_requests":
             updates[key] = int(value)
-        elif key in {"static_pattern", "client_identity"}:
+        elif key == "client_identity":
+            if str(value) not in CLIENT_IDENTITIES:
+                raise ConfigError(
+                    f"{origin}: client_identity: {value!r} is not one of {', '.join(sorted(CLIENT_IDENTITIES))}"
+                )
+            updates[key] = str(value)
+        elif key == "static_pattern":
             updates[key] = str(value)
         elif key == "session_lost_statuses":
             updates[key] = tuple(int(v) for v in _as_tuple(value, key))

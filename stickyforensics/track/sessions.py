@@ -71,7 +71,9 @@ def _build_sessions(
         facts = decide_facts(transactions)
     multi = facts.multi_address_hosts
     sessions: list[ClientSession] = []
-    by_client = group_by_client(transactions, config.client_identity, xff_inputs=facts.xff_inputs)
+    by_client = group_by_client(
+        transactions, config.client_identity, xff_inputs=facts.xff_inputs, identify=identify
+    )
     for key, txs in by_client.items():
         parsed = {tx.id: tx_cookies(tx) for tx in txs}
         events = cookie_timeline(txs, identify, parsed)
