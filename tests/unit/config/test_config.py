@@ -64,9 +64,9 @@ def test_broken_toml_names_the_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("identity", ["auto", "ip", "xff", "lineage"])
 def test_client_identity_choices(identity: str) -> None:
-    assert config_from_mapping({"client_identity": identity}, "t.toml").client_identity == identity
+    assert config_from_mapping({"client_identity": identity}, origin="t.toml").client_identity == identity
 
 
 def test_a_misspelt_client_identity_is_an_error() -> None:
     with pytest.raises(ConfigError, match="client_identity"):
-        config_from_mapping({"client_identity": "lineage "}, "t.toml")
+        config_from_mapping({"client_identity": "lineage "}, origin="t.toml")
