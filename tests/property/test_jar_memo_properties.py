@@ -27,6 +27,8 @@ NAMES = ("a", "SID", "SERVERID", "__Host-h", "__Secure-s")
 NAME_WEIGHTS = ("a", "a", "a", "SID", "SID", "SID", "SERVERID", "SERVERID", "__Host-h", "__Secure-s")
 TARGETS = (
     ("https", "www.example.com", "/"),
+    ("http", "www.example.com", "/"),
+    ("https", "www.example.com", "/app/x?y=/z"),
     ("https", "WWW.Example.com", "/app/x/y"),
     ("https", "www.example.com.", "/app"),
     ("https", "example.com", "/app/"),
@@ -36,7 +38,8 @@ TARGETS = (
     ("https", "other.org", "/"),
 )
 """Where requests go and responses come from: few, so that requests repeat across changes of the jar
-(the memo is only reused between two changes), with host spellings the memo key does not canonicalise."""
+(the memo is only reused between two changes), with host spellings the memo key does not canonicalise
+and one host and path over both schemes (the memo is keyed by scheme: Secure cookies)."""
 # Weighted towards cookies the jar accepts and replaces (same name, domain and path), rejections still drawn.
 DOMAIN_ATTRS = (None, None, None, None, None, None, "example.com", ".example.com", "www.example.com", "other.org",
                 "com")  # fmt: skip

@@ -1,0 +1,43 @@
+"""Periodic background requests (polling): traffic that keeps a server session alive without a user."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+
+from stickyforensics.model import Transaction
+
+__all__ = ["Polling", "find_polling"]
+
+_ASSET = re.compile(r"(?i)\.(css|js|mjs|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|map)$")
+
+Polling = tuple[str, float, int, float, float]
+"""(path, interval s, count, first, last) of one regularly polled path."""
+
+
+def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[Polling]:
+    """Periodic background requests: (path, interval s, count, first, last) per path polled regularly."""
+    by_path: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for tx in txs:
+        if tx.response is not None and tx.response.from_cache:
+            continue  # served by the browser's cache: not traffic that keeps a server session alive
+        if tx.request.method in ("GET", "HEAD") and _ASSET.search(tx.request.path):
+            continue
+        by_path[(tx.request.host, tx.request.method, tx.request.target)].append(tx.timing.started)
+    out = []
+    for (_host, _method, path), times in by_path.items():
+        if len(times) < max(min_requests, 5):
+            continue
+        gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+        if len(gaps) < min_requests - 1:
+            continue
+        mean = statistics.fmean(gaps)
+        if mean <= 0.05:
+            continue
+        spread = statistics.pstdev(gaps) / mean
+        if spread <= 0.35:
+            out.append((path, mean, len(times), times[0], times[-1]))
+    return out

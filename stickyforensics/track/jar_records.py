@@ -1,0 +1,104 @@
+"""What the cookie jar holds and remembers: stored cookies, storage decisions and past events.
+
+These frozen records are the jar's vocabulary (``stickyforensics.track.jar``); the storage rules
+(``jar_storage``), retrieval rules (``jar_retrieval``) and explanations (``jar_explain``) all speak
+it. Times are the capture's epoch seconds, written for humans as UTC wall-clock times.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Action", "CookieKey", "JarDecision", "JarRecord", "StoredCookie", "utc_clock"]
+
+Action = Literal["stored", "replaced", "deleted", "rejected", "ignored_delete"]
+
+CookieKey = tuple[str, str, bool, str]
+"""(name, domain, host_only, path): a cookie's identity (rfc6265bis §5.7 step 22)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCookie:
+    """A cookie the client holds."""
+
+    name: str
+    value: str
+    domain: str
+    """The host (host-only cookie) or the Domain attribute (lower-case, no leading dot)."""
+    host_only: bool
+    path: str
+    secure: bool
+    httponly: bool
+    samesite: str | None
+    """``Strict``, ``Lax``, ``None``; None when absent or unknown (browsers' "default" enforcement)."""
+    expires_at: float | None
+    """Capture-clock expiry; None for a session cookie."""
+    persistent: bool
+    created_at: float
+    """Kept across replacements (RFC 6265 §5.3 step 11.3): orders cookies of equal path length."""
+    set_by: str
+    """Transaction id of the last Set-Cookie that stored or replaced it."""
+    set_at: float
+    expiry_source: str | None = None
+    """How ``expires_at`` was derived, for humans: ``Max-Age=120``, ``Expires=... (server Date ...)``."""
+    partitioned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JarDecision:
+    """What the jar did with one Set-Cookie."""
+
+    accepted: bool
+    action: Action
+    reason: str | None = None
+    """Stable snake_case rule name when rejected (``samesite_none_without_secure``...)."""
+    cookie: StoredCookie | None = None
+    """The cookie now held (stored / replaced)."""
+    previous: StoredCookie | None = None
+    """The cookie replaced or deleted, or the one that blocked an overwrite."""
+    detail: str | None = None
+    """One human sentence on the decision."""
+
+
+@dataclass(frozen=True, slots=True)
+class JarRecord:
+    """A past event of one cookie name: why it may be gone although it was once set."""
+
+    kind: Literal["expired", "deleted", "evicted", "rejected"]
+    name: str
+    at: float
+    transaction_id: str | None
+    domain: str | None
+    """Scope snapshot: None when unknown (a rejected cookie whose Domain was invalid)."""
+    host_only: bool
+    path: str | None
+    secure: bool
+    reason: str | None = None
+    """The rejection rule, for ``rejected``."""
+    first_seen: float | None = None
+    """When the jar first learned of this cookie (its creation time); None means ``at``."""
+    detail: str = ""
+    """What happened, without the time: ``Max-Age=120 set at 11:58:03``, ``Max-Age=0, transaction 0.3.0``."""
+
+    def describe(self, ref: float) -> str:
+        """One sentence for a human, times as UTC clock (with the date when not the day of ``ref``)."""
+        when = utc_clock(self.at, ref)
+        if self.kind == "expired":
+            return f"expired at {when}" + (f" ({self.detail})" if self.detail else "")
+        if self.kind == "deleted":
+            return f"deleted by the server at {when} ({self.detail})"
+        if self.kind == "evicted":
+            return f"evicted by the client at {when}: {self.detail}"
+        return f"rejected when set: {self.reason} at {when} ({self.detail})"
+
+
+def utc_clock(t: float, ref: float) -> str:
+    """UTC ``HH:MM:SS``, with the date when it is not the day of ``ref``."""
+    try:
+        tm = time.gmtime(t)
+        same_day = time.gmtime(ref)[:3] == tm[:3]
+        return time.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S", tm)
+    except (OverflowError, OSError, ValueError):
+        return f"{t:.0f}"

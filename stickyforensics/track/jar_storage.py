@@ -1,0 +1,88 @@
+"""The storage rules a browser applies to one Set-Cookie on its own (rfc6265bis §5.6-5.7).
+
+Pure questions about the header and its origin: must it be rejected, and when does it expire. The
+rule that depends on what the jar already holds ("leave secure cookies alone") stays in the jar.
+"""
+
+from __future__ import annotations
+
+import time
+
+from stickyforensics.model import SetCookie
+from stickyforensics.track.cookieparse import NAME_VALUE_LIMIT, octets
+from stickyforensics.track.jar_records import utc_clock
+
+__all__ = ["MAX_LIFETIME", "expiry", "rejection"]
+
+MAX_LIFETIME = 400 * 86400
+"""rfc6265bis §5.5: Expires / Max-Age are capped at 400 days."""
+
+
+def rejection(
+    sc: SetCookie,
+    *,
+    scheme: str,
+    host: str,
+    secure_ok: bool,
+    domain: str | None,
+    domain_problem: tuple[str, str] | None,
+) -> tuple[str, str] | None:
+    """``(rule, sentence)`` of the first storage rule ``sc`` breaks, or None when it may be stored.
+
+    ``domain`` / ``domain_problem`` are ``cookiescope.resolve_domain``'s answer for ``sc.domain``;
+    ``secure_ok`` whether ``scheme://host`` is a secure origin. The order is the browsers': the
+    first failing rule is the one reported.
+    """
+    name = sc.name
+    if "control_characters" in sc.problems:
+        return "control_characters", "control characters in the name or value"
+    if not name and not sc.value:
+        return "empty_cookie", "both name and value are empty"
+    size = octets(name) + octets(sc.value)
+    if size > NAME_VALUE_LIMIT:
+        return "too_large", f"name and value are {size} bytes, over {NAME_VALUE_LIMIT}"
+    if domain_problem is not None or domain is None:
+        return domain_problem or ("domain_mismatch", "no usable domain")
+    if sc.secure and not secure_ok:
+        return "secure_from_insecure_origin", f"Secure cookie set over {scheme}://{host}"
+    if sc.samesite == "None" and not sc.secure:
+        return "samesite_none_without_secure", "SameSite=None requires Secure"
+    if sc.partitioned and not sc.secure:
+        return "partitioned_not_secure", "Partitioned requires Secure"
+    prefix_check = name if name else sc.value
+    lower = prefix_check[:9].lower()
+    if not name and lower.startswith(("__secure-", "__host-")):
+        return "prefix_on_nameless_cookie", "a nameless cookie whose value looks like a prefixed name"
+    if lower == "__secure-" and not (sc.secure and secure_ok):
+        return "secure_prefix_not_secure", "__Secure- needs Secure from a secure origin"
+    if lower.startswith("__host-"):
+        if not (sc.secure and secure_ok):
+            return "host_prefix_not_secure", "__Host- needs Secure from a secure origin"
+        if sc.domain is not None:
+            return "host_prefix_with_domain", "__Host- forbids a Domain attribute"
+        if sc.path != "/":
+            return "host_prefix_path_not_root", "__Host- needs Path=/"
+    return None
+
+
+def expiry(sc: SetCookie, *, at: float, server_date: float | None) -> tuple[float | None, str | None]:
+    """``(expires_at, source)`` of a cookie received at ``at``; ``(None, None)`` for a session cookie.
+
+    rfc6265bis §5.6.1-2, §5.7 step 14: Max-Age wins over Expires; both are capped at 400 days. An
+    ``Expires`` date is taken relative to the server's ``Date`` when known (clock skew), so the
+    lifetime, not the server's wall clock, is applied to the capture's clock. ``source`` says how,
+    for humans; ``expires_at <= at`` means a deletion.
+    """
+    if sc.max_age is not None:
+        expires_at = at + min(sc.max_age, MAX_LIFETIME) if sc.max_age > 0 else float("-inf")
+        return expires_at, f"Max-Age={sc.max_age}"
+    if sc.expires is None:
+        return None, None
+    base = server_date if server_date is not None else at
+    lifetime = min(sc.expires - base, MAX_LIFETIME)
+    source = "Expires"
+    if -1e11 < sc.expires < 1e11:
+        source += "=" + time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(sc.expires))
+    if server_date is not None:
+        source += f" relative to server Date {utc_clock(server_date, sc.expires)}"
+    return at + lifetime, source
