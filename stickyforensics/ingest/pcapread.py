@@ -37,6 +37,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import os
 import zlib
 from dataclasses import dataclass
 from struct import Struct
@@ -47,6 +48,7 @@ from stickyforensics.ingest.capture_formats import PCAP_MAGICS, compression_of, 
 from stickyforensics.ingest.capture_stream import CHUNK, ByteStream, PartialRead, read_compressed
 from stickyforensics.ingest.frames import client_hello_sni
 from stickyforensics.ingest.segment_reader import SegmentReader
+from stickyforensics.ingest.sniff import BoundedDecompressor, decompressed_limit
 
 __all__ = ["CaptureInfo", "SegmentReader", "client_hello_sni", "describe_bytes", "open_capture"]
 
@@ -122,8 +124,11 @@ def _sniff(path: str, raw: IO[bytes]) -> tuple[CaptureInfo, SegmentReader]:
 
 
 def _decompressor(kind: str, raw: IO[bytes]) -> ByteStream:
+    """The decompressed capture, bounded (``sniff.decompressed_limit``): a few kilobytes of bzip2 can
+    inflate to terabytes. Past the bound, reading fails like a damaged file: the frames before are kept."""
+    limit = decompressed_limit(os.fstat(raw.fileno()).st_size)
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return BoundedDecompressor(gzip.GzipFile(fileobj=raw, mode="rb"), kind, limit)
     if kind == "xz":
-        return lzma.LZMAFile(raw, mode="rb")
-    return bz2.BZ2File(raw, mode="rb")
+        return BoundedDecompressor(lzma.LZMAFile(raw, mode="rb"), kind, limit)
+    return BoundedDecompressor(bz2.BZ2File(raw, mode="rb"), kind, limit)
