@@ -1,9 +1,9 @@
 """A compressed capture may not decompress without bound (a decompression bomb): the native reader stops
 with a diagnostic and keeps the frames before it.
 
-The reader opens its own decompressor (``pcapread._decompressor``) and does not apply
-``sniff.decompressed_limit`` yet: a bzip2 file of 241 bytes made 256 MiB of empty records and 44 s of
-reading, and a few KB make hours: pcapread bounds the decompressed size.
+The reader opens its own decompressor (``pcapread._decompressor``), bounded by
+``sniff.decompressed_limit``: unbounded, a bzip2 file of 241 bytes made 256 MiB of empty records and 44 s
+of reading, and a few KB made hours.
 """
 
 from __future__ import annotations
