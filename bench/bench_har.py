@@ -20,6 +20,11 @@ paired A B A B so machine drift cancels out, and reports:
   first matching header only.
 
 Results feed docs/decisions/0001-har-reader.md.
+
+``--child METHOD PATH`` runs one method alone; besides the two above, ``run_bench.py
+--mode har`` uses it for its yardsticks: ``haralyzer-headers`` (haralyzer's load plus
+every entry's request and response headers), ``json-headers`` (``json.load`` plus the
+same walk) and ``read`` (the file's bytes, nothing else).
 """
 
 from __future__ import annotations
@@ -170,7 +175,48 @@ def _run_reader(path: str) -> tuple[int, int]:
     return len(result.transactions), set_cookies
 
 
+def _run_haralyzer_headers(path: str) -> tuple[int, int]:
+    """run_bench's yardstick: haralyzer's load, then every entry's request and response headers."""
+    from haralyzer import HarParser
+
+    parser = HarParser.from_file(path)
+    entries = chars = 0
+    for page in parser.pages:
+        for entry in page.entries:
+            entries += 1
+            for header in entry.request.headers:
+                chars += len(header["name"]) + len(header["value"])
+            for header in entry.response.headers:
+                chars += len(header["name"]) + len(header["value"])
+    return entries, chars
+
+
+def _run_json_headers(path: str) -> tuple[int, int]:
+    """The plain-JSON yardstick: ``json.load`` of the whole file, then the same header walk."""
+    with open(path, "rb") as fh:
+        log = json.load(fh)["log"]
+    entries = chars = 0
+    for entry in log["entries"]:
+        entries += 1
+        for header in entry["request"]["headers"]:
+            chars += len(header["name"]) + len(header["value"])
+        for header in entry["response"].get("headers", ()):
+            chars += len(header["name"]) + len(header["value"])
+    return entries, chars
+
+
+def _run_read(path: str) -> tuple[int, int]:
+    """The floor: read the file's bytes, 1 MiB at a time, and nothing else."""
+    total = 0
+    with open(path, "rb", buffering=0) as fh:
+        while chunk := fh.read(1 << 20):
+            total += len(chunk)
+    return 0, total
+
+
 _METHODS = {"haralyzer": _run_haralyzer, "stickyforensics": _run_reader}
+_YARDSTICKS = {"haralyzer-headers": _run_haralyzer_headers, "json-headers": _run_json_headers, "read": _run_read}
+"""Children that ``run_bench.py --mode har`` times against ``stickyforensics analyze`` (not run here)."""
 
 
 def child(method: str, path: str) -> None:
@@ -179,11 +225,11 @@ def child(method: str, path: str) -> None:
         import ijson  # noqa: F401 - counted in the baseline RSS like haralyzer's imports
 
         from stickyforensics.ingest import har  # noqa: F401
-    else:
+    elif method.startswith("haralyzer"):
         import haralyzer  # noqa: F401
     base = _rss_kib()
     t0 = time.perf_counter()
-    entries, set_cookies = _METHODS[method](path)
+    entries, set_cookies = {**_METHODS, **_YARDSTICKS}[method](path)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     extra = {}

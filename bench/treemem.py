@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 
-
 def _children() -> dict[int, list[int]]:
     tree: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():

@@ -45,7 +45,7 @@ def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
     if fmt == "har":
         from stickyforensics.ingest.har import read_har
 
-        return read_har(path, input_index=index)
+        return read_har(path, input_index=index, keep_body_prefix=options.keep_body_prefix)
     if options.engine == "tshark" or options.tls_keylog:
         from stickyforensics.ingest.tshark import read_capture_tshark
 
