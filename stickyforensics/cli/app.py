@@ -6,7 +6,6 @@ is one line on stderr naming the file and position, and exit code 2 — never a 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import sys
@@ -129,11 +128,24 @@ AUTO_JOBS_MIN_BYTES = 50_000_000
 
 
 def auto_jobs(files: list[str]) -> int:
-    total = 0
+    """Every core (at most 8) when there is enough to split: captures of 50 MB or more in all (they split by
+    client), or several HAR files of that size (one HAR file is one client and cannot be split)."""
+    from stickyforensics.errors import InputError
+    from stickyforensics.ingest.sniff import sniff
+
+    captures = hars = har_files = 0
     for path in files:
-        with contextlib.suppress(OSError):
-            total += Path(path).stat().st_size
-    return max(1, min(os.cpu_count() or 1, 8)) if total >= AUTO_JOBS_MIN_BYTES else 1
+        try:
+            size, fmt = Path(path).stat().st_size, sniff(path)
+        except (OSError, InputError):
+            continue  # the analysis itself reports it
+        if fmt == "har":
+            hars += size
+            har_files += 1
+        else:
+            captures += size
+    worth = captures >= AUTO_JOBS_MIN_BYTES or (har_files > 1 and hars >= AUTO_JOBS_MIN_BYTES)
+    return max(1, min(os.cpu_count() or 1, 8)) if worth else 1
 
 
 def _progress_callback() -> Any:

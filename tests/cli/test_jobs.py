@@ -1,0 +1,33 @@
+"""``--jobs``: automatic choice, and the same output as one process from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from stickyforensics.cli.app import AUTO_JOBS_MIN_BYTES, app, auto_jobs
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNNER = CliRunner()
+
+
+def test_small_inputs_run_in_one_process() -> None:
+    assert auto_jobs([str(p) for p in (ROOT / "samples").rglob("*.pcap")]) == 1
+
+
+def test_one_large_har_is_not_split(tmp_path: Path) -> None:
+    har = tmp_path / "big.har"
+    har.write_bytes(b'{"log": {"version": "1.2", "entries": []}}' + b" " * AUTO_JOBS_MIN_BYTES)
+    assert auto_jobs([str(har)]) == 1
+
+
+def test_cli_output_is_the_same_with_two_jobs(tmp_path: Path) -> None:
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"report-{jobs}.json"
+        result = RUNNER.invoke(app, ["analyze", str(ROOT / "samples"), "-j", jobs, "-f", "json", "-o", str(out)])
+        assert result.exit_code in (0, 1), result.output
+        outputs.append(json.loads(out.read_text()))
+    assert outputs[0] == outputs[1]
