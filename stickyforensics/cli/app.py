@@ -529,7 +529,10 @@ def cookie_timeline(
         if session_cookie:
             cfg = replace(cfg, session_cookies=cfg.session_cookies + tuple(session_cookie))
         files = expand_inputs(inputs)
-        report = analyze(files, cfg, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog))
+        # every client's whole timeline: one process, one pass (summaries would have no events to show)
+        report = analyze(
+            files, cfg, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog), shard_bytes=0
+        )
     except StickyError as exc:
         raise _fail(str(exc)) from None
     redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
