@@ -99,8 +99,8 @@ class ShardJob:
     shards: int
 
 
-SHARD_BYTES = 200_000_000
-"""Capture bytes per shard and pass: about 150 MB of transactions and sessions in a worker."""
+SHARD_BYTES = 400_000_000
+"""Capture bytes per shard and pass: about 360 MiB in a worker at most (bench/README.md, "Sharded analysis")."""
 
 
 def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_bytes: int = SHARD_BYTES) -> int:

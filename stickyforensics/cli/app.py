@@ -322,7 +322,7 @@ PassOpt = Annotated[
     typer.Option(
         "--pass-mb",
         min=0,
-        help="Megabytes of capture each process analyses per pass (default 200): lower bounds memory more "
+        help="Megabytes of capture each process analyses per pass (default 400): lower bounds memory more "
         "tightly at the cost of re-reading the capture; 0 = one pass per process.",
     ),
 ]
