@@ -88,7 +88,7 @@ PerClientOpt = Annotated[
     bool,
     typer.Option(
         "--per-client",
-        help="Captures: write one HAR per client into the folder -o names (analyze reads each HAR file as one client).",
+        help="Captures: write one HAR per client into the folder -o names.",
     ),
 ]
 
@@ -135,7 +135,7 @@ def _report_export(outcome: ExportResult, options: SanitizeOptions, per_client: 
     if not per_client and outcome.clients > 1:
         _note(
             f"the capture has {outcome.clients} client addresses; each entry keeps its client in _clientIPAddress, "
-            "but analyze reads a HAR file as one client: --per-client writes one HAR per client"
+            "which analyze reads to tell them apart (--per-client writes one HAR per client instead)"
         )
 
 

@@ -197,6 +197,7 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
         timing=timing,
         provenance=Provenance(source=ctx.path, kind="har", har_entry=index),
         server=_server(entry, scheme, port, ctx),
+        client=_client(entry),
         client_label=ctx.client_label,
         connection=_connection(entry.get("connection"), ctx),
         error=error,
@@ -552,6 +553,25 @@ def _server(entry: dict[str, Any], scheme: str, port: int | None, ctx: EntryCont
         if len(ctx.servers) < _SMALL_CACHE_LIMIT:
             ctx.servers[(ip, server_port)] = known
     return known
+
+
+def _client(entry: dict[str, Any]) -> Endpoint | None:
+    """``_clientIPAddress``/``_clientPort`` (custom fields of HAR files exported from a capture, e.g. by
+    ``stickyforensics export``): such a file holds several clients, told apart by address like the capture.
+    Browser HARs have no such field: the file is the client."""
+    raw = as_text(entry.get("_clientIPAddress"))
+    if not raw:
+        return None
+    ip = _ip(raw)
+    if ip is None:
+        return None
+    port = as_int(entry.get("_clientPort"))
+    return _client_endpoint(ip, port if port is not None and 0 < port < 65536 else 0)
+
+
+@lru_cache(maxsize=4096)
+def _client_endpoint(ip: str, port: int) -> Endpoint:
+    return Endpoint(ip, port)
 
 
 @lru_cache(maxsize=1024)

@@ -4,10 +4,10 @@ The capture is read as ``analyze`` reads it (``pipeline.read_input``: native eng
 for TLS / HTTP/2), each exchange becomes an entry (``export``), and the entries are sanitized
 with the same rules as a HAR file (``harfile``).
 
-A HAR file is one browser profile: ``analyze`` reads each HAR file as one client. A capture
-often holds several clients, so ``per_client`` writes one HAR per client, named after it, into
-a folder; those files analyse with the capture's clients apart. In a single file the client of
-each entry is still there, in ``_clientIPAddress`` / ``_clientPort``.
+A browser's HAR file is one client. An exported capture keeps each entry's client in
+``_clientIPAddress`` / ``_clientPort``, which the HAR reader reads, so a single file analyses
+with the capture's clients apart; ``per_client`` writes one HAR per client, named after it, into
+a folder instead (smaller files to share one at a time).
 """
 
 from __future__ import annotations
