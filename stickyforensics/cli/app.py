@@ -91,6 +91,15 @@ def _rule_docs() -> dict[str, Any]:
     }
 
 
+def _write_report(fh: Any, text: str | None, payload: dict[str, Any] | None) -> None:
+    if payload is not None:
+        from stickyforensics.report.json import write_json_payload
+
+        write_json_payload(payload, fh)
+    else:
+        fh.write(text or "")
+
+
 def render(report: Any, fmt: Format, *, redactor: Any, fail_on: Any, color: bool = False) -> str:
     """Render one AnalysisReport in the asked format (every format renders the same report)."""
     if fmt is Format.json:
@@ -223,24 +232,33 @@ def _run_analysis(
             if suppressed:
                 typer.echo(f"stickyforensics: {suppressed} known finding(s) suppressed by {baseline}", err=True)
         redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
-        text = render(
-            report,
-            fmt,
-            redactor=redactor,
-            fail_on=threshold,
-            color=output is None and fmt is Format.text and sys.stdout.isatty(),
-        )
+        text: str | None = None
+        payload: dict[str, Any] | None = None
+        if fmt is Format.json:
+            # streamed to the output below: building the whole text first costs ~5x its size in memory
+            from stickyforensics.report.json import report_dict
+
+            payload = report_dict(report, redactor, threshold)
+        else:
+            text = render(
+                report,
+                fmt,
+                redactor=redactor,
+                fail_on=threshold,
+                color=output is None and fmt is Format.text and sys.stdout.isatty(),
+            )
     except StickyError as exc:
         raise _fail(str(exc)) from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
     if output and output != "-":
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            with open(output, "w", encoding="utf-8") as fh:
+                _write_report(fh, text, payload)
         except OSError as exc:
             raise _fail(f"{output}: cannot write the report: {exc.strerror}") from None
     else:
-        sys.stdout.write(text)
+        _write_report(sys.stdout, text, payload)
     failing = [f for f in report.findings if f.severity >= threshold]
     if (summary_always or (output and output != "-")) and fmt is not Format.text:
         from stickyforensics.report.verdict import verdict

@@ -31,3 +31,22 @@ def test_cli_output_is_the_same_with_two_jobs(tmp_path: Path) -> None:
         assert result.exit_code in (0, 1), result.output
         outputs.append(json.loads(out.read_text()))
     assert outputs[0] == outputs[1]
+
+
+def test_streamed_json_is_render_json(tmp_path: Path) -> None:
+    """The CLI writes JSON piece by piece; the bytes are render_json's."""
+    from stickyforensics.config import Config
+    from stickyforensics.pipeline import analyze
+    from stickyforensics.report.json import render_json
+    from stickyforensics.report.redact import Redactor
+
+    out = tmp_path / "report.json"
+    key = "k" * 16
+    result = RUNNER.invoke(
+        app, ["analyze", str(ROOT / "samples"), "-f", "json", "-o", str(out), "--redaction-key", key]
+    )
+    assert result.exit_code in (0, 1), result.output
+    import hashlib
+
+    redactor = Redactor(hashlib.sha256(key.encode()).digest())
+    assert out.read_text(encoding="utf-8") == render_json(analyze([str(ROOT / "samples")], Config()), redactor=redactor)
