@@ -2,7 +2,7 @@
 
 ``FrameDecoder`` turns one captured frame, given as bounds inside the reader's shared buffer, into a
 ``TcpSegment`` (or None), and keeps the counters and the aggregated diagnostics that decoding
-produces. ``SegmentReader`` (``stickyforensics.ingest.pcapread``) walks the container and inherits
+produces. ``SegmentReader`` (``stickyforensics.ingest.segment_reader``) walks the container and inherits
 from it, so the per-frame path is a plain method call on one object.
 
 Speed shapes the code as in the reader: headers are read with ``struct.unpack_from`` at offsets,
