@@ -55,6 +55,7 @@ from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
 
 if TYPE_CHECKING:
+    from stickyforensics.ingest.native import CapturePart
     from stickyforensics.pipeline import DetailWanted, Progress
 
 
@@ -66,7 +67,7 @@ class InputPart:
     index: int
     result: IngestResult | None
     """A HAR or tshark-engine input, in the worker that owns it (transactions dropped)."""
-    capture: Any | None
+    capture: CapturePart | None
     """``native.CapturePart`` of a capture read by the native engine (transactions dropped)."""
     transaction_count: int
     first_time: float | None
@@ -207,7 +208,9 @@ def _read_share(files: Sequence[str], formats: Sequence[str], shard: Shard, opti
     return parts, transactions, cookie_data
 
 
-def _input_part(index: int, result: IngestResult | None, capture: Any, txs: Sequence[Transaction]) -> InputPart:
+def _input_part(
+    index: int, result: IngestResult | None, capture: CapturePart | None, txs: Sequence[Transaction]
+) -> InputPart:
     times = [tx.timing.started for tx in txs]
     return InputPart(index, result, capture, len(txs), min(times, default=None), max(times, default=None))
 

@@ -16,6 +16,16 @@ from typing import Annotated, Any
 import typer
 
 from stickyforensics import __version__
+from stickyforensics.cli.options import (
+    KEY_ENV,
+    ConfigOpt,
+    Engine,
+    EngineOpt,
+    KeylogOpt,
+    PCookieOpt,
+    SCookieOpt,
+)
+from stickyforensics.cli.options import fail as _fail
 from stickyforensics.cli.sanitize_cmd import register as register_sanitize
 from stickyforensics.errors import StickyError
 
@@ -38,22 +48,12 @@ class Format(StrEnum):
     github = "github"
 
 
-class Engine(StrEnum):
-    native = "native"
-    tshark = "tshark"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"stickyforensics: error: {message}", err=True)
-    return typer.Exit(2)
-
-
 def _redaction_key(files: list[str], explicit: str | None) -> bytes:
     """A key that is stable for the same inputs (deterministic output) and unknown to report readers:
     it is derived from the inputs' own bytes, which the reader of a redacted report does not have."""
     if explicit:
         return hashlib.sha256(explicit.encode()).digest()
-    env = os.environ.get("STICKYFORENSICS_REDACTION_KEY")
+    env = os.environ.get(KEY_ENV)
     if env:
         return hashlib.sha256(env.encode()).digest()
     digest = hashlib.sha256(b"stickyforensics-redaction-v1")
@@ -289,13 +289,6 @@ FailOnOpt = Annotated[
 ExitZeroOpt = Annotated[
     bool, typer.Option("--exit-zero", help="Always exit 0 unless there is an error (report-only CI jobs).")
 ]
-EngineOpt = Annotated[
-    Engine, typer.Option("--engine", help="Capture engine: native (fast, HTTP/1.x) or tshark (TLS, HTTP/2).")
-]
-KeylogOpt = Annotated[
-    str | None, typer.Option("--tls-keylog", help="SSLKEYLOGFILE to decrypt TLS (implies --engine tshark).")
-]
-ConfigOpt = Annotated[str | None, typer.Option("--config", help="stickyforensics.toml or pyproject.toml to read.")]
 RevealOpt = Annotated[
     bool,
     typer.Option("--reveal-secrets", help="Show raw cookie/Authorization values (reports are redacted by default)."),
@@ -305,14 +298,6 @@ KeyOpt = Annotated[
     typer.Option(
         "--redaction-key", help="Secret for the redaction pseudonyms (same key: same pseudonyms across reports)."
     ),
-]
-PCookieOpt = Annotated[
-    list[str] | None,
-    typer.Option("--persistence-cookie", help="Treat this cookie name (or re:REGEX) as the LB persistence cookie."),
-]
-SCookieOpt = Annotated[
-    list[str] | None,
-    typer.Option("--session-cookie", help="Treat this cookie name (or re:REGEX) as an application session cookie."),
 ]
 DisableOpt = Annotated[list[str] | None, typer.Option("--disable", help="Disable a rule by code or name.")]
 BaselineOpt = Annotated[

@@ -14,29 +14,25 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stickyforensics.cli.options import (
+    KEY_ENV,
+    ConfigOpt,
+    Engine,
+    EngineOpt,
+    KeylogOpt,
+    PCookieOpt,
+    SCookieOpt,
+)
+from stickyforensics.cli.options import fail as _fail
 from stickyforensics.errors import StickyError
 
 if TYPE_CHECKING:
     from stickyforensics.config import Config
     from stickyforensics.sanitize import ExportResult, SanitizeOptions, SanitizeStats
-
-KEY_ENV = "STICKYFORENSICS_REDACTION_KEY"
-
-
-class CaptureEngine(StrEnum):
-    native = "native"
-    tshark = "tshark"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"stickyforensics: error: {message}", err=True)
-    return typer.Exit(2)
-
 
 def _note(message: str) -> None:
     typer.echo(f"stickyforensics: {message}", err=True)
@@ -67,22 +63,6 @@ HideOpt = Annotated[
         "headers and 'Served by' banners. By default they are kept, because decoding them is how the analysis "
         "tells backends apart; they can reveal internal addresses.",
     ),
-]
-ConfigOpt = Annotated[str | None, typer.Option("--config", help="stickyforensics.toml or pyproject.toml to read.")]
-PCookieOpt = Annotated[
-    list[str] | None,
-    typer.Option("--persistence-cookie", help="Treat this cookie name (or re:REGEX) as the LB persistence cookie."),
-]
-SCookieOpt = Annotated[
-    list[str] | None,
-    typer.Option("--session-cookie", help="Treat this cookie name (or re:REGEX) as an application session cookie."),
-]
-EngineOpt = Annotated[
-    CaptureEngine,
-    typer.Option("--engine", help="Capture engine: native (fast, HTTP/1.x) or tshark (TLS, HTTP/2)."),
-]
-KeylogOpt = Annotated[
-    str | None, typer.Option("--tls-keylog", help="SSLKEYLOGFILE to decrypt TLS (implies --engine tshark).")
 ]
 PerClientOpt = Annotated[
     bool,
@@ -148,7 +128,7 @@ def _run(
     config_file: str | None,
     persistence_cookie: list[str] | None,
     session_cookie: list[str] | None,
-    engine: CaptureEngine,
+    engine: Engine,
     tls_keylog: str | None,
     per_client: bool,
     sanitize: bool,
@@ -207,7 +187,7 @@ def sanitize(
     config: ConfigOpt = None,
     persistence_cookie: PCookieOpt = None,
     session_cookie: SCookieOpt = None,
-    engine: EngineOpt = CaptureEngine.native,
+    engine: EngineOpt = Engine.native,
     tls_keylog: KeylogOpt = None,
     per_client: PerClientOpt = False,
 ) -> None:
@@ -249,7 +229,7 @@ def export(
     config: ConfigOpt = None,
     persistence_cookie: PCookieOpt = None,
     session_cookie: SCookieOpt = None,
-    engine: EngineOpt = CaptureEngine.native,
+    engine: EngineOpt = Engine.native,
     tls_keylog: KeylogOpt = None,
     per_client: PerClientOpt = False,
 ) -> None:
