@@ -1,10 +1,12 @@
 """``--jobs N``: the same analysis on N processes, split by client, in bounded memory.
 
-A capture is split into S shards by client address (``reconstruct.shard``); S is a multiple of N,
-large enough that one shard of the input fits in ``SHARD_BYTES`` of capture, so memory stays flat
-as captures grow. Worker k of N handles shards k, k+N, ... one after the other: each pass reads
-every capture but reassembles only the connections of the shard's clients (HAR files, one client
-each, go whole to one shard). After each shard the worker keeps only what the report needs:
+Captures read by the native engine are first split into S shards by client address in one pass
+(``ingest.partition``: each connection numbered as Wireshark does, each segment appended to its
+shard's spill file); S grows with the captures' size (``SHARD_BYTES`` of capture per shard) and is
+a multiple of N, so memory stays flat as captures grow. Worker k of N then handles shards k, k+N,
+... one after the other, reassembling each from its spill file (HAR files and tshark-engine
+captures, one client group each, go whole to one shard). After each shard the worker keeps only
+what the report needs:
 
 - per input: counts and diagnostics;
 - per client: a summary (``summary_of``) and the cookie events and transactions the cross-client
@@ -22,9 +24,11 @@ request by re-reading the shards that hold them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import multiprocessing
 import os
+import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -56,6 +60,7 @@ from stickyforensics.track.sessions import build_sessions, session_order
 
 if TYPE_CHECKING:
     from stickyforensics.ingest.native import CapturePart
+    from stickyforensics.ingest.partition import Partition
     from stickyforensics.pipeline import DetailWanted, Progress
 
 
@@ -98,14 +103,16 @@ class ShardJob:
     config: Config
     rules: tuple[Rule, ...]
     shards: int
+    partitions: dict[int, Partition]
+    """The native-engine captures, by input index, split into one spill file per shard."""
 
 
-SHARD_BYTES = 400_000_000
-"""Capture bytes per shard and pass: about 360 MiB in a worker at most (bench/README.md, "Sharded analysis")."""
+SHARD_BYTES = 40_000_000
+"""Capture bytes per shard: about 40 MiB more in a worker while it holds one (bench/README.md, "Sharded analysis")."""
 
 
 def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_bytes: int = SHARD_BYTES) -> int:
-    """Shards for these inputs: a multiple of ``jobs``, with at most ``shard_bytes`` of capture each."""
+    """Shards for these inputs: a multiple of ``jobs``, with about ``shard_bytes`` of capture each at most."""
     total = 0
     for path, fmt in zip(files, formats, strict=True):
         if fmt != "har":
@@ -180,22 +187,22 @@ def _trimmed(tx: Transaction) -> Transaction:
 # -- the worker ---------------------------------------------------------------------------------
 
 
-def _read_share(files: Sequence[str], formats: Sequence[str], shard: Shard, options: Any) -> tuple[
-    list[InputPart], list[Transaction], dict[str, str]
-]:
-    from stickyforensics.ingest.native import assemble_capture, read_capture_part
+def _read_share(job: ShardJob, shard: Shard) -> tuple[list[InputPart], list[Transaction], dict[str, str]]:
+    from stickyforensics.ingest.native import read_spill_part
     from stickyforensics.pipeline import read_input
 
     parts: list[InputPart] = []
     transactions: list[Transaction] = []
     cookie_data: dict[str, str] = {}
-    for index, (path, fmt) in enumerate(zip(files, formats, strict=True)):
-        if fmt != "har" and options.engine == "native" and not options.tls_keylog:
-            part = read_capture_part(
-                path, input_index=index, shard=shard, keep_body_prefix=options.keep_body_prefix
+    options = job.options
+    for index, path in enumerate(job.files):
+        partition = job.partitions.get(index)
+        if partition is not None:
+            part = read_spill_part(
+                partition, shard.index, input_index=index, keep_body_prefix=options.keep_body_prefix
             )
             txs = part.transactions
-            cookie_data[path] = assemble_capture([part]).cookie_data
+            cookie_data[path] = "present"  # a capture with no HTTP gives no transaction to track
             parts.append(_input_part(index, None, replace(part, transactions=()), txs))
         elif shard.owns_input(index):
             result = read_input(path, index, options)
@@ -237,7 +244,7 @@ def _local_inputs(files: Sequence[str], formats: Sequence[str], parts: Sequence[
 def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[ShardResult, tuple[ClientSession, ...]]:
     """Read and judge one shard; ``facts`` None: decide them from the shard (see the module doc)."""
     config = job.config
-    parts, transactions, cookie_data = _read_share(job.files, job.formats, Shard(index, job.shards), job.options)
+    parts, transactions, cookie_data = _read_share(job, Shard(index, job.shards))
     counts = count_facts(transactions)
     used = facts if facts is not None else counts.decide()
     sessions = build_sessions(transactions, config, cookie_data=cookie_data, facts=used)
@@ -368,9 +375,40 @@ def analyze_sharded(
 
     ``progress`` is told (label, shards done, shards) as the shards finish.
     """
-    job = ShardJob(tuple(files), tuple(formats), options, config, rules, shards)
     CookieClassifier()  # read the cookie catalog once, here: the workers inherit it
-    workers = _Workers(min(jobs, shards), job)
+    with tempfile.TemporaryDirectory(prefix="stickyforensics-spill-") as spill_dir:
+        partitions = _partition(files, formats, options, shards, spill_dir, progress)
+        job = ShardJob(tuple(files), tuple(formats), options, config, rules, shards, partitions)
+        return _run_shards(job, min(jobs, shards), detail, progress)
+
+
+def _partition(
+    files: Sequence[str], formats: Sequence[str], options: Any, shards: int, directory: str, progress: Progress | None
+) -> dict[int, Partition]:
+    """Split every capture the native engine reads into ``shards`` spill files (one pass each)."""
+    from stickyforensics.ingest.partition import partition_capture
+
+    out: dict[int, Partition] = {}
+    for index, (path, fmt) in enumerate(zip(files, formats, strict=True)):
+        if fmt == "har" or options.engine != "native" or options.tls_keylog:
+            continue
+        size = max(os.stat(path).st_size, 1)
+        label = f"splitting {os.path.basename(path)} by client"
+        tick = None
+        if progress is not None:
+            progress(label, 0, size)
+            tick = functools.partial(_bytes_done, progress, label, size)
+        out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick)
+    return out
+
+
+def _bytes_done(progress: Progress, label: str, size: int, done: int) -> None:
+    progress(label, min(done, size), size)
+
+
+def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress: Progress | None) -> AnalysisReport:
+    files, shards = job.files, job.shards
+    workers = _Workers(jobs, job)
     try:
         label = f"{len(files)} input(s), {shards} group(s) of clients on {workers.count} process(es)"
         tick = (lambda done: progress(label, done, shards)) if progress is not None else None
@@ -387,7 +425,7 @@ def analyze_sharded(
         for result in workers.gather("result", len(again)):
             results[result.shard] = result
         ordered = [results[i] for i in range(shards)]
-        report, home = _merge(files, ordered, config, rules)
+        report, home = _merge(job, ordered)
         wanted = detail(report) if detail is not None else set()
         if wanted:
             needed = sorted({home[c] for c in wanted if c in home})
@@ -400,14 +438,13 @@ def analyze_sharded(
         workers.close()
 
 
-def _merge(
-    files: Sequence[str], results: Sequence[ShardResult], config: Config, rules: tuple[Rule, ...]
-) -> tuple[AnalysisReport, dict[str, int]]:
+def _merge(job: ShardJob, results: Sequence[ShardResult]) -> tuple[AnalysisReport, dict[str, int]]:
     """The report, and which shard holds each client."""
+    config, rules = job.config, job.rules
     summaries = sorted((s for r in results for s in r.summaries), key=session_order)
     views = tuple(sorted((s for r in results for s in r.views), key=session_order))
     home = {s.key.value: r.shard for r in results for s in r.summaries}
-    inputs = _merge_inputs(files, results, summaries)
+    inputs = _merge_inputs(job, results, summaries)
     global_findings, global_runs = run_rules(rules, views, inputs, config, scope="global")
     findings = sorted([*global_findings, *(f for r in results for f in r.findings)], key=finding_sort_key)
     runs = merge_rule_runs([global_runs, *(r.runs for r in results)])
@@ -429,22 +466,24 @@ def _merge(
 
 
 def _merge_inputs(
-    files: Sequence[str], shards: Sequence[ShardResult], summaries: Sequence[ClientSession]
+    job: ShardJob, shards: Sequence[ShardResult], summaries: Sequence[ClientSession]
 ) -> tuple[InputSummary, ...]:
-    from stickyforensics.ingest.native import assemble_capture
+    from stickyforensics.ingest.native import assemble_capture, partition_part
 
     clients: dict[str, int] = {}
     for s in summaries:
         for path in s.inputs:
             clients[path] = clients.get(path, 0) + 1
     out = []
-    for index, path in enumerate(files):
+    for index, path in enumerate(job.files):
         parts = [p for r in shards for p in r.inputs if p.index == index]
+        partition = job.partitions.get(index)
         count = sum(p.transaction_count for p in parts)
         firsts = [p.first_time for p in parts if p.first_time is not None]
         lasts = [p.last_time for p in parts if p.last_time is not None]
-        if parts and parts[0].capture is not None:
-            result = assemble_capture([p.capture for p in parts if p.capture is not None], transaction_count=count)
+        if partition is not None:
+            captured = [partition_part(partition), *(p.capture for p in parts if p.capture is not None)]
+            result = assemble_capture(captured, transaction_count=count)
         else:
             owned = [p.result for p in parts if p.result is not None]
             result = owned[0]

@@ -184,7 +184,7 @@ def _run_analysis(
     baseline: str | None = None,
     write_baseline: str | None = None,
     jobs: int = 0,
-    pass_mb: int | None = None,
+    shard_mb: int | None = None,
 ) -> None:
     from dataclasses import replace
 
@@ -219,7 +219,7 @@ def _run_analysis(
             progress=progress,
             jobs=jobs if jobs > 0 else auto_jobs(files),
             detail=detail,
-            shard_bytes=None if pass_mb is None else pass_mb * 1_000_000,
+            shard_bytes=None if shard_mb is None else shard_mb * 1_000_000,
         )
         if progress is not None:
             progress.close()
@@ -320,13 +320,14 @@ JobsOpt = Annotated[
 ]
 
 
-PassOpt = Annotated[
+ShardOpt = Annotated[
     int | None,
     typer.Option(
-        "--pass-mb",
+        "--shard-mb",
         min=0,
-        help="Megabytes of capture each process analyses per pass (default 400): lower bounds memory more "
-        "tightly at the cost of re-reading the capture; 0 = one pass per process.",
+        help="Megabytes of capture per group of clients (default 40). The capture is split by client in one "
+        "pass and each process holds one group at a time, so a lower value bounds memory more tightly; "
+        "0 = one group per process.",
     ),
 ]
 
@@ -349,7 +350,7 @@ def analyze(
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
     jobs: JobsOpt = 0,
-    pass_mb: PassOpt = None,
+    shard_mb: ShardOpt = None,
 ) -> None:
     """Analyze captures and HAR files; print findings with evidence (exit 1 when findings reach --fail-on)."""
     _run_analysis(
@@ -370,7 +371,7 @@ def analyze(
         baseline=baseline,
         write_baseline=write_baseline,
         jobs=jobs,
-        pass_mb=pass_mb,
+        shard_mb=shard_mb,
     )
 
 
@@ -392,7 +393,7 @@ def check(
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
     jobs: JobsOpt = 0,
-    pass_mb: PassOpt = None,
+    shard_mb: ShardOpt = None,
 ) -> None:
     """CI check: like analyze, and always prints a human summary, whatever the machine format."""
     _run_analysis(
@@ -413,7 +414,7 @@ def check(
         baseline=baseline,
         write_baseline=write_baseline,
         jobs=jobs,
-        pass_mb=pass_mb,
+        shard_mb=shard_mb,
     )
 
 

@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from stickyforensics.ingest.base import IngestResult
+from stickyforensics.ingest.partition import Partition, read_spill
 from stickyforensics.ingest.pcapread import open_capture
 from stickyforensics.model import DiagLevel, Diagnostic, Transaction
 from stickyforensics.reconstruct.pairing import HttpReconstructor, capture_order, non_http_diagnostic
-from stickyforensics.reconstruct.shard import Shard
 
 KEEP_PER_CODE = 10
 """Diagnostics of one code kept one by one (with their positions); the rest are merged into one with a count."""
@@ -57,18 +57,14 @@ def read_capture(
 
 
 def read_capture_part(
-    path: str,
-    *,
-    input_index: int = 0,
-    shard: Shard | None = None,
-    keep_body_prefix: Callable[[bytes], bool] | None = None,
+    path: str, *, input_index: int = 0, keep_body_prefix: Callable[[bytes], bool] | None = None
 ) -> CapturePart:
-    """Read a capture, reassembling every connection or only those of ``shard``'s clients.
+    """Read a capture, reassembling every connection.
 
     ``keep_body_prefix``: which body prefixes to keep (``track.body_prefix``); all when None.
     """
     info, reader = open_capture(path)
-    rec = HttpReconstructor(path, info.format, input_index=input_index, shard=shard, keep_body_prefix=keep_body_prefix)
+    rec = HttpReconstructor(path, info.format, input_index=input_index, keep_body_prefix=keep_body_prefix)
     with _gc_paused():
         try:
             rec.process(reader)
@@ -90,6 +86,52 @@ def read_capture_part(
     )
 
 
+def read_spill_part(
+    partition: Partition, shard: int, *, input_index: int = 0, keep_body_prefix: Callable[[bytes], bool] | None = None
+) -> CapturePart:
+    """Reassemble one shard of a partitioned capture (``ingest.partition``) from its spill file.
+
+    The part holds the shard's transactions and stream diagnostics; what concerns the file itself is
+    in ``partition_part``.
+    """
+    rec = HttpReconstructor(
+        partition.path, partition.format, input_index=input_index, sweep_every=0, keep_body_prefix=keep_body_prefix
+    )
+    with _gc_paused():
+        rec.process(read_spill(partition.spill_files[shard], rec.tcp.sweep, rec.tcp.advance))
+        result = rec.finish()
+    return CapturePart(
+        path=partition.path,
+        format=partition.format,
+        transactions=result.transactions,
+        reader_diagnostics=(),
+        stream_diagnostics=result.diagnostics,
+        stats=result.stats,
+        frames=0,
+        tcp_segments=0,
+        truncated_frames=0,
+        tls_client_hellos=0,
+        tls_servers=(),
+    )
+
+
+def partition_part(partition: Partition) -> CapturePart:
+    """What a partitioning pass learnt of the file itself; first among the parts ``assemble_capture`` joins."""
+    return CapturePart(
+        path=partition.path,
+        format=partition.format,
+        transactions=(),
+        reader_diagnostics=partition.reader_diagnostics,
+        stream_diagnostics=partition.numbering_diagnostics,
+        stats=(("tcp_streams", partition.tcp_streams),),
+        frames=partition.frames,
+        tcp_segments=partition.tcp_segments,
+        truncated_frames=partition.truncated_frames,
+        tls_client_hellos=partition.tls_client_hellos,
+        tls_servers=partition.tls_servers,
+    )
+
+
 def _frame_order(d: Diagnostic) -> tuple[int, str, str]:
     """Diagnostics by the frame they name (those naming none last), then code and text: the same order
     whichever process found them."""
@@ -108,7 +150,7 @@ def assemble_capture(parts: Sequence[CapturePart], *, transaction_count: int | N
     stats: dict[str, int] = {}
     for part in parts:
         for key, value in part.stats:
-            # Every shard numbers every connection: tcp.stream counts are the same, not additive.
+            # Every part knows the highest tcp.stream it saw: the count is the largest, not a sum.
             stats[key] = max(stats.get(key, 0), value) if key == "tcp_streams" else stats.get(key, 0) + value
     if len(parts) == 1:
         transactions = first.transactions

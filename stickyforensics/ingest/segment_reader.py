@@ -87,6 +87,14 @@ class SegmentReader(FrameDecoder):
             self._gen = self._run()
         return next(self._gen)
 
+    @property
+    def file_position(self) -> int:
+        """Bytes of the file read so far (of the compressed file, when it is compressed): for progress."""
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return 0
+
     def close(self) -> None:
         """Stop reading, close the file and finalise counters and diagnostics.
 

@@ -20,6 +20,7 @@ from stickyforensics.model.findings import (
     finding_sort_key,
 )
 from stickyforensics.model.http import BODY_PREFIX_LIMIT, BodyInfo, Headers, Request, Response
+from stickyforensics.model.pickling import pickle_by_fields
 from stickyforensics.model.report import SCHEMA_VERSION, AnalysisReport, InputSummary, RuleRun
 from stickyforensics.model.session import BackendObservation, ClientKey, ClientSession
 from stickyforensics.model.transaction import Endpoint, Provenance, Timing, Transaction
@@ -58,3 +59,5 @@ __all__ = [
     "Transaction",
     "finding_sort_key",
 ]
+
+pickle_by_fields(globals()[name] for name in __all__)

@@ -47,7 +47,6 @@ from stickyforensics.reconstruct.http1 import (
     MessageParser,
 )
 from stickyforensics.reconstruct.segments import TcpSegment
-from stickyforensics.reconstruct.shard import Shard
 from stickyforensics.reconstruct.tcp import Address, StreamConsumer, TcpConnection, TcpReassembler
 
 MAX_AWAITING = 1000
@@ -264,7 +263,7 @@ class HttpReconstructor:
         idle_timeout: float = 600.0,
         max_ooo_bytes: int = 1 << 20,
         max_tombstones: int = 100_000,
-        shard: Shard | None = None,
+        sweep_every: int | None = None,
         keep_body_prefix: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.source = source
@@ -285,7 +284,7 @@ class HttpReconstructor:
             idle_timeout=idle_timeout,
             max_ooo_bytes=max_ooo_bytes,
             max_tombstones=max_tombstones,
-            shard=shard,
+            sweep_every=sweep_every,
         )
         self.feed = self.tcp.feed
 

@@ -34,3 +34,5 @@ class TcpSegment:
     """True when the frame was cut by the snaplen, so ``payload`` is shorter than the segment."""
     wire_len: int = 0
     """TCP payload length as the IP header states it (>= len(payload) when truncated)."""
+    stream: int = -1
+    """The ``tcp.stream`` index when a numbering pass gave it (``ingest.partition``), else -1."""

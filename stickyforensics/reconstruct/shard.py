@@ -1,15 +1,15 @@
-"""Which client a process owns when a capture is analysed on several processes (``--jobs``).
+"""Which process owns a client when inputs are analysed on several processes (``--jobs``).
 
-A capture is split by client address: every process reads the whole file, numbers every TCP
-connection (so ``tcp.stream`` and frame numbers stay Wireshark's), and reassembles only the
-connections of the clients it owns. A client's traffic is never split, so its whole session is
-judged in one process. The owner is a stable function of the address (CRC-32, not ``hash``,
-which is salted per process).
+Captures are split by client address (``ingest.partition`` routes each TCP connection to the shard
+of its client), so a client's traffic is never split and its whole session is judged in one
+process. The owner is a stable function of the address (CRC-32, not ``hash``, which is salted per
+process). Inputs that are one client group each (HAR files, tshark-engine captures) go whole to
+one shard.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zlib import crc32
 
 
@@ -17,20 +17,13 @@ from zlib import crc32
 class Shard:
     index: int
     count: int
-    _owned: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.index < self.count:
             raise ValueError(f"shard {self.index} of {self.count}")
 
-    def owns(self, client_ip: str) -> bool:
-        known = self._owned.get(client_ip)
-        if known is None:
-            known = self._owned[client_ip] = owner_of(client_ip, self.count) == self.index
-        return known
-
     def owns_input(self, input_index: int) -> bool:
-        """Inputs that are one client each (HAR files) go whole to one process."""
+        """Whether this shard reads a whole input that is not split by client."""
         return input_index % self.count == self.index
 
 

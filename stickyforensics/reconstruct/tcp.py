@@ -43,10 +43,10 @@ fresh consumers that resynchronise.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from stickyforensics.model import DiagLevel, Diagnostic
 from stickyforensics.reconstruct.segments import ACK, FIN, RST, SYN, TcpSegment
-from stickyforensics.reconstruct.shard import Shard
 from stickyforensics.reconstruct.tcp_streams import (
     CLOSED,
     IDLE,
@@ -81,6 +81,10 @@ __all__ = [
 ]
 
 
+SWEEP_EVERY = 50_000
+"""Segments between two sweeps for idle connections and old tombstones."""
+
+
 class TcpReassembler:
     """Sans-IO TCP reassembly with Wireshark ``tcp.stream`` numbering.
 
@@ -100,13 +104,15 @@ class TcpReassembler:
         max_ooo_pieces: int = 256,
         max_tombstones: int = 100_000,
         tombstone_ttl: float = 3600.0,
-        sweep_every: int = 50_000,
-        shard: Shard | None = None,
+        sweep_every: int | None = None,
+        numbering_only: bool = False,
+        on_connection: Callable[[TcpConnection], None] | None = None,
     ) -> None:
         self.source = source
-        self.shard = shard
-        """Only connections whose client this shard owns are reassembled (``--jobs``); the others are
-        still numbered, so ``tcp.stream`` indices stay Wireshark's."""
+        self.numbering_only = numbering_only
+        """Number connections without reassembling any (``ingest.partition``): ``tcp.stream`` only."""
+        self.on_connection = on_connection
+        """Told of every new connection (its index, addresses and the client's side)."""
         self._factory = factory
         self.diagnostics = diagnostics
         self.idle_timeout = idle_timeout
@@ -114,8 +120,14 @@ class TcpReassembler:
         self.max_ooo_pieces = max_ooo_pieces
         self.max_tombstones = max_tombstones
         self.tombstone_ttl = tombstone_ttl
-        self._sweep_every = sweep_every
-        self._countdown = sweep_every
+        if sweep_every is None:
+            sweep_every = SWEEP_EVERY
+        self._sweep_every = sweep_every if sweep_every > 0 else 1 << 62
+        """Segments between sweeps for idle connections (None: ``SWEEP_EVERY``); 0: only when ``sweep`` is called."""
+        self._countdown = self._sweep_every
+        self.sweeps = 0
+        self.last_sweep = 0.0
+        """How many sweeps ran, and the capture time of the last (``ingest.partition`` relays them)."""
         self._halves: dict[tuple[str, int, str, int], Half] = {}
         self._open: dict[int, TcpConnection] = {}
         self._tombs: deque[TcpConnection] = deque()
@@ -135,7 +147,7 @@ class TcpReassembler:
         if half is None or seg.flags & SLOW_FLAGS or seg.truncated or not half.ready:
             return self._feed_slow(seg, half)
         conn = half.conn
-        if conn.waiting:
+        if conn.waiting or (conn.stream != seg.stream and seg.stream >= 0):
             return self._feed_slow(seg, half)
         conn.last_ts = seg.ts
         payload = seg.payload
@@ -161,9 +173,14 @@ class TcpReassembler:
     def _feed_slow(self, seg: TcpSegment, half: Half | None) -> int:
         flags = seg.flags
         syn_only = flags & (SYN | ACK) == SYN
+        if half is not None and seg.stream >= 0 and seg.stream != half.conn.stream:
+            # A given index (``ingest.partition``) that is not this 4-tuple's: the numbering
+            # pass saw a new conversation here (port reuse, or the old one was forgotten).
+            self._close(half.conn, CLOSED, "port_reused", seg.ts)
+            half = None
         if half is None:
             half = self._new_connection(seg)
-        elif syn_only and half.base_set and seg.seq != half.base_seq:
+        elif syn_only and half.base_set and seg.seq != half.base_seq and seg.stream < 0:
             # Wireshark: a SYN with another ISN on a known 4-tuple is a new conversation.
             self._close(half.conn, CLOSED, "port_reused", seg.ts)
             half = self._new_connection(seg)
@@ -221,14 +238,19 @@ class TcpReassembler:
             client_is_a, handshake = guess_client_is_src(seg.src_port, seg.dst_port), False
         a = (seg.src_ip, seg.src_port)
         b = (seg.dst_ip, seg.dst_port)
-        conn = TcpConnection(self.streams, a, b, client_is_a, handshake, seg.frame)
-        self.streams += 1
+        stream = self.streams
+        if seg.stream >= 0:
+            stream = seg.stream
+            self._numbering_warned = True  # the index is given: forgetting a tombstone cannot change it
+        conn = TcpConnection(stream, a, b, client_is_a, handshake, seg.frame)
+        self.streams = max(self.streams, stream + 1)
         conn.last_ts = seg.ts
-        if self.shard is not None and not self.shard.owns((a if client_is_a else b)[0]):
-            # Another process reassembles it: keep only what numbering needs (as for a non-HTTP stream).
-            conn.skip = conn.non_http = True
+        if self.numbering_only:
+            conn.skip = conn.non_http = True  # keep only what numbering needs, as for a non-HTTP stream
         else:
             self._attach(conn)
+        if self.on_connection is not None:
+            self.on_connection(conn)
         self._halves[(a[0], a[1], b[0], b[1])] = conn.ab
         self._halves[(b[0], b[1], a[0], a[1])] = conn.ba
         self._open[conn.stream] = conn
@@ -503,10 +525,26 @@ class TcpReassembler:
                 level=DiagLevel.INFO,
             )
 
+    def sweep(self, ts: float) -> None:
+        """Close connections idle for ``idle_timeout`` at capture time ``ts`` and forget old tombstones."""
+        self._sweep(ts)
+
+    @property
+    def now(self) -> float:
+        """The latest capture time the reassembler has acted on."""
+        return self._now
+
+    def advance(self, ts: float) -> None:
+        """Capture time has reached ``ts`` (``finish`` closes what is open at the latest time seen)."""
+        if ts > self._now:
+            self._now = ts
+
     def _sweep(self, ts: float) -> None:
         self._countdown = self._sweep_every
         now = max(ts, self._now)
         self._now = now
+        self.sweeps += 1
+        self.last_sweep = now
         for conn in [c for c in self._open.values() if now - c.last_ts > self.idle_timeout]:
             self._close(conn, IDLE, "idle", now)
         tombs = self._tombs
