@@ -28,6 +28,7 @@ import functools
 import gc
 import multiprocessing
 import os
+import pickle
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
@@ -84,7 +85,8 @@ class ShardResult:
     shard: int
     inputs: tuple[InputPart, ...]
     summaries: tuple[ClientSession, ...]
-    views: tuple[ClientSession, ...]
+    views_file: str
+    """Where the worker pickled the shard's ``global_view``s: the parent loads them once the workers are gone."""
     findings: tuple[Finding, ...]
     runs: tuple[RuleRun, ...]
     counts: FactCounts
@@ -105,6 +107,7 @@ class ShardJob:
     shards: int
     partitions: dict[int, Partition]
     """The native-engine captures, by input index, split into one spill file per shard."""
+    spill_dir: str
 
 
 SHARD_BYTES = 40_000_000
@@ -255,13 +258,28 @@ def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[
         shard=index,
         inputs=tuple(parts),
         summaries=tuple(summary_of(s) for s in sessions),
-        views=tuple(global_view(s, config) for s in sessions),
+        views_file=_write_views(job, index, tuple(global_view(s, config) for s in sessions)),
         findings=findings,
         runs=runs,
         counts=counts,
         facts=used,
     )
     return result, sessions
+
+
+def _write_views(job: ShardJob, index: int, views: tuple[ClientSession, ...]) -> str:
+    path = os.path.join(job.spill_dir, f"views.shard{index}.pickle")
+    with open(path, "wb") as f:
+        pickle.dump(views, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _load_views(results: Sequence[ShardResult]) -> list[ClientSession]:
+    out: list[ClientSession] = []
+    for result in results:
+        with open(result.views_file, "rb") as f:
+            out.extend(pickle.load(f))
+    return out
 
 
 def _decided_otherwise(result: ShardResult, facts: TrackFacts) -> bool:
@@ -291,14 +309,66 @@ def _work(conn: Connection, job: ShardJob, shards: Sequence[int]) -> None:
                 conn.send(("detail", tuple(s for s in sessions if s.key.value in wanted)))
             del result, sessions
     except BaseException as exc:  # everything goes back to the parent, which decides
-        message_text = str(exc) if isinstance(exc, StickyError) else "".join(traceback.format_exception(exc))
-        with contextlib.suppress(BrokenPipeError, OSError):
-            conn.send(("error", type(exc).__name__, message_text, isinstance(exc, StickyError)))
+        _send_error(conn, exc)
     finally:
         conn.close()
 
 
 # -- the parent ---------------------------------------------------------------------------------
+
+
+def _receive(conn: Connection, kind: str, progress: Progress | None = None) -> Any:
+    """The next message of ``kind`` from a child (progress reports go to ``progress`` meanwhile); the
+    child's failure is raised here, as the parent's error."""
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            raise WorkerFailed("a worker process ended unexpectedly (out of memory?); retry with --jobs 1") from None
+        if message[0] == "error":
+            _, name, text, expected = message
+            if expected:
+                raise StickyError(text)
+            raise WorkerFailed(f"a worker failed with {name}: {text.strip().splitlines()[-1]}")
+        if message[0] == "progress" and progress is not None:
+            progress(*message[1])
+            continue
+        assert message[0] == kind, message[0]
+        return message[1]
+
+
+def _send_error(conn: Connection, exc: BaseException) -> None:
+    message_text = str(exc) if isinstance(exc, StickyError) else "".join(traceback.format_exception(exc))
+    with contextlib.suppress(BrokenPipeError, OSError):
+        conn.send(("error", type(exc).__name__, message_text, isinstance(exc, StickyError)))
+
+
+def _in_child(function: Callable[[Progress | None], Any], progress: Progress | None) -> Any:
+    """``function(progress)`` run in a forked process, its progress relayed: what it allocates goes when it ends
+    (the partitioning pass), so the workers forked later do not inherit it."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+
+    def relay(label: str, done: int, total: int) -> None:
+        theirs.send(("progress", (label, done, total)))
+
+    def run() -> None:
+        gc.disable()
+        try:
+            theirs.send(("result", function(relay if progress is not None else None)))
+        except BaseException as exc:  # the parent decides
+            _send_error(theirs, exc)
+        finally:
+            theirs.close()
+
+    proc = context.Process(target=run, daemon=True)
+    proc.start()
+    theirs.close()
+    try:
+        return _receive(ours, "result", progress)
+    finally:
+        ours.close()
+        proc.join()
 
 
 class _Workers:
@@ -307,6 +377,7 @@ class _Workers:
         self.count = count
         self.conns: list[Connection] = []
         self.procs = []
+        self.closed = False
         for k in range(count):
             ours, theirs = context.Pipe()
             mine = list(range(k, job.shards, count))
@@ -333,21 +404,12 @@ class _Workers:
         return out
 
     def _receive(self, conn: Connection, kind: str) -> Any:
-        try:
-            message = conn.recv()
-        except EOFError:
-            raise WorkerFailed(
-                "a worker process ended unexpectedly (out of memory?); retry with --jobs 1"
-            ) from None
-        if message[0] == "error":
-            _, name, text, expected = message
-            if expected:
-                raise StickyError(text)
-            raise WorkerFailed(f"a worker failed with {name}: {text.strip().splitlines()[-1]}")
-        assert message[0] == kind, message[0]
-        return message[1]
+        return _receive(conn, kind)
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         for conn in self.conns:
             with contextlib.suppress(BrokenPipeError, OSError):
                 conn.send(("done",))
@@ -377,8 +439,8 @@ def analyze_sharded(
     """
     CookieClassifier()  # read the cookie catalog once, here: the workers inherit it
     with tempfile.TemporaryDirectory(prefix="stickyforensics-spill-") as spill_dir:
-        partitions = _partition(files, formats, options, shards, spill_dir, progress)
-        job = ShardJob(tuple(files), tuple(formats), options, config, rules, shards, partitions)
+        partitions = _in_child(functools.partial(_partition, files, formats, options, shards, spill_dir), progress)
+        job = ShardJob(tuple(files), tuple(formats), options, config, rules, shards, partitions, spill_dir)
         return _run_shards(job, min(jobs, shards), detail, progress)
 
 
@@ -425,6 +487,8 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
         for result in workers.gather("result", len(again)):
             results[result.shard] = result
         ordered = [results[i] for i in range(shards)]
+        if detail is None:
+            workers.close()  # nothing more to ask them: their memory goes before the parent's report grows
         report, home = _merge(job, ordered)
         wanted = detail(report) if detail is not None else set()
         if wanted:
@@ -442,7 +506,7 @@ def _merge(job: ShardJob, results: Sequence[ShardResult]) -> tuple[AnalysisRepor
     """The report, and which shard holds each client."""
     config, rules = job.config, job.rules
     summaries = sorted((s for r in results for s in r.summaries), key=session_order)
-    views = tuple(sorted((s for r in results for s in r.views), key=session_order))
+    views = tuple(sorted(_load_views(results), key=session_order))
     home = {s.key.value: r.shard for r in results for s in r.summaries}
     inputs = _merge_inputs(job, results, summaries)
     global_findings, global_runs = run_rules(rules, views, inputs, config, scope="global")
