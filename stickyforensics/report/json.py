@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from stickyforensics.model import AnalysisReport, ClientSession, Evidence, Finding, Severity
+from stickyforensics.report.json_text import dump_indented
 from stickyforensics.report.redact import Redactor, redacted_report
 from stickyforensics.report.verdict import verdict
 
@@ -154,5 +155,5 @@ def render_json(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity
 def write_json_payload(payload: dict[str, Any], fh: TextIO) -> None:
     """``render_json``'s text, written piece by piece: ``json.dumps`` of a large report holds every piece
     in a list before joining them (about 5x the text: 107 MiB for a 20 MB report)."""
-    json.dump(payload, fh, indent=2, ensure_ascii=False)
+    dump_indented(payload, fh)  # json.dump's text, twice as fast (report.json_text)
     fh.write("\n")
