@@ -461,6 +461,8 @@ def _partition(
             progress(label, 0, size)
             tick = functools.partial(_bytes_done, progress, label, size)
         out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick)
+        if progress is not None:
+            progress(label, size, size)
     return out
 
 

@@ -122,3 +122,26 @@ def test_a_shard_that_decided_otherwise_is_run_again(tmp_path: Path, monkeypatch
     two = analyze([str(path)], Config(), jobs=2)
     assert sorted(reruns) == [0, 1]
     assert render_json(two, redactor=REDACTOR) == render_json(one, redactor=REDACTOR)
+
+
+def test_split_progress_is_relayed_and_spill_files_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    seen: list[tuple[str, int, int]] = []
+    capture = str(ROOT / "samples/noise/capture.pcap")
+    analyze([capture], Config(), jobs=2, progress=lambda *a: seen.append(a))
+    splits = [s for s in seen if s[0].startswith("splitting capture.pcap")]
+    assert splits[0][1] == 0 and splits[-1][1] == splits[-1][2] > 0  # from the child that split it
+    assert any("group(s) of clients on 2 process(es)" in s[0] for s in seen)
+    assert list(tmp_path.iterdir()) == []  # spill files and views gone
+
+
+def test_unreadable_capture_fails_from_the_splitting_child(tmp_path: Path) -> None:
+    from stickyforensics.errors import StickyError
+
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(b"\xd4\xc3\xb2\xa1" + b"\0" * 10)  # a pcap magic and a cut header
+    with pytest.raises(StickyError, match=r"bad\.pcap"):
+        analyze([str(bad), str(ROOT / "samples/noise/capture.pcap")], Config(), jobs=2)
