@@ -41,6 +41,10 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+EXPORTER = "stickyforensics"
+"""``log.creator.name`` of the HARs ``stickyforensics export`` writes from captures (``sanitize`` keeps the
+input's creator, so a HAR stripped by its browser stays ``absent`` after it)."""
+
 REDACTED_MAJORITY = 0.5
 """Above this share of placeholder values the cookie data counts as ``partial``."""
 
@@ -181,6 +185,9 @@ class CookieSurvey:
         if self.entries == 0:
             return CookieVerdict("absent", (("har.no_entries", "the HAR has no usable entries", DiagLevel.WARNING),))
         if self.requests_with_cookies == 0 and self.responses_with_set_cookie == 0:
+            if producer is not None and producer.split()[0] == EXPORTER:
+                # ``stickyforensics export`` copies every cookie of a capture: none here means none were sent.
+                return CookieVerdict("present", ())
             message = f"{ABSENT_MESSAGE}: no entry has a Cookie or Set-Cookie header or cookie array{suffix}"
             return CookieVerdict("absent", (("har.cookie_data_absent", message, DiagLevel.WARNING),))
         if self.placeholders:

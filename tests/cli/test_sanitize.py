@@ -238,3 +238,20 @@ def test_export_refuses_har_and_folders_and_unwritable_outputs(tmp_path: Path) -
         code, _out, err = run(*args)
         lines = [line for line in err.splitlines() if line.strip()]
         assert code == 2 and len(lines) == 1 and expected in lines[0], err
+
+
+def test_export_of_a_cookie_less_capture_is_not_taken_for_a_sanitized_har(tmp_path: Path) -> None:
+    from tests.unit.reconstruct.tcpbuild import Conversation, write_pcap
+
+    conv = Conversation()
+    segs = conv.handshake() + conv.send(b"GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n")
+    segs += conv.reply(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") + conv.close()
+    capture = write_pcap(tmp_path / "plain.pcap", segs)
+    out = tmp_path / "plain.har"
+    assert run("export", str(capture), "-o", str(out))[0] == 0
+    assert read_har(str(out)).cookie_data == "present"  # the capture had no cookie: nothing was stripped
+    assert not [f for f in _findings([out], Config()) if f[0] == "SF001"]
+    stripped = json.loads(out.read_text())
+    stripped["log"]["creator"] = {"name": "WebInspector", "version": "537.36"}  # as Chrome exports it sanitized
+    (tmp_path / "chrome.har").write_text(json.dumps(stripped))
+    assert read_har(str(tmp_path / "chrome.har")).cookie_data == "absent"
