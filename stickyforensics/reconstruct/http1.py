@@ -103,8 +103,6 @@ class MessageParser(HeadRules):
         self.msg: HttpMessage | None = None
         self.remaining = 0
         self.chunked = False
-        self.framed = True
-        """The head just parsed mentions Content-Length or Transfer-Encoding (else no need to look)."""
         self.scan_from = 0
         self.boundary = 0
         """Where the newest chunk starts in the bytes being parsed (a segment boundary)."""
@@ -136,8 +134,9 @@ class MessageParser(HeadRules):
         st = self.state
         if st == S_BODY:
             n = len(chunk)
-            if n < self.remaining:
-                self.remaining -= n
+            remaining = self.remaining
+            if n <= remaining:  # the whole segment is body: no need for the general path
+                self.remaining = remaining - n
                 msg = self.msg
                 assert msg is not None
                 msg.body.add(chunk)
@@ -147,6 +146,11 @@ class MessageParser(HeadRules):
                         msg.last_ts = ts
                     elif ts < msg.first_ts:
                         msg.first_ts = ts  # an earlier frame delivered late (reordering)
+                if n == remaining:  # and the body (or the chunk) ends with it, as it usually does
+                    if self.chunked:
+                        self.state = S_CHUNK_END
+                    else:
+                        self._done()
                 return
         elif st == S_CLOSE:
             msg = self.msg
@@ -255,16 +259,17 @@ class MessageParser(HeadRules):
         n = len(data)
         while pos < n:
             st = self.state
+            # the states most often met first: a stashed head (S_HEAD) is the exception
             if st == S_START:
                 pos = self._start(data, pos, frame, ts)
-            elif st == S_HEAD:
-                pos = self._head(data, pos, frame)
             elif st == S_BODY:
                 pos = self._body(data, pos)
             elif st == S_CHUNK_SIZE:
                 pos = self._chunk_size(data, pos, frame)
             elif st == S_CHUNK_END:
                 pos = self._chunk_end(data, pos, frame)
+            elif st == S_HEAD:
+                pos = self._head(data, pos, frame)
             elif st == S_TRAILER:
                 pos = self._trailer(data, pos, frame)
             elif st == S_CLOSE:
@@ -291,18 +296,20 @@ class MessageParser(HeadRules):
         return len(data)
 
     def _start(self, data: bytes, pos: int, frame: int, ts: float) -> int:
-        n = len(data)
-        while pos < n and data[pos] in (10, 13):
-            pos += 1
-        if pos >= n:
-            return n
-        c = data[pos]
+        c = data[pos]  # the caller's loop runs while pos < len(data)
+        if c == 10 or c == 13:  # empty lines between messages (RFC 9112 §2.2): rare
+            n = len(data)
+            while pos < n and data[pos] in (10, 13):
+                pos += 1
+            if pos >= n:
+                return n
+            c = data[pos]
         if c not in TOKEN_BYTES or (self.role == ROLE_RESPONSE and c != H_BYTE):
             return self._bad_start(data, pos, frame, "the stream does not start with an HTTP message")
         self.msg = HttpMessage(frame, ts)
         self.state = S_HEAD
         self.line_ok = False
-        return pos
+        return self._head(data, pos, frame)  # what the loop in _feed would call next, without the loop
 
     def _bad_start(self, data: bytes, pos: int, frame: int, why: str) -> int:
         if self.probation:
@@ -339,6 +346,7 @@ class MessageParser(HeadRules):
             scan = nl
         else:
             scan = self.scan_from  # the head was stashed: it starts at pos 0
+            nl = data.find(b"\n", pos)
         end = head_end(data, scan)
         if end < 0:
             if n - pos > MAX_HEAD:
@@ -351,7 +359,7 @@ class MessageParser(HeadRules):
             self._head_too_large(frame)
             self.resync_here = True  # the oversized block ended here: a message may start right after
             return end
-        self._parse_head(data, pos, end, frame)
+        self._parse_head(data, pos, nl, end, frame)
         return end
 
     def _head_too_large(self, frame: int) -> None:
@@ -377,7 +385,7 @@ class MessageParser(HeadRules):
         msg = self.msg
         assert msg is not None
         n = len(data)
-        take = min(self.remaining, n - pos)
+        take = self.remaining if self.remaining < n - pos else n - pos  # not min(): a call saved per piece
         msg.body.add(data if take == n else data[pos : pos + take])
         self.remaining -= take
         pos += take
@@ -450,7 +458,6 @@ class MessageParser(HeadRules):
                 return
             lines = bytes(self.buf).decode("latin-1").split("\n")
             self._fields(lines[:-1], 1, msg, msg.frames[0])
-            self.framed = True
             self.buf.clear()
             msg.head_done = True
             msg.body.complete = False

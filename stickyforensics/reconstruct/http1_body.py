@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Callable
+from hashlib import sha256
 
 from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo
+from stickyforensics.reconstruct.frozen_build import builder
 
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 AUTO_WBITS = 32 + zlib.MAX_WBITS
@@ -27,6 +30,7 @@ RAW_WBITS = -zlib.MAX_WBITS
 """Headerless deflate, which some servers send as ``deflate``: tried when the zlib header is wrong."""
 
 _NO_BODY = BodyInfo()
+_new_body_info = builder(BodyInfo)  # BodyInfo(size, sha256, prefix, complete): half the cost of its __init__
 _CODINGS = {"gzip": GZIP_WBITS, "x-gzip": GZIP_WBITS, "deflate": AUTO_WBITS}
 
 
@@ -100,7 +104,7 @@ class BodyAccumulator:
         self.size += len(data)
         h = self._hash
         if h is None:
-            h = self._hash = hashlib.sha256()
+            h = self._hash = sha256()
         h.update(data)
         inflater = self._inflater
         if inflater is not None:
@@ -119,11 +123,15 @@ class BodyAccumulator:
             self.bad_encoding = inflater.error
         self.prefix = inflater.out if inflater.out or inflater.error is None else inflater.raw
 
-    def info(self) -> BodyInfo:
+    def info(self, keep_prefix: Callable[[bytes], bool] | None = None) -> BodyInfo:
+        """The body facts; the prefix is left out when ``keep_prefix`` says it is not worth keeping."""
         inflater = self._inflater
         if inflater is not None:
             self._settle(inflater)
         if self._hash is None and self.complete:
             return _NO_BODY  # most requests and every 304: one shared (frozen) object
         digest = self._hash.hexdigest() if self._hash is not None else None
-        return BodyInfo(size=self.size, sha256=digest, prefix=self.prefix, complete=self.complete)
+        prefix = self.prefix
+        if keep_prefix is not None and prefix and not keep_prefix(prefix):
+            prefix = b""
+        return _new_body_info(self.size, digest, prefix, self.complete)

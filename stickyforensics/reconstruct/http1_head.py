@@ -1,18 +1,29 @@
 """HTTP/1.x start lines, header blocks and message framing (RFC 9112 §3-7), for ``MessageParser``.
 
 ``HeadRules`` is mixed into ``stickyforensics.reconstruct.http1.MessageParser``: it holds the parts
-of the parser that read a start line, split a header block into fields, decide how the body is
-framed (Content-Length, chunked, until close, none, tunnel) and walk chunked framing. The state
-machine that calls them, and the state they share (declared below for type checking), live in
-``MessageParser``.
+of the parser that read a start line, split a header block into fields (usual lines and blocks
+through the memos of ``http1_lines``, odd ones through the careful line loop here, which reports
+them), decide how the body is framed (Content-Length, chunked, until close, none, tunnel) and walk
+chunked framing. The state machine that calls them, and the state they share (declared below for
+type checking), live in ``MessageParser``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from stickyforensics.model import DiagLevel
 from stickyforensics.reconstruct.http1_body import decodable_coding
+from stickyforensics.reconstruct.http1_lines import (
+    NO_FRAMING,
+    TOKEN,
+    field_framing,
+    plain_block,
+    request_line,
+    shared_pair,
+    status_line,
+)
 from stickyforensics.reconstruct.http1_message import (
     MAX_HEAD,
     MAX_HEADERS,
@@ -31,19 +42,8 @@ from stickyforensics.reconstruct.http1_message import (
     show,
 )
 
-TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]"
 _REQ_LINE_RX = TOKEN + rb"{1,32}[ \t]+[^\r\n]+?[ \t]+HTTP/[0-9]\.[0-9][ \t]*\r?\n"
 _RESP_LINE_RX = rb"HTTP/[0-9]\.[0-9][ \t]+[0-9]{3}(?:[ \t]+[^\r\n]*?)?[ \t]*\r?\n"
-_REQ_LINE = re.compile(rb"(" + TOKEN + rb"{1,32})[ \t]+([^\r\n]+?)[ \t]+(HTTP/[0-9]\.[0-9])[ \t]*\r?\n")
-_RESP_LINE = re.compile(rb"(HTTP/[0-9]\.[0-9])[ \t]+([0-9]{3})(?:[ \t]+([^\r\n]*?))?[ \t]*\r?\n")
-_KNOWN_METHODS = (
-    b"GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT|TRACE|PATCH|PROPFIND|PROPPATCH|MKCOL|COPY|MOVE|LOCK|UNLOCK|"
-    b"SEARCH|REPORT|MKACTIVITY|CHECKIN|CHECKOUT|UNCHECKOUT|MERGE|LABEL|UPDATE|VERSION-CONTROL|"
-    b"BASELINE-CONTROL|MKWORKSPACE|MKCALENDAR|ORDERPATCH|ACL|POLL|BCOPY|BMOVE|BDELETE|BPROPFIND|BPROPPATCH|"
-    b"NOTIFY|SUBSCRIBE|UNSUBSCRIBE|M-SEARCH|CCM_POST|RPC_CONNECT|RPC_IN_DATA|RPC_OUT_DATA"
-)
-_LENIENT_REQ_LINE = re.compile(rb"(" + _KNOWN_METHODS + rb")(?:[ \t]+([^ \t\r\n]+)(?:[ \t]+([^\r\n]*?))?)?[ \t]*\r?\n")
-"""Wireshark's leniency, for well-known methods only: the version (even the target) may be missing or odd."""
 REQ_AT = re.compile(_REQ_LINE_RX)
 RESP_AT = re.compile(_RESP_LINE_RX)
 ANY_AT = re.compile(rb"(?:" + _RESP_LINE_RX + rb")|(?:" + _REQ_LINE_RX + rb")")
@@ -56,37 +56,12 @@ TOKEN_BYTES = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabc
 H_BYTE = ord("H")
 
 
-
-_PAIRS: dict[tuple[str, str], tuple[str, str]] = {}
-_PAIRS_LIMIT = 200_000
-_SHARE_MAX_VALUE = 1024
-
-
-def shared_pair(name: str, value: str) -> tuple[str, str]:
-    """One shared ``(name, value)`` object per distinct header line.
-
-    Most header lines repeat: every request of a client carries the same Host, User-Agent and Cookie
-    lines, every response the same Server and Content-Type. Sharing them cuts the memory kept per
-    transaction by half on keep-alive captures; the memo is bounded and holds no meaning of its own.
-    """
-    if len(value) > _SHARE_MAX_VALUE:
-        return (name, value)
-    pair = (name, value)
-    found = _PAIRS.get(pair)
-    if found is not None:
-        return found
-    if len(_PAIRS) >= _PAIRS_LIMIT:
-        _PAIRS.clear()
-    _PAIRS[pair] = pair
-    return pair
-
 class HeadRules:
     """Start line, header block, framing and chunked-framing steps of ``MessageParser``."""
 
     __slots__ = (
         "buf",
         "chunked",
-        "framed",
         "msg",
         "owner",
         "remaining",
@@ -101,7 +76,6 @@ class HeadRules:
     state: int
     msg: HttpMessage | None
     buf: bytearray
-    framed: bool
     remaining: int
     chunked: bool
     resync_here: bool
@@ -118,26 +92,20 @@ class HeadRules:
 
     def _start_line(self, data: bytes, pos: int, nl: int, msg: HttpMessage) -> bool:
         role = self.role
-        is_response = data.startswith(b"HTTP/", pos) if role == ROLE_UNKNOWN else role == ROLE_RESPONSE
+        line = data[pos : nl + 1]
+        is_response = line.startswith(b"HTTP/") if role == ROLE_UNKNOWN else role == ROLE_RESPONSE
         if is_response:
-            m = _RESP_LINE.match(data, pos, nl + 1)
-            if m is None or m.end() != nl + 1:
+            status = status_line(line)
+            if status is None:
                 return False
             msg.is_request = False
-            msg.version = m.group(1).decode("latin-1")
-            msg.status = int(m.group(2))
-            reason = m.group(3)
-            msg.reason = reason.decode("latin-1") if reason else ""
+            msg.version, msg.status, msg.reason = status
         else:
-            m = _REQ_LINE.match(data, pos, nl + 1)
-            if m is None or m.end() != nl + 1:
-                m = _LENIENT_REQ_LINE.match(data, pos, nl + 1)
-                if m is None or m.end() != nl + 1:
-                    return False
-            msg.method = m.group(1).decode("latin-1")
-            msg.target = (m.group(2) or b"").decode("latin-1")
-            msg.version = (m.group(3) or b"").decode("latin-1")
-            if msg.method == "PRI" and msg.target == "*" and msg.version == "HTTP/2.0":
+            request = request_line(line)
+            if request is None:
+                return False
+            msg.method, msg.target, msg.version = request
+            if request == ("PRI", "*", "HTTP/2.0"):
                 self.kill()
                 self.owner.not_http(self, "HTTP/2 with prior knowledge (connection preface)")  # type: ignore[arg-type]  # self is the MessageParser
                 return True
@@ -146,14 +114,32 @@ class HeadRules:
         self.owner.message_started(self, msg)  # type: ignore[arg-type]  # self is the MessageParser
         return True
 
-    def _parse_head(self, data: bytes, pos: int, end: int, frame: int) -> None:
+    def _parse_head(self, data: bytes, pos: int, nl: int, end: int, frame: int) -> None:
+        """The head ``data[pos:end]``, its start line (already read) ending at ``nl``."""
         msg = self.msg
         assert msg is not None
-        text = data[pos:end].decode("latin-1")
-        low = text.lower()
-        self.framed = "content-length" in low or "transfer-encoding" in low
-        # Fast path for the usual block (CRLF only, no folding, every line "name: value"); anything
-        # else goes through the careful line loop, which also reports what was odd.
+        # The usual head: the start line ends with CRLF and the field block is plain (``plain_block``)
+        block = plain_block(data[nl - 1 : end]) if data[nl - 1] == 13 else None
+        lengths: Sequence[str]
+        if block is not None:
+            msg.headers, lengths, te, encoded = block  # the memo's tuple, shared: _fields copies it to add
+        else:
+            text = data[pos:end].decode("latin-1")
+            low = text.lower()
+            self._odd_fields(text, msg, frame)
+            framed = "content-length" in low or "transfer-encoding" in low
+            lengths, te = field_framing(msg.headers) if framed else NO_FRAMING
+            encoded = "content-encoding" in low
+        msg.head_done = True
+        if encoded:
+            content_coding(msg)
+        if msg.is_request:
+            self._request_framing(msg, frame, lengths, te)
+        else:
+            self._response_framing(msg, frame, lengths, te)
+
+    def _odd_fields(self, text: str, msg: HttpMessage, frame: int) -> None:
+        """Header fields of a block ``plain_fields`` does not take: odd lines, or more than ``MAX_HEADERS``."""
         odd = "\r\n " in text or "\r\n\t" in text or " :" in text or "\t:" in text
         if not odd and text.count("\n") == text.count("\r\n"):
             parts = [line.partition(":") for line in text.split("\r\n")[1:-2]]
@@ -163,20 +149,13 @@ class HeadRules:
                 if len(headers) > MAX_HEADERS:
                     del headers[MAX_HEADERS:]
                     self._too_many_headers(msg, frame, len(parts))
-            else:
-                self._fields(text.split("\n"), 1, msg, frame)
-        else:
-            self._fields(text.split("\n"), 1, msg, frame)
-        msg.head_done = True
-        if "content-encoding" in low:
-            content_coding(msg)
-        if msg.is_request:
-            self._request_framing(msg, frame)
-        else:
-            self._response_framing(msg, frame)
+                return
+        self._fields(text.split("\n"), 1, msg, frame)
 
     def _fields(self, lines: list[str], first: int, msg: HttpMessage, frame: int) -> None:
         headers = msg.headers
+        if not isinstance(headers, list):  # shared with the block memo: add to a copy
+            headers = msg.headers = list(headers)
         for i in range(first, len(lines)):
             line = lines[i]
             if line[-1:] == "\r":
@@ -223,20 +202,12 @@ class HeadRules:
             frame,
         )
 
-    def _framing_headers(self, msg: HttpMessage, frame: int) -> tuple[int | None, str | None, bool]:
-        """(Content-Length or None, Transfer-Encoding or None, Content-Length present)."""
-        cls: list[str] = []
-        te: str | None = None
-        if not self.framed:
-            return None, None, False
-        for name, value in msg.headers:
-            ln = len(name)
-            if ln == 14 and name.lower() == "content-length":
-                cls.append(value)
-            elif ln == 17 and name.lower() == "transfer-encoding":
-                te = value if te is None else f"{te}, {value}"
+    def _content_length(self, msg: HttpMessage, frame: int, cls: Sequence[str]) -> tuple[int | None, bool]:
+        """(the Content-Length ``cls`` give, or None when unusable or absent; Content-Length present)."""
         if not cls:
-            return None, te, False
+            return None, False
+        if len(cls) == 1 and cls[0].isdigit() and cls[0].isascii():  # the usual single plain number
+            return int(cls[0]), True
         nums: list[int] = []
         for value in cls:
             for part in value.split(","):
@@ -244,13 +215,13 @@ class HeadRules:
                 if not (part.isascii() and part.isdigit()):
                     msg.note("http.bad_content_length")
                     self.owner.diag("http.bad_content_length", f"unusable Content-Length {value!r}", frame)
-                    return None, te, True
+                    return None, True
                 nums.append(int(part))
         if len(set(nums)) > 1:
             msg.note("http.content_length_conflict")
             self.owner.diag(
                 "http.content_length_conflict",
-                f"conflicting Content-Length values {cls!r}; the first ({nums[0]}) was used",
+                f"conflicting Content-Length values {list(cls)!r}; the first ({nums[0]}) was used",
                 frame,
             )
         elif len(nums) > 1:
@@ -261,10 +232,10 @@ class HeadRules:
                 frame,
                 DiagLevel.INFO,
             )
-        return nums[0], te, True
+        return nums[0], True
 
-    def _request_framing(self, msg: HttpMessage, frame: int) -> None:
-        cl, te, has_cl = self._framing_headers(msg, frame)
+    def _request_framing(self, msg: HttpMessage, frame: int, lengths: Sequence[str], te: str | None) -> None:
+        cl, has_cl = self._content_length(msg, frame, lengths)
         if te is not None:
             if has_cl:
                 self._te_and_cl(msg, frame)
@@ -288,9 +259,9 @@ class HeadRules:
             return
         self._done()
 
-    def _response_framing(self, msg: HttpMessage, frame: int) -> None:
+    def _response_framing(self, msg: HttpMessage, frame: int, lengths: Sequence[str], te: str | None) -> None:
         method = self.owner.request_method(msg)
-        cl, te, has_cl = self._framing_headers(msg, frame)
+        cl, has_cl = self._content_length(msg, frame, lengths)
         status = msg.status
         if method == "CONNECT" and 200 <= status < 300:
             msg.framing = "tunnel"

@@ -8,6 +8,7 @@ requests with responses, ``stickyforensics.reconstruct.pairing``).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Protocol
 
 from stickyforensics.model import DiagLevel
@@ -73,7 +74,8 @@ class HttpMessage:
         self.version = ""
         self.status = 0
         self.reason = ""
-        self.headers: list[tuple[str, str]] = []
+        self.headers: list[tuple[str, str]] | tuple[tuple[str, str], ...] = ()
+        """A tuple when shared with the parsed-block memo (``http1_lines.plain_block``), else a list."""
         self.frames = [frame]
         """Every frame that carried bytes of this message, in order."""
         self.first_ts = ts
@@ -84,13 +86,13 @@ class HttpMessage:
         self.framing = "none"
         """``none``, ``length``, ``chunked``, ``close`` or ``tunnel``."""
         self.error: str | None = None
-        self.notes: list[str] = []
+        self.notes: tuple[str, ...] = ()
         self.link: object | None = None
         """Owner's back-reference (the exchange this message belongs to)."""
 
     def note(self, code: str) -> None:
         if code not in self.notes:
-            self.notes.append(code)
+            self.notes += (code,)  # rare: a tuple spares every message an empty list
 
     def fail(self, why: str) -> None:
         """Record the first reason this message is only partly reconstructed."""
@@ -143,13 +145,13 @@ REASONS = {
 }
 
 
+_EMPTY_LINE = re.compile(rb"\n\r?\n")
+
+
 def head_end(data: bytes | bytearray, start: int) -> int:
     """Index just past the empty line ending a header block, or -1."""
-    i = data.find(b"\n\r\n", start)
-    j = data.find(b"\n\n", start, i + 1) if i >= 0 else data.find(b"\n\n", start)
-    if j >= 0:
-        return j + 2
-    return i + 3 if i >= 0 else -1
+    m = _EMPTY_LINE.search(data, start)  # the first "\n\r\n" or "\n\n": one scan, not two finds
+    return m.end() if m is not None else -1
 
 
 def is_chunked(te: str) -> bool:

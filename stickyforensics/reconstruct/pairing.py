@@ -24,10 +24,10 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from sys import intern
 
 from stickyforensics.model import (
-    BodyInfo,
     DiagLevel,
     Diagnostic,
     Endpoint,
@@ -38,6 +38,7 @@ from stickyforensics.model import (
     Timing,
     Transaction,
 )
+from stickyforensics.reconstruct.frozen_build import builder
 from stickyforensics.reconstruct.http1 import (
     ROLE_REQUEST,
     ROLE_RESPONSE,
@@ -349,27 +350,39 @@ _CLOSING = {
 }
 
 
+_new_headers = builder(Headers)
+_new_request = builder(Request)
+_new_response = builder(Response)
+_new_timing = builder(Timing)
+_new_provenance = builder(Provenance)
+_new_transaction = builder(Transaction)
+
+
 def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange, closing: str | None) -> Transaction:
-    """Model objects from a parsed exchange."""
+    """Model objects from a parsed exchange.
+
+    Runs once per transaction: the model objects are made by ``frozen_build`` builders (every field
+    positional, in declaration order, noted per call), half the cost of the dataclasses' own
+    ``__init__``. Method, version, reason and host come interned from the memos that parsed them
+    (``http1_lines``, ``_authority``): equal strings of every transaction share one object.
+    """
     conn = hc.conn
     req = ex.request
     resp = ex.response
     client, server = hc.endpoints()
     url, scheme, host, path = request_url(req.method, req.target, req.header("Host"), (server.ip, server.port))
     keep = rec.keep_body_prefix
-    body = req.body.info()
-    if keep is not None and body.prefix and not keep(body.prefix):
-        body = BodyInfo(body.size, body.sha256, b"", body.complete)
-    request = Request(
-        method=intern(req.method),
-        target=req.target,
-        url=url,
-        scheme=scheme,
-        host=intern(host),
-        path=path,
-        version=intern(req.version),
-        headers=Headers(tuple(req.headers)),
-        body=body,
+    # Request(method, target, url, scheme, host, path, version, headers, body)
+    request = _new_request(
+        req.method,
+        req.target,
+        url,
+        scheme,
+        host,
+        path,
+        req.version,
+        _new_headers(tuple(req.headers)),
+        req.body.info(keep),
     )
     notes = req.notes
     errors = [f"request {req.error}"] if req.error else []
@@ -379,15 +392,9 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
     resp_frames: tuple[int, ...] = ()
     response_started = finished = None
     if resp is not None:
-        body = resp.body.info()
-        if keep is not None and body.prefix and not keep(body.prefix):
-            body = BodyInfo(body.size, body.sha256, b"", body.complete)
-        response = Response(
-            status=resp.status,
-            reason=intern(resp.reason),
-            version=intern(resp.version),
-            headers=Headers(tuple(resp.headers)),
-            body=body,
+        # Response(status, reason, version, headers, body, from_cache)
+        response = _new_response(
+            resp.status, resp.reason, resp.version, _new_headers(tuple(resp.headers)), resp.body.info(keep), None
         )
         frames = resp.frames
         resp_frames = tuple(frames) if len(frames) == 1 else tuple(sorted(set(frames)))
@@ -398,37 +405,31 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
             errors.append(f"response {resp.error}")
     else:
         errors.append(f"no response before {_CLOSING.get(closing or '', closing or 'the end')}")
-        notes = [*notes, "http.no_response"]
+        notes = (*notes, "http.no_response")
     if ex.interim:
-        notes = [*notes, "http.interim_response"]
+        notes = (*notes, "http.interim_response")
         resp_frames = tuple(sorted({f for m in ex.interim for f in m.frames}.union(resp_frames)))
         first = min(m.first_ts for m in ex.interim)
         response_started = first if response_started is None else min(first, response_started)
     stream = conn.stream
-    return Transaction(
-        id=f"{rec.input_index}.{stream}.{ex.depth}",
-        input=rec.source,
-        request=request,
-        response=response,
-        timing=Timing(
-            started=req.first_ts,
-            request_done=req.last_ts,
-            response_started=response_started,
-            finished=finished,
-        ),
-        provenance=Provenance(
-            source=rec.source,
-            kind=rec.kind,
-            request_frames=req_frames,
-            response_frames=resp_frames,
-            tcp_stream=stream,
-        ),
-        client=client,
-        server=server,
-        connection=str(stream),
-        depth=ex.depth,
-        error="; ".join(errors) if errors else None,
-        notes=tuple(dict.fromkeys(notes)) if notes else (),
+    source = rec.source
+    # Transaction(id, input, request, response, timing, provenance, client, server, client_label, connection,
+    #             depth, error, notes); Timing(started, request_done, response_started, finished);
+    # Provenance(source, kind, request_frames, response_frames, tcp_stream, har_entry, http2_stream)
+    return _new_transaction(
+        f"{rec.input_index}.{stream}.{ex.depth}",
+        source,
+        request,
+        response,
+        _new_timing(req.first_ts, req.last_ts, response_started, finished),
+        _new_provenance(source, rec.kind, req_frames, resp_frames, stream, None, None),
+        client,
+        server,
+        None,
+        str(stream),
+        ex.depth,
+        "; ".join(errors) if errors else None,
+        tuple(dict.fromkeys(notes)) if notes else (),
     )
 
 
@@ -438,13 +439,32 @@ def request_url(method: str, target: str, host_header: str | None, server: Addre
     Absolute-form targets (proxy requests) are used as they are; origin-form targets are joined
     to the ``Host`` header, or to the server address when it is absent or unusable.
     """
+    if target[:1] == "/":  # origin-form, nearly every request: only the Host part needs work, memoised
+        hostport, host = _authority(host_header, server)
+        return f"http://{hostport}{target}", "http", host, target.partition("?")[0]
     head = target[:8].lower()
     if head.startswith(("http://", "https://")):
         scheme, _, rest = target.partition("://")
         authority, slash, tail = rest.partition("/")
-        host = _host_only(authority.rpartition("@")[2])
+        host = intern(_host_only(authority.rpartition("@")[2]))
         path = ("/" + tail if slash else "/").split("?", 1)[0].split("#", 1)[0]
         return target, scheme.lower(), host, path
+    hostport, host = _authority(host_header, server)
+    if method.upper() == "CONNECT":
+        return f"http://{target}", "http", intern(_host_only(target)), ""
+    if target == "*":
+        return f"http://{hostport}", "http", host, "*"
+    target = "/" + target
+    return f"http://{hostport}{target}", "http", host, target.split("?", 1)[0]
+
+
+_BAD_HOST = re.compile(r"[\s/\\@]")
+
+
+@lru_cache(maxsize=4096)
+def _authority(host_header: str | None, server: Address) -> tuple[str, str]:
+    """``(host[:port], host)`` of an origin-form request: from its Host header, or the server address
+    when that is absent or unusable. Memoised: the requests of a connection repeat the same Host."""
     hostport = (host_header or "").strip()
     if not hostport or _BAD_HOST.search(hostport):
         ip, port = server
@@ -452,16 +472,7 @@ def request_url(method: str, target: str, host_header: str | None, server: Addre
         hostport = name if port == 80 else f"{name}:{port}"
     else:
         hostport = hostport.lower()
-    if method.upper() == "CONNECT" and not target.startswith("/"):
-        return f"http://{target}", "http", _host_only(target), ""
-    if target == "*":
-        return f"http://{hostport}", "http", _host_only(hostport), "*"
-    if not target.startswith("/"):
-        target = "/" + target
-    return f"http://{hostport}{target}", "http", _host_only(hostport), target.split("?", 1)[0]
-
-
-_BAD_HOST = re.compile(r"[\s/\\@]")
+    return hostport, intern(_host_only(hostport))
 
 
 def _host_only(hostport: str) -> str:

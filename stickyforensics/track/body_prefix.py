@@ -19,6 +19,8 @@ from stickyforensics.config import Config
 
 _META = set(".^$*+?{}[]\\|()")
 _MIN_LITERAL = 3
+_MEMO_BYTES = 1 << 20
+"""Prefix bytes remembered per filter (see ``keep``)."""
 
 
 def _literal_start(pattern: str) -> str | None:
@@ -47,11 +49,33 @@ def body_prefix_filter(config: Config) -> Callable[[bytes], bool] | None:
     if not words:
         return lambda prefix: False
     lowered = tuple(dict.fromkeys(w.lower().encode() for w in words))
+    # The same bodies come again and again (a page, a script, an API answer to every client): a
+    # memo answers those with one hash of the prefix instead of a scan per word (each scan costs
+    # about as much as hashing a kilobyte). It holds at most _MEMO_BYTES of prefixes.
+    seen: dict[bytes, bool] = {}
+    held = 0
 
     def keep(prefix: bytes) -> bool:
-        if not prefix.isascii():
-            return True
-        low = prefix.lower()  # bytes.lower and a substring search: ~10x faster than an IGNORECASE regex
-        return any(word in low for word in lowered)
+        nonlocal held
+        found = seen.get(prefix)
+        if found is None:
+            found = _mentions(prefix, lowered)
+            held += len(prefix)
+            if held > _MEMO_BYTES:
+                seen.clear()
+                held = len(prefix)
+            seen[prefix] = found
+        return found
 
     return keep
+
+
+def _mentions(prefix: bytes, lowered: tuple[bytes, ...]) -> bool:
+    """Whether a (lower-case ASCII) word is in the prefix, ignoring case; True for non-ASCII bytes."""
+    if not prefix.isascii():
+        return True
+    low = prefix.lower()  # bytes.lower and a substring search: ~10x faster than an IGNORECASE regex
+    for word in lowered:  # noqa: SIM110  (a loop, not any(): no generator on this per-body path)
+        if word in low:
+            return True
+    return False
