@@ -127,6 +127,9 @@ def _cases() -> list[tuple[str, list[str], Config]]:
     medium = ROOT / "bench" / "data" / "medium.pcap"
     if medium.is_file():
         cases.append(("bench/medium.pcap", [str(medium)], Config()))
+    small_har = ROOT / "bench" / "data" / "small-30.har"
+    if small_har.is_file():  # one long browser session: the HAR side of track and detect
+        cases.append(("bench/small-30.har", [str(small_har)], Config()))
     for folder in sorted((ROOT / "samples").iterdir()):
         if folder.is_dir():
             cases.append((f"samples/{folder.name}", [str(folder)], Config()))

@@ -5,19 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from stickyforensics.config import Config
+from stickyforensics.detect.facts import BodyMarkers
 from stickyforensics.detect.rule import Rule
 from stickyforensics.detect.stickiness import Incident, Polling, classify_session, find_polling
 from stickyforensics.model import (
     ClientSession,
     Confidence,
     CookieEvent,
-    CookieEventKind,
     Evidence,
     Finding,
     InputSummary,
     Severity,
     Transaction,
 )
+from stickyforensics.track.enum_members import SET_OR_CHANGED
 
 
 @dataclass
@@ -31,6 +32,7 @@ class DetectContext:
     _by_id: dict[int, dict[str, Transaction]] = field(default_factory=dict)
     _polling: dict[int, list[Polling]] = field(default_factory=dict)
     _set_events: list[tuple[str, CookieEvent, Transaction]] | None = None
+    _markers: BodyMarkers | None = None
 
     def incidents(self, session: ClientSession) -> list[Incident]:
         """The session's root-cause incidents, computed once and shared by the stickiness rules."""
@@ -38,7 +40,9 @@ class DetectContext:
         if key not in self._incidents:
             judged = session.cookie_data == "present" and session.transactions
             polling = self.polling(session) if judged else None
-            self._incidents[key] = classify_session(session, self.config, polling=polling)
+            if self._markers is None:
+                self._markers = BodyMarkers(self.config.body_markers)
+            self._incidents[key] = classify_session(session, self.config, polling=polling, markers=self._markers)
         return self._incidents[key]
 
     def tx_by_id(self, session: ClientSession) -> dict[str, Transaction]:
@@ -62,7 +66,7 @@ class DetectContext:
             for session in self.sessions:
                 by_id = self.tx_by_id(session)
                 for ev in session.cookie_events:
-                    if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED) and ev.persistence is not None:
+                    if ev.kind in SET_OR_CHANGED and ev.persistence is not None:
                         out.append((session.key.value, ev, by_id[ev.transaction_id]))
             self._set_events = out
         return self._set_events

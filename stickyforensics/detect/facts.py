@@ -4,11 +4,77 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from stickyforensics.config import Config
 from stickyforensics.model import Evidence, Transaction
 
 _EXCERPT_LIMIT = 300
+
+_STATIC: dict[tuple[str, str, str], bool] = {}
+"""``Config.is_static`` answers by (static pattern, path, method): all it depends on."""
+
+
+def is_static(config: Config, path: str, method: str = "GET") -> bool:
+    """``config.is_static(path, method)``, remembered: every pass over a client asks about each request."""
+    key = (config.static_pattern, path, method)
+    found = _STATIC.get(key)
+    if found is None:
+        if len(_STATIC) >= 65536:
+            _STATIC.clear()
+        found = _STATIC[key] = config.is_static(path, method)
+    return found
+
+
+@lru_cache(maxsize=64)
+def _lowered_markers(markers: tuple[str, ...]) -> tuple[tuple[str, str, bytes], ...]:
+    """(marker, lower-case marker, its UTF-8 bytes) for the non-empty markers, in order."""
+    return tuple((m, m.lower(), m.lower().encode("utf-8", "surrogatepass")) for m in markers if m)
+
+
+def _first_marker(prefix: bytes, markers: tuple[tuple[str, str, bytes], ...]) -> str | None:
+    """The first marker (case-insensitive) in a body prefix, or None."""
+    if prefix.isascii():
+        # ASCII decodes to itself and lower-cases alike as bytes: no decoding, no copy of the text
+        low = prefix.lower()
+        for marker, _lowered, encoded in markers:
+            if encoded in low:
+                return marker
+        return None
+    text = prefix.decode("utf-8", "replace").lower()
+    for marker, lowered, _encoded in markers:
+        if lowered in text:
+            return marker
+    return None
+
+
+class BodyMarkers:
+    """``_first_marker`` of each body prefix, remembered by content for one analysis.
+
+    Many responses carry the same page or JSON document, and searching a 2 KB prefix for every marker
+    is the costliest test of ``session_lost``; a prefix hashes once. Bounded, and dropped with its owner
+    (the detect context) so no body outlives the analysis.
+    """
+
+    def __init__(self, markers: tuple[str, ...]) -> None:
+        self.markers = markers
+        self._lowered = _lowered_markers(markers)
+        self._found: dict[bytes, str | None] = {}
+
+    def first_in(self, prefix: bytes) -> str | None:
+        try:
+            return self._found[prefix]
+        except KeyError:
+            pass
+        if len(self._found) >= 16384:
+            self._found.clear()
+        found = self._found[prefix] = _first_marker(prefix, self._lowered)
+        return found
+
+
+@lru_cache(maxsize=64)
+def _login_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
 
 
 def request_line(tx: Transaction) -> str:
@@ -16,16 +82,22 @@ def request_line(tx: Transaction) -> str:
     return f"{tx.request.method} {tx.request.target[:160]} -> {status}"
 
 
-def session_lost(tx: Transaction, config: Config) -> str | None:
-    """Why this response says the session is gone (status, login redirect, body marker), or None."""
+def session_lost(tx: Transaction, config: Config, markers: BodyMarkers | None = None) -> str | None:
+    """Why this response says the session is gone (status, login redirect, body marker), or None.
+
+    ``markers``: a ``BodyMarkers`` of ``config.body_markers`` shared by the caller's analysis.
+    """
     resp = tx.response
     if resp is None:
         return None
-    if resp.body.prefix and config.body_markers:
-        text = resp.body.prefix.decode("utf-8", "replace").lower()
-        for marker in config.body_markers:
-            if marker and marker.lower() in text:
-                return f"{resp.status} with body '{marker}'"
+    prefix = resp.body.prefix
+    if prefix and config.body_markers:
+        if markers is not None and markers.markers == config.body_markers:
+            marker = markers.first_in(prefix)
+        else:
+            marker = _first_marker(prefix, _lowered_markers(tuple(config.body_markers)))
+        if marker is not None:
+            return f"{resp.status} with body '{marker}'"
     if resp.status in config.session_lost_statuses:
         return f"{resp.status} {resp.reason}".strip()
     if 300 <= resp.status < 400:
@@ -39,7 +111,7 @@ def session_lost(tx: Transaction, config: Config) -> str | None:
 
 
 def is_login(path: str, config: Config) -> bool:
-    return any(re.search(p, path) for p in config.login_paths)
+    return any(p.search(path) for p in _login_patterns(tuple(config.login_paths)))
 
 
 def excerpt_lines(

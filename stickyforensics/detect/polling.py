@@ -24,7 +24,9 @@ def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[Polling]
     for tx in txs:
         if tx.response is not None and tx.response.from_cache:
             continue  # served by the browser's cache: not traffic that keeps a server session alive
-        if tx.request.method in ("GET", "HEAD") and _ASSET.search(tx.request.path):
+        path = tx.request.path
+        # an asset's name ends in ".ext": without a dot the regex cannot match (most API paths)
+        if tx.request.method in ("GET", "HEAD") and "." in path and _ASSET.search(path):
             continue
         by_path[(tx.request.host, tx.request.method, tx.request.target)].append(tx.timing.started)
     out = []

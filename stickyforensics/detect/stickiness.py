@@ -26,6 +26,7 @@ counts as a flip.
 from __future__ import annotations
 
 from stickyforensics.config import Config
+from stickyforensics.detect.facts import BodyMarkers
 from stickyforensics.detect.incident import Incident
 from stickyforensics.detect.polling import Polling, find_polling
 from stickyforensics.detect.stickiness_flips import flip_incidents
@@ -37,16 +38,24 @@ from stickyforensics.model import ClientSession
 __all__ = ["Incident", "Polling", "classify_session", "find_polling"]
 
 
-def classify_session(session: ClientSession, config: Config, *, polling: list[Polling] | None = None) -> list[Incident]:
+def classify_session(
+    session: ClientSession,
+    config: Config,
+    *,
+    polling: list[Polling] | None = None,
+    markers: BodyMarkers | None = None,
+) -> list[Incident]:
     """Every stickiness incident of one client, each under its root cause.
 
     ``polling``: ``find_polling(session.transactions, config.polling_min_requests)`` when the caller
-    has it already (the detect context shares it with the keep-alive rule).
+    has it already (the detect context shares it with the keep-alive rule). ``markers``: the body-marker
+    search of the caller's analysis (``facts.BodyMarkers``), shared across sessions.
     """
     if session.cookie_data != "present" or not session.transactions:
         return []
     view = session_view(session, config)
     view.polling = polling
+    view.markers = markers
     out: list[Incident] = []
     timeout_incidents(view, out)
     missing_cookie_incidents(view, out)

@@ -9,18 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from stickyforensics.detect.facts import evidence, request_line
+from stickyforensics.detect.facts import evidence, is_static, request_line
 from stickyforensics.detect.incident import Incident
 from stickyforensics.detect.stickiness_view import SessionView, names_with_role, request_consequences
-from stickyforensics.model import (
-    ChangeMeaning,
-    Confidence,
-    CookieEventKind,
-    CookieRole,
-    FindingKind,
-    Severity,
-    Transaction,
-)
+from stickyforensics.model import Confidence, FindingKind, Severity, Transaction
+from stickyforensics.track.enum_members import CHANGED, ROTATES, ROUTING, SENT, SESSION
 
 __all__ = ["flip_incidents"]
 
@@ -28,29 +21,40 @@ __all__ = ["flip_incidents"]
 def flip_incidents(view: SessionView, out: list[Incident]) -> None:
     client = view.session.key.value
     cfg = view.config
-    routing = names_with_role(view, CookieRole.ROUTING)
-    session_names = names_with_role(view, CookieRole.SESSION)
+    routing = names_with_role(view, ROUTING)
+    session_names = names_with_role(view, SESSION)
     learned: dict[tuple[str, str], str] = {}
     flips: list[tuple[Transaction, str, str, str, list[str], str]] = []  # tx, cookie, before, after, effects, how
     reissues: dict[str, list[tuple[Transaction, str, str, list[str]]]] = defaultdict(list)
     datacenters: dict[str, str] = {}
     prev_backend: dict[str, str] = {}
+    known_effects: dict[str, list[str]] = {}
+
+    def effects_of(tx: Transaction) -> list[str]:
+        """``request_consequences`` of a request, worked out only for one that flips (it may search the
+        response body), once: its flips and re-issues share the list."""
+        found = known_effects.get(tx.id)
+        if found is None:
+            found = known_effects[tx.id] = request_consequences(view, tx, None, set())
+        return found
+
+    by_kind = view.by_kind
     for tx in view.txs:
         host = tx.request.host
         served = view.served_by(tx)
-        static = cfg.is_static(tx.request.path, tx.request.method)
+        static = is_static(cfg, tx.request.path, tx.request.method)
         if tx.id in view.consumed or static:
             if served is not None and not static:
                 prev_backend[host] = served
             continue
-        effects = request_consequences(view, tx, None, set())
-        sent = {e.name: e for e in view.ev(tx, CookieEventKind.SENT, routing)}
-        changed = {e.name: e for e in view.ev(tx, CookieEventKind.CHANGED, routing)}
+        # ``view.ev`` by hand: most requests of a client have no event of one kind or the other
+        sent = {e.name: e for e in by_kind.get((tx.id, SENT), ()) if e.name in routing}
+        changed = {e.name: e for e in by_kind.get((tx.id, CHANGED), ()) if e.name in routing} if sent else {}
         for name, sev in sent.items():
             value = sev.value or ""
             info = sev.persistence or view.info.get(name)
             new = changed.get(name)
-            if new is not None and (info is None or info.change_meaning is not ChangeMeaning.ROTATES):
+            if new is not None and (info is None or info.change_meaning is not ROTATES):
                 new_info = new.persistence
                 before = info.backend if info is not None else None
                 after = new_info.backend if new_info is not None else None
@@ -58,7 +62,7 @@ def flip_incidents(view: SessionView, out: list[Incident]) -> None:
                 dc_after = new_info.datacenter if new_info is not None else None
                 if dc_before and dc_after and dc_before != dc_after:
                     reissues[name].append(
-                        (tx, value, new.value or "", [*effects, f"datacenter {dc_before} -> {dc_after}"])
+                        (tx, value, new.value or "", [*effects_of(tx), f"datacenter {dc_before} -> {dc_after}"])
                     )
                 elif (
                     before is not None
@@ -67,25 +71,26 @@ def flip_incidents(view: SessionView, out: list[Incident]) -> None:
                     and info is not None
                     and info.status == "decoded"
                 ):
-                    flips.append((tx, name, before, after, effects, "the load balancer re-assigned the client"))
+                    flips.append((tx, name, before, after, effects_of(tx), "the load balancer re-assigned the client"))
                 elif before is None or after is None or (info is not None and info.status != "decoded"):
-                    reissues[name].append((tx, value, new.value or "", effects))
+                    reissues[name].append((tx, value, new.value or "", effects_of(tx)))
             elif served is not None:
                 key = (name, value)
                 expected = learned.get(key)
                 if expected is None:
                     learned[key] = served
                 elif expected != served:
-                    flips.append((tx, name, expected, served, effects, "the load balancer did not honour the cookie"))
+                    how = "the load balancer did not honour the cookie"
+                    flips.append((tx, name, expected, served, effects_of(tx), how))
         if served is not None:
             obs = view.backend.get(tx.id)
             dc = obs.datacenter if obs is not None else None
             if dc:
                 if host in datacenters and datacenters[host] != dc and view.lost(tx):
-                    reissues["(datacenter header)"].append((tx, datacenters[host], dc, effects))
+                    reissues["(datacenter header)"].append((tx, datacenters[host], dc, effects_of(tx)))
                 datacenters[host] = dc
             if not sent and not routing and host in prev_backend and prev_backend[host] != served:
-                session_sent = view.ev(tx, CookieEventKind.SENT, session_names)
+                session_sent = view.ev(tx, SENT, session_names)
                 if session_sent and view.lost(tx):
                     flips.append(
                         (
@@ -93,7 +98,7 @@ def flip_incidents(view: SessionView, out: list[Incident]) -> None:
                             session_sent[0].name,
                             prev_backend[host],
                             served,
-                            effects,
+                            effects_of(tx),
                             "no persistence cookie is in play although the session lives on one backend",
                         )
                     )

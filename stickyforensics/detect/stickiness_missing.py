@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from stickyforensics.detect.facts import evidence, is_login, request_line
+from stickyforensics.detect.facts import evidence, is_login, is_static, request_line
 from stickyforensics.detect.incident import Incident
 from stickyforensics.detect.stickiness_view import SessionView, names_with_role, request_consequences
 from stickyforensics.model import (
     Confidence,
     CookieEvent,
-    CookieEventKind,
     CookieRole,
     Evidence,
     FindingKind,
@@ -23,6 +22,7 @@ from stickyforensics.model import (
     Severity,
     Transaction,
 )
+from stickyforensics.track.enum_members import CLIENT_DROPPED, MISSING, ROUTING, SENT, SESSION
 
 __all__ = ["missing_cookie_incidents"]
 
@@ -77,24 +77,26 @@ def _traits(affected: Sequence[Transaction], unaffected: Sequence[Transaction]) 
 
 
 def missing_cookie_incidents(view: SessionView, out: list[Incident]) -> None:
+    if not any(ev.kind is MISSING for ev in view.session.cookie_events):
+        return  # nothing went missing (one pass over the events instead of one look per request)
     client = view.session.key.value
-    routing = names_with_role(view, CookieRole.ROUTING)
-    tracked = routing | names_with_role(view, CookieRole.SESSION)
+    routing = names_with_role(view, ROUTING)
+    tracked = routing | names_with_role(view, SESSION)
     groups: dict[tuple[str, str], list[tuple[int, CookieEvent]]] = defaultdict(list)
     for i, tx in enumerate(view.txs):
         if tx.id in view.consumed:
             continue
-        missing = view.ev(tx, CookieEventKind.MISSING, tracked)
+        missing = view.ev(tx, MISSING, tracked)
         if not missing:
             continue
         credentialless = "Cookie" not in tx.request.headers and (
-            tx.request.method == "OPTIONS" or view.config.is_static(tx.request.path, tx.request.method)
+            tx.request.method == "OPTIONS" or is_static(view.config, tx.request.path, tx.request.method)
         )
         for ev in missing:
             if credentialless:
                 continue  # a CORS preflight or an anonymous asset fetch carries no cookies by design
-            if ev.reason == MissingReason.CLIENT_DROPPED.value or (
-                ev.reason in _SCOPE_REASONS and not view.config.is_static(tx.request.path, tx.request.method)
+            if ev.reason == CLIENT_DROPPED or (
+                ev.reason in _SCOPE_REASONS and not is_static(view.config, tx.request.path, tx.request.method)
             ):
                 groups[(ev.name, ev.reason or "")].append((i, ev))
     merged: dict[tuple[str, frozenset[str]], list[str]] = defaultdict(list)
@@ -105,7 +107,7 @@ def missing_cookie_incidents(view: SessionView, out: list[Incident]) -> None:
         name, also = names[0], names[1:]
         items = groups[(name, reason)]
         sent_ids = {
-            e.transaction_id for e in view.session.cookie_events if e.name == name and e.kind is CookieEventKind.SENT
+            e.transaction_id for e in view.session.cookie_events if e.name == name and e.kind is SENT
         }
         affected = [view.txs[i] for i, _ in items]
         unaffected = [tx for tx in view.txs if tx.id in sent_ids]

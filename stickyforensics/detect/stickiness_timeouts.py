@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import statistics
 
-from stickyforensics.detect.facts import evidence, request_line
+from stickyforensics.detect.facts import evidence, is_static, request_line
 from stickyforensics.detect.incident import Incident
-from stickyforensics.detect.polling import find_polling
+from stickyforensics.detect.polling import Polling, find_polling
 from stickyforensics.detect.stickiness_view import SessionView, names_with_role, request_consequences
 from stickyforensics.model import (
     Confidence,
     CookieEvent,
-    CookieEventKind,
-    CookieRole,
     FindingKind,
-    MissingReason,
     PersistenceInfo,
     Severity,
 )
+from stickyforensics.track.enum_members import CHANGED, EXPIRED, MISSING, ROUTING, SENT, SESSION
 
 __all__ = ["timeout_incidents"]
 
@@ -37,14 +35,16 @@ def timeout_incidents(view: SessionView, out: list[Incident]) -> None:
 
 def _expired_in_client(view: SessionView, out: list[Incident]) -> None:
     """(a) A persistence cookie expired in the client, so a request went without it."""
+    if not any(ev.kind is MISSING and ev.reason == EXPIRED for ev in view.session.cookie_events):
+        return  # nothing expired in this client (one pass over its events instead of one look per request)
     client = view.session.key.value
-    routing = names_with_role(view, CookieRole.ROUTING)
+    routing = names_with_role(view, ROUTING)
     cfg = view.config
     for i, tx in enumerate(view.txs):
-        for ev in view.ev(tx, CookieEventKind.MISSING):
-            if ev.reason != MissingReason.EXPIRED.value or view.role(ev.name) is None or tx.id in view.consumed:
+        for ev in view.ev(tx, MISSING):
+            if ev.reason != EXPIRED or view.role(ev.name) is None or tx.id in view.consumed:
                 continue
-            if cfg.is_static(tx.request.path, tx.request.method):
+            if is_static(cfg, tx.request.path, tx.request.method):
                 continue
             effects = request_consequences(view, tx, view.last_backend(i), routing)
             view.consumed.add(tx.id)
@@ -73,17 +73,27 @@ def _discarded_by_lb(view: SessionView, out: list[Incident], before: list[float 
     ``before``: ``_gaps(view)``.
     """
     client = view.session.key.value
-    routing = names_with_role(view, CookieRole.ROUTING)
+    routing = names_with_role(view, ROUTING)
     cfg = view.config
     max_idle_ok = 0.0
     max_life_ok = 0.0
     dates: dict[int, tuple[float | None, float | None]] = {}
     """``_decoded_dates`` per PersistenceInfo object (events share them; all alive during the view)."""
+
+    def last_seen(info: PersistenceInfo | None) -> float | None:
+        got = dates.get(id(info))
+        if got is None:
+            got = dates[id(info)] = _decoded_dates(info)
+        return got[0]
+
+    if not any(ev.kind is SENT and ev.name in routing and last_seen(ev.persistence) is not None
+               for ev in view.session.cookie_events):  # fmt: skip
+        return  # no routing cookie sent here carries the load balancer's own dates
     by_kind = view.by_kind
     for i, tx in enumerate(view.txs):
-        if (tx.id, CookieEventKind.SENT) not in by_kind:
+        if (tx.id, SENT) not in by_kind:
             continue
-        sent = {e.name: e for e in view.ev(tx, CookieEventKind.SENT, routing)}
+        sent = {e.name: e for e in view.ev(tx, SENT, routing)}
         changed: dict[str, CookieEvent] | None = None
         for name, sev in sent.items():
             info_key = id(sev.persistence)
@@ -94,7 +104,7 @@ def _discarded_by_lb(view: SessionView, out: list[Incident], before: list[float 
             if last is None:
                 continue
             if changed is None:
-                changed = {e.name: e for e in view.ev(tx, CookieEventKind.CHANGED, routing)}
+                changed = {e.name: e for e in view.ev(tx, CHANGED, routing)}
             at = tx.timing.started
             idle = at - last
             life = at - (first if first is not None else last)
@@ -153,28 +163,37 @@ def _lost_after_idle(view: SessionView, out: list[Incident], before: list[float 
     ``before``: ``_gaps(view)``. A loss already explained by an incident in ``out`` near it is skipped.
     """
     client = view.session.key.value
-    routing = names_with_role(view, CookieRole.ROUTING)
+    routing = names_with_role(view, ROUTING)
     cfg = view.config
     gaps = [g for g in before if g is not None]
     typical = statistics.median(gaps) if gaps else 0.0
     polling = view.polling if view.polling is not None else find_polling(view.txs, cfg.polling_min_requests)
+    window = max(3.0, 2 * typical)
+    threshold = cfg.idle_timeout if cfg.idle_timeout is not None else max(cfg.min_idle_gap, 3 * typical)
+    forced = cfg.forced_timeout
     for i, tx in enumerate(view.txs):
-        if tx.id in view.consumed or cfg.is_static(tx.request.path, tx.request.method):
+        if tx.id in view.consumed or is_static(cfg, tx.request.path, tx.request.method):
             continue
+        # The timing tests before ``lost``: a response body is searched for session-lost markers only
+        # after a long pause, while polling kept the session alive, or past the forced timeout.
+        started = tx.timing.started
+        gap = before[i] or 0.0
+        active_polls: list[Polling] = []
+        age = 0.0
+        if gap < threshold:
+            active_polls = [p for p in polling if p[3] <= started <= p[4] + 2 * p[1]]
+            if not active_polls and forced is None:
+                continue
+            age = started - view.session_start(i - 1 if i else 0)
+            if not active_polls and forced is not None and age < forced:
+                continue
         lost = view.lost(tx)
         if not lost:
             continue
-        window = max(3.0, 2 * typical)
-        if any(abs(inc.last_seen - tx.timing.started) <= window for inc in out if inc.client == client):
+        if any(abs(inc.last_seen - started) <= window for inc in out if inc.client == client):
             continue  # the same death, already explained by the cookie's own dates or expiry
-        if any(
-            e.name in routing | names_with_role(view, CookieRole.SESSION) for e in view.ev(tx, CookieEventKind.MISSING)
-        ):
+        if any(e.name in routing | names_with_role(view, SESSION) for e in view.ev(tx, MISSING)):
             continue  # a missing cookie explains it better
-        gap = before[i] or 0.0
-        threshold = cfg.idle_timeout if cfg.idle_timeout is not None else max(cfg.min_idle_gap, 3 * typical)
-        age = tx.timing.started - view.session_start(i - 1 if i else 0)
-        active_polls = [p for p in polling if p[3] <= tx.timing.started <= p[4] + 2 * p[1]]
         if gap >= threshold:
             cause = f"the session idle timeout: the session was rejected after {_fmt_s(gap)} without requests"
             details = [
@@ -182,15 +201,13 @@ def _lost_after_idle(view: SessionView, out: list[Incident], before: list[float 
                 ("idle_seconds", f"{gap:.0f}"),
                 ("typical_gap_seconds", f"{typical:.1f}"),
             ]
-        elif active_polls or (cfg.forced_timeout is not None and age >= cfg.forced_timeout):
+        else:  # polling kept it alive, or it outlived the forced timeout (tested above)
             cause = f"a forced (maximum lifetime) timeout: the session was rejected {_fmt_s(age)} after it began"
             details = [("timeout_type", "forced"), ("session_age_seconds", f"{age:.0f}")]
             for path, interval, count, _first, _last in active_polls:
                 details.append(("kept_alive_by", f"polling {path} every {interval:.1f} s ({count} requests)"))
             if active_polls:
                 cause += " although background polling kept it active (an idle timeout could never fire)"
-        else:
-            continue
         view.consumed.add(tx.id)
         out.append(
             Incident(

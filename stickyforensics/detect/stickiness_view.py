@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from stickyforensics.config import Config
-from stickyforensics.detect.facts import session_lost
+from stickyforensics.detect.facts import BodyMarkers, session_lost
 from stickyforensics.detect.polling import Polling
 from stickyforensics.model import (
     BackendObservation,
@@ -23,6 +23,7 @@ from stickyforensics.model import (
     PersistenceInfo,
     Transaction,
 )
+from stickyforensics.track.enum_members import CHANGED, ROUTING, SENT_OR_UNEXPECTED, SESSION, SET_OR_CHANGED
 
 __all__ = ["SessionView", "names_with_role", "request_consequences", "session_view"]
 
@@ -45,6 +46,8 @@ class SessionView:
     _starts: list[float] | None = None
     polling: list[Polling] | None = None
     """``find_polling`` of the transactions when the caller already has it."""
+    markers: BodyMarkers | None = None
+    """The analysis' body-marker search, shared across sessions (``session_lost``)."""
 
     def role(self, name: str) -> CookieRole | None:
         info = self.info.get(name)
@@ -69,7 +72,7 @@ class SessionView:
         try:
             return self._lost[tx.id]
         except KeyError:
-            found = self._lost[tx.id] = session_lost(tx, self.config)
+            found = self._lost[tx.id] = session_lost(tx, self.config, self.markers)
             return found
 
     def last_backend(self, i: int) -> str | None:
@@ -90,12 +93,12 @@ class SessionView:
         """When the session last (re)started at or before request ``upto``: the last time a routing or
         session cookie was set or changed, else the first request."""
         if self._starts is None:
-            session_names = names_with_role(self, CookieRole.SESSION) | names_with_role(self, CookieRole.ROUTING)
+            session_names = names_with_role(self, SESSION) | names_with_role(self, ROUTING)
             start = self.txs[0].timing.started
             starts: list[float] = []
             for tx in self.txs:
                 for ev in self.events.get(tx.id, ()):
-                    if ev.name in session_names and ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED):
+                    if ev.name in session_names and ev.kind in SET_OR_CHANGED:
                         start = ev.at
                 starts.append(start)
             self._starts = starts
@@ -137,13 +140,13 @@ def request_consequences(
         out.append(f"routed to another backend ({before_backend} -> {now})")
     tx_events = view.events.get(tx.id, ())
     for ev in tx_events:
-        if ev.name not in routing or ev.kind not in (CookieEventKind.SET, CookieEventKind.CHANGED):
+        if ev.name not in routing or ev.kind not in SET_OR_CHANGED:
             continue
         sent = next(
             (
                 e
                 for e in tx_events
-                if e.name == ev.name and e.kind in (CookieEventKind.SENT, CookieEventKind.UNEXPECTED)
+                if e.name == ev.name and e.kind in SENT_OR_UNEXPECTED
             ),
             None,
         )
@@ -156,7 +159,7 @@ def request_consequences(
             out.append(f"the load balancer replaced {ev.name}")
             break
     for ev in view.events.get(tx.id, ()):
-        if ev.kind is CookieEventKind.CHANGED and view.role(ev.name) is CookieRole.SESSION:
+        if ev.kind is CHANGED and view.role(ev.name) is SESSION:
             out.append(f"the application re-issued its session token {ev.name}")
             break
     return out

@@ -15,9 +15,17 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from stickyforensics.config import Config
-from stickyforensics.model import BackendObservation, CookiePair, CookieRole, PersistenceInfo, SetCookie, Transaction
+from stickyforensics.model import (
+    BackendObservation,
+    CookiePair,
+    Endpoint,
+    PersistenceInfo,
+    SetCookie,
+    Transaction,
+)
 from stickyforensics.track.capture_facts import decide_facts
 from stickyforensics.track.cookieparse import request_cookies, response_set_cookies
+from stickyforensics.track.enum_members import ROUTING
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
@@ -29,6 +37,37 @@ def _ranks(names: tuple[str, ...]) -> dict[str, int]:
     for i, n in enumerate(names):
         wanted[n.lower()] = i  # as before: a name listed twice keeps its last position
     return wanted
+
+
+HeaderRole = tuple[int | None, int | None, bool] | None
+"""(backend rank, datacenter rank, is ``CF-Ray``) of a header name; None for a header that tells nothing."""
+
+
+class _HeaderRoles(dict[str, HeaderRole]):
+    """Raw header name -> its ``HeaderRole`` under one configuration, filled as names are met.
+
+    Responses repeat a few spellings of a few names: looking the raw name up spares lower-casing
+    every header of every response. Bounded: a capture of random header names empties it.
+    """
+
+    def __init__(self, backend_names: tuple[str, ...], datacenter_names: tuple[str, ...]) -> None:
+        super().__init__()
+        self._backend = _ranks(backend_names)
+        self._datacenter = _ranks(datacenter_names)
+
+    def __missing__(self, key: str) -> HeaderRole:
+        if len(self) >= 4096:
+            self.clear()
+        lkey = key.lower()
+        b_rank, d_rank, ray = self._backend.get(lkey), self._datacenter.get(lkey), lkey == "cf-ray"
+        role = None if b_rank is None and d_rank is None and not ray else (b_rank, d_rank, ray)
+        self[key] = role
+        return role
+
+
+@lru_cache(maxsize=64)
+def _header_roles(backend_names: tuple[str, ...], datacenter_names: tuple[str, ...]) -> _HeaderRoles:
+    return _HeaderRoles(backend_names, datacenter_names)
 
 
 def _header_facts(
@@ -44,20 +83,20 @@ def _header_facts(
         return None, None
     b_names = tuple(backend_names)
     d_names = tuple(datacenter_names)
-    b_wanted = _ranks(b_names)
-    d_wanted = _ranks(d_names)
+    roles = _header_roles(b_names, d_names)
     best_b: tuple[int, str] | None = None
     best_d: tuple[int, str] | None = None
     ray: str | None = None
     for key, value in tx.response.headers.items:
-        lkey = key.lower()
-        b_rank = b_wanted.get(lkey)
-        d_rank = d_wanted.get(lkey)
+        role = roles[key]
+        if role is None:
+            continue
+        b_rank, d_rank, is_ray = role
         if b_rank is not None and (best_b is None or b_rank < best_b[0]) and value.strip():
             best_b = (b_rank, value.strip())
         if d_rank is not None and (best_d is None or d_rank < best_d[0]) and value.strip():
             best_d = (d_rank, value.strip())
-        if ray is None and lkey == "cf-ray":
+        if ray is None and is_ray:
             ray = value
     backend = (best_b[1][:200], b_names[best_b[0]]) if best_b is not None else None
     if best_d is not None:
@@ -67,17 +106,58 @@ def _header_facts(
     return backend, None
 
 
+@lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+@lru_cache(maxsize=1024)
+def _source(kind: str, name: str) -> str:
+    """``kind:name``: one string shared by every observation from that header or cookie name."""
+    return f"{kind}:{name}"
+
+
+@lru_cache(maxsize=1024)
+def _address(server: Endpoint) -> str:
+    """The server address as a backend key, shared by every observation of that address."""
+    return str(server)
+
+
+@lru_cache(maxsize=1024)
+def _opaque_label(name: str, backend: str) -> str:
+    """An opaque routing cookie's backend, named by a short digest, never by the value itself."""
+    return f"{name}#{hashlib.sha256(backend.encode()).hexdigest()[:8]}"
+
+
 def _body_backend(tx: Transaction, patterns: Sequence[str]) -> str | None:
-    if tx.response is None or not tx.response.body.prefix or not patterns:
+    if not patterns or tx.response is None:
         return None
-    text = tx.response.body.prefix.decode("utf-8", "replace")
-    for pattern in patterns:
-        match = re.search(pattern, text)
+    prefix = tx.response.body.prefix
+    if not prefix:
+        return None
+    text = prefix.decode("utf-8", "replace")
+    for pattern in _compiled(tuple(patterns)):
+        match = pattern.search(text)
         if match:
             try:
                 return match.group("backend")[:200]
             except IndexError:
                 return match.group(0)[:200]
+    return None
+
+
+SentRoute = tuple[str, str | None, str] | None
+"""(backend, datacenter, cookie name) of the first sent cookie that decodes to a backend, or None."""
+SentRoutes = dict[int, tuple[tuple[CookiePair, ...], SentRoute]]
+"""``SentRoute`` per parsed Cookie header, by identity (``parse_cookie_header`` shares them), for one
+classifier: a client sends the same header again and again."""
+
+
+def _sent_route(pairs: tuple[CookiePair, ...], identify: Identify) -> SentRoute:
+    for pair in pairs:
+        info = identify(pair.name, pair.value)
+        if info is not None and info.role is ROUTING and info.backend is not None and info.status == "decoded":
+            return info.backend, info.datacenter, pair.name
     return None
 
 
@@ -88,12 +168,16 @@ def observe_backend(
     *,
     multi_address_hosts: frozenset[str],
     cookies: tuple[tuple[CookiePair, ...], tuple[SetCookie, ...]] | None = None,
+    routes: SentRoutes | None = None,
 ) -> BackendObservation:
-    """The backend observation for one transaction (backend None when nothing tells)."""
+    """The backend observation for one transaction (backend None when nothing tells).
+
+    ``routes``: a ``SentRoutes`` of this ``identify`` that the caller keeps across transactions.
+    """
     at = tx.timing.started
     header, datacenter = _header_facts(tx, config.backend_headers, config.datacenter_headers)
     if header is not None:
-        return BackendObservation(tx.id, at, header[0], datacenter, f"header:{header[1]}", "high")
+        return BackendObservation(tx.id, at, header[0], datacenter, _source("header", header[1]), "high")
     body = _body_backend(tx, config.backend_body_patterns)
     if body is not None:
         return BackendObservation(tx.id, at, body, datacenter, "body-marker", "high")
@@ -105,31 +189,34 @@ def observe_backend(
     if tx.response is not None:
         for sc in sets:
             info = identify(sc.name, sc.value)
-            if info is None or info.role is not CookieRole.ROUTING or info.backend is None:
+            if info is None or info.role is not ROUTING or info.backend is None:
                 continue
             if info.status == "decoded":
                 return BackendObservation(
-                    tx.id, at, info.backend, datacenter or info.datacenter, f"set-cookie:{sc.name}", "high"
+                    tx.id, at, info.backend, datacenter or info.datacenter, _source("set-cookie", sc.name), "high"
                 )
             if info.status in ("opaque", "encrypted"):
                 # stable per backend but not readable: name it by a short digest, never by the value itself
-                label = f"{sc.name}#{hashlib.sha256(info.backend.encode()).hexdigest()[:8]}"
+                label = _opaque_label(sc.name, info.backend)
                 return BackendObservation(
-                    tx.id, at, label, datacenter or info.datacenter, f"set-cookie:{sc.name}", "medium"
+                    tx.id, at, label, datacenter or info.datacenter, _source("set-cookie", sc.name), "medium"
                 )
     if tx.server is not None and tx.request.host in multi_address_hosts:
-        return BackendObservation(tx.id, at, str(tx.server), datacenter, "server-address", "medium")
-    for pair in pairs:
-        info = identify(pair.name, pair.value)
-        if (
-            info is not None
-            and info.role is CookieRole.ROUTING
-            and info.backend is not None
-            and info.status == "decoded"
-        ):
-            return BackendObservation(
-                tx.id, at, info.backend, datacenter or info.datacenter, f"cookie:{pair.name}", "low"
-            )
+        return BackendObservation(tx.id, at, _address(tx.server), datacenter, "server-address", "medium")
+    if routes is None:
+        route = _sent_route(pairs, identify)
+    else:
+        known = routes.get(id(pairs))
+        if known is not None and known[0] is pairs:  # the entry holds ``pairs``: its id was not reused
+            route = known[1]
+        else:
+            route = _sent_route(pairs, identify)
+            if len(routes) >= 4096:
+                routes.clear()
+            routes[id(pairs)] = (pairs, route)
+    if route is not None:
+        backend, route_datacenter, name = route
+        return BackendObservation(tx.id, at, backend, datacenter or route_datacenter, _source("cookie", name), "low")
     return BackendObservation(tx.id, at, None, datacenter, "none", "low")
 
 

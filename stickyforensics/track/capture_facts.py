@@ -52,11 +52,14 @@ class FactCounts:
 
 
 def xff_first_hop(tx: Transaction) -> str | None:
-    value = tx.request.headers.get("X-Forwarded-For")
-    if not value:
-        return None
-    first = value.split(",", 1)[0].strip()
-    return first or None
+    # ``Headers.get("X-Forwarded-For")`` unrolled: this runs for every request, and most have none
+    for key, value in tx.request.headers.items:
+        if len(key) == 15 and key.lower() == "x-forwarded-for":
+            if not value:
+                return None
+            first = value.split(",", 1)[0].strip()
+            return first or None
+    return None
 
 
 def count_facts(transactions: Iterable[Transaction]) -> FactCounts:

@@ -52,6 +52,17 @@ def group_by_client(
     classifier (declared cookies included) that says which cookies name a backend rather than a
     browser (``lineage``); the shipped catalog when not given.
     """
+    groups = group_by_address(transactions, identity, xff_inputs=xff_inputs)
+    if identity in ("auto", "lineage"):
+        _split_by_lineage(groups, LineageSplitter(identify), require_proof=identity == "auto")
+    return groups
+
+
+def group_by_address(
+    transactions: Iterable[Transaction], identity: str = "auto", *, xff_inputs: frozenset[str] | None = None
+) -> dict[ClientKey, list[Transaction]]:
+    """``group_by_client`` before the lineage split: each address that identity ``auto`` or
+    ``lineage`` may split into browsers is one ``ip`` client here."""
     by_input: dict[str, list[Transaction]] = {}
     for tx in transactions:
         by_input.setdefault(tx.input, []).append(tx)
@@ -73,8 +84,6 @@ def group_by_client(
                 groups.setdefault(client_key(tx, strategy), []).append(tx)
     for txs in groups.values():
         txs.sort(key=lambda t: (t.timing.started, t.id))
-    if identity in ("auto", "lineage"):
-        _split_by_lineage(groups, LineageSplitter(identify), require_proof=identity == "auto")
     return groups
 
 

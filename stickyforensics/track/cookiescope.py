@@ -160,11 +160,13 @@ def host_matches(host: str, domain: str, host_only: bool) -> bool:
     return host == domain if host_only else domain_match(host, domain)
 
 
-def candidate_domains(host: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def candidate_domains(host: str) -> tuple[str, ...]:
     """The cookie domains that can match ``host``: the host itself, then each parent domain.
 
     ``a.b.example.com`` gives ``a.b.example.com``, ``b.example.com``,
     ``example.com``, ``com``; an IP gives only itself (IPs have no parents).
+    Cached: the jar asks for every request it cannot answer from its memo.
     """
     out = [host]
     if not is_ip(host):
@@ -172,7 +174,7 @@ def candidate_domains(host: str) -> list[str]:
         while dot != -1:
             out.append(host[dot + 1 :])
             dot = host.find(".", dot + 1)
-    return out
+    return tuple(out)
 
 
 def resolve_domain(host: str, attribute: str | None) -> tuple[str | None, bool, tuple[str, str] | None]:

@@ -39,7 +39,11 @@ the retrieval rules in ``jar_retrieval`` and the ranking of explanations in
 
 The retrieval memo: between two changes of the jar an answer for the same
 (scheme, host, path) without SameSite context is reused; ``memoize=False``
-turns it off (the property tests compare both).
+turns it off (the property tests compare both). A replacement that changes
+only a value keeps the answers: it is logged, and an answer catches up with
+the log when it is next asked for (``_Answer``), so a long session that
+re-sets a few cookies on every response costs no more per response than a
+short one (patching every kept answer on every Set-Cookie was quadratic).
 
 Times are the capture's epoch seconds; nothing here reads a clock. Details are
 written with UTC wall-clock times.
@@ -72,10 +76,11 @@ from stickyforensics.track.jar_records import (
     JarDecision,
     JarRecord,
     StoredCookie,
+    expiry_text,
     utc_clock,
 )
 from stickyforensics.track.jar_retrieval import LAX_ALLOW_UNSAFE_WINDOW, PASS, first_failed_rule, patch_replaced
-from stickyforensics.track.jar_storage import MAX_LIFETIME, expiry, rejection
+from stickyforensics.track.jar_storage import MAX_LIFETIME, expiry_time, rejection
 
 __all__ = [
     "HISTORY_NAMES",
@@ -97,6 +102,23 @@ __all__ = [
 
 HISTORY_PER_NAME = 8
 HISTORY_NAMES = 4096
+_SAMESITE_VALUES = frozenset({"Strict", "Lax", "None"})
+CATCH_UP_LIMIT = 32
+"""A kept answer behind by more replaced cookies than this is recomputed rather than patched."""
+
+
+def _send_order(kc: tuple[CookieKey, StoredCookie]) -> tuple[int, float]:
+    return -len(kc[1].path), kc[1].created_at
+
+
+class _Answer:
+    """A kept retrieval answer and the replacement generation it reflects."""
+
+    __slots__ = ("found", "synced")
+
+    def __init__(self, found: list[tuple[CookieKey, StoredCookie]], synced: int) -> None:
+        self.found = found
+        self.synced = synced
 
 
 class CookieJar:
@@ -117,9 +139,23 @@ class CookieJar:
         self._newest = float("-inf")
         """Latest creation time of any cookie ever stored (monotone): requests at or after it see them all."""
         self._memoize = memoize
-        self._memo: dict[tuple[str, str, str], list[tuple[CookieKey, StoredCookie]]] = {}
+        self._memo: dict[tuple[str, str, str], _Answer] = {}
         """``_matching`` results per (scheme, host, path) without SameSite context, valid until the next
         insertion or removal; only results computed at or after ``_newest`` are kept (see ``_matching``)."""
+        self._memo_by_paths: dict[tuple[str, str, tuple[bool, ...]], _Answer] = {}
+        """The same answers per (scheme, host, which cookie paths the request path matches): every path
+        of a site gets one answer while its cookies are all ``Path=/``."""
+        self._cookie_paths: dict[str, tuple[str, ...]] = {}
+        """Per request host: the distinct paths other than ``/`` of the cookies that can go to it
+        (``_path_signature``; every request path matches ``/``)."""
+        self._generation = 0
+        """Counts the value-only replacements that kept the memo."""
+        self._replaced: dict[CookieKey, int] = {}
+        """Keys replaced (value only) since the memo was last emptied -> generation of their last
+        replacement, in that order: what a kept answer has to patch in to catch up."""
+        self._touched: list[tuple[CookieKey, StoredCookie]] | None = None
+        """The answer whose cookies were last marked used, if nothing changed the jar or the use
+        order since: marking them again would change nothing (a client repeating one request)."""
 
     # ----------------------------------------------------------------- bookkeeping
 
@@ -142,28 +178,69 @@ class CookieJar:
                 self._history.popitem(last=False)
         records.append(rec)
 
+    def _forget_answers(self) -> None:
+        self._memo.clear()
+        self._memo_by_paths.clear()
+        self._cookie_paths.clear()
+        self._replaced.clear()
+
     def _insert(self, key: CookieKey, cookie: StoredCookie) -> None:
-        if self._memo:
-            self._memo.clear()
+        """Hold ``cookie`` under ``key``, which is not held (callers remove it first): it goes last
+        in every index."""
+        self._forget_answers()
+        self._touched = None
         if cookie.created_at > self._newest:
             self._newest = cookie.created_at
         self._cookies[key] = cookie
-        self._by_domain.setdefault(cookie.domain, {})[key] = None
-        self._by_name.setdefault(cookie.name, {})[key] = None
-        self._by_site.setdefault(registrable_domain(cookie.domain), OrderedDict())[key] = None
-        self._by_site[registrable_domain(cookie.domain)].move_to_end(key)
+        for index, sub in ((self._by_domain, cookie.domain), (self._by_name, cookie.name)):
+            bucket = index.get(sub)
+            if bucket is None:
+                index[sub] = {key: None}
+            else:
+                bucket[key] = None
+        site = registrable_domain(cookie.domain)
+        site_bucket = self._by_site.get(site)
+        if site_bucket is None:
+            self._by_site[site] = OrderedDict({key: None})
+        else:
+            site_bucket[key] = None
         self._lru[key] = None
+        self._push_expiry(key, cookie)
+
+    def _replace_value(self, key: CookieKey, cookie: StoredCookie) -> None:
+        """Hold ``cookie`` instead of the held cookie of the same key and Secure flag.
+
+        The indexes end as a removal and an insertion would leave them (the key last in each), without
+        emptying and re-creating buckets. The retrieval answers stay (same name, domain, path, creation
+        time: only the value and the order among ties change) and log the replacement for ``_catch_up``.
+        """
+        cookies = self._cookies
+        del cookies[key]
+        cookies[key] = cookie
+        for bucket in (self._by_domain[cookie.domain], self._by_name[cookie.name]):
+            del bucket[key]
+            bucket[key] = None
+        self._by_site[registrable_domain(cookie.domain)].move_to_end(key)
         self._lru.move_to_end(key)
-        if cookie.expires_at is not None:
-            self._seq += 1
-            heapq.heappush(self._expiry, (cookie.expires_at, self._seq, key))
+        self._push_expiry(key, cookie)
+        self._touched = None
+        if self._memo:
+            self._generation += 1
+            self._replaced.pop(key, None)  # re-inserted below: the log stays in replacement order
+            self._replaced[key] = self._generation
+
+    def _push_expiry(self, key: CookieKey, cookie: StoredCookie) -> None:
+        if cookie.expires_at is None:
+            return
+        self._seq += 1
+        heapq.heappush(self._expiry, (cookie.expires_at, self._seq, key))
 
     def _remove(self, key: CookieKey) -> StoredCookie | None:
         cookie = self._cookies.pop(key, None)
         if cookie is None:
             return None
-        if self._memo:
-            self._memo.clear()
+        self._forget_answers()
+        self._touched = None
         for index, sub in ((self._by_domain, cookie.domain), (self._by_name, cookie.name)):
             bucket = index.get(sub)
             if bucket is not None:
@@ -193,9 +270,8 @@ class CookieJar:
             if cookie is None or cookie.expires_at != expires_at:
                 continue  # replaced or removed since: a stale heap entry
             self._remove(key)
-            source = (
-                f"{cookie.expiry_source} set at {utc_clock(cookie.set_at, expires_at)}" if cookie.expiry_source else ""
-            )
+            how = cookie.expiry_source
+            source = f"{how} set at {utc_clock(cookie.set_at, expires_at)}" if how else ""
             self._record(
                 JarRecord(
                     "expired", cookie.name, expires_at, cookie.set_by, cookie.domain, cookie.host_only,
@@ -247,20 +323,12 @@ class CookieJar:
 
         domain, host_only, domain_problem = resolve_domain(host, sc.domain)  # RFC 6265 §5.3 steps 4-6
 
-        def reject(reason: str, detail: str, previous: StoredCookie | None = None) -> JarDecision:
-            self._record(
-                JarRecord(
-                    "rejected", name, at, transaction_id, domain, host_only, cookie_path, sc.secure,
-                    reason=reason, detail=detail,
-                )
-            )  # fmt: skip
-            return JarDecision(False, "rejected", reason, None, previous, detail)
-
         problem = rejection(
             sc, scheme=scheme, host=host, secure_ok=secure_ok, domain=domain, domain_problem=domain_problem
         )
         if problem is not None or domain is None:  # a None domain always comes with a problem
-            return reject(*(problem or ("domain_mismatch", "no usable domain")))
+            reason, detail = problem or ("domain_mismatch", "no usable domain")
+            return self._reject(sc, reason, detail, at, transaction_id, domain, host_only, cookie_path)
 
         key: CookieKey = (name, domain, host_only, cookie_path)
         old = self._cookies.get(key)
@@ -270,15 +338,16 @@ class CookieJar:
             for other_key in self._by_name.get(name, {}):
                 other = self._cookies[other_key]
                 if other.secure and scope_overlaps(domain, cookie_path, other.domain, other.path):
-                    return reject(
-                        "overwrite_secure_from_insecure",
-                        f"a Secure cookie for {other.domain}{other.path} exists and {scheme}:// may not overwrite it",
-                        other,
-                    )
+                    where = f"{other.domain}{other.path}"
+                    detail = f"a Secure cookie for {where} exists and {scheme}:// may not overwrite it"
+                    return self._reject(
+                        sc, "overwrite_secure_from_insecure", detail, at, transaction_id, domain, host_only,
+                        cookie_path, other,
+                    )  # fmt: skip
 
-        expires_at, source = expiry(sc, at=at, server_date=server_date)
+        expires_at = expiry_time(sc, at=at, server_date=server_date)
         if expires_at is not None and expires_at <= at:
-            how = source or "expiry in the past"
+            how = expiry_text(sc, server_date) or "expiry in the past"
             if old is None:
                 self._record(
                     JarRecord(
@@ -296,41 +365,44 @@ class CookieJar:
             )  # fmt: skip
             return JarDecision(True, "deleted", None, None, old, f"deleted ({how})")
 
-        samesite = sc.samesite if sc.samesite in ("Strict", "Lax", "None") else None
+        samesite = sc.samesite if sc.samesite in _SAMESITE_VALUES else None
+        # positional: a named tuple's keyword call costs twice as much, and this runs per Set-Cookie
         cookie = StoredCookie(
-            name=name,
-            value=sc.value,
-            domain=domain,
-            host_only=host_only,
-            path=cookie_path,
-            secure=sc.secure,
-            httponly=sc.httponly,
-            samesite=samesite,
-            expires_at=expires_at,
-            persistent=expires_at is not None,
-            created_at=old.created_at if old is not None else at,
-            set_by=transaction_id,
-            set_at=at,
-            expiry_source=source,
-            partitioned=sc.partitioned,
-        )
-        # A replacement that keeps the Secure flag changes no retrieval answer (same name, domain, path
-        # and creation time) except the value carried: the cached answers are patched, not dropped.
-        keep = self._memo if (old is not None and old.secure == cookie.secure and self._memo) else None
-        if keep is not None:
-            self._memo = {}
-        held = len(self._cookies)
-        if old is not None:
+            name, sc.value, domain, host_only, cookie_path, sc.secure, sc.httponly, samesite, expires_at,
+            expires_at is not None, old.created_at if old is not None else at, transaction_id, at, sc.partitioned,
+            sc, server_date,
+        )  # fmt: skip
+        if old is None:
+            self._insert(key, cookie)
+            self._enforce_limits(registrable_domain(domain), at)  # evicts others: the new key is the most recent
+            return JarDecision(True, "stored", None, cookie, None, None)
+        # A replacement holds as many cookies per site as before: no limit can be exceeded.
+        if old.secure == cookie.secure:
+            self._replace_value(key, cookie)
+        else:  # a Secure flip changes retrieval answers: they are dropped
             self._remove(key)
-        self._insert(key, cookie)
-        self._enforce_limits(registrable_domain(domain), at)  # evicts others: the new key is the most recent
-        if keep is not None and len(self._cookies) == held and not self._memo:
-            for found in keep.values():
-                patch_replaced(found, key, cookie)
-            self._memo = keep
-        if old is not None:
-            return JarDecision(True, "replaced", None, cookie, old, None)
-        return JarDecision(True, "stored", None, cookie, None, None)
+            self._insert(key, cookie)
+        return JarDecision(True, "replaced", None, cookie, old, None)
+
+    def _reject(
+        self,
+        sc: SetCookie,
+        reason: str,
+        detail: str,
+        at: float,
+        transaction_id: str,
+        domain: str | None,
+        host_only: bool,
+        cookie_path: str,
+        previous: StoredCookie | None = None,
+    ) -> JarDecision:
+        self._record(
+            JarRecord(
+                "rejected", sc.name, at, transaction_id, domain, host_only, cookie_path, sc.secure,
+                reason=reason, detail=detail,
+            )
+        )  # fmt: skip
+        return JarDecision(False, "rejected", reason, None, previous, detail)
 
     # ----------------------------------------------------------------- retrieval
 
@@ -345,7 +417,6 @@ class CookieJar:
 
     def _matching(
         self,
-        *,
         scheme: str,
         host: str,
         path: str,
@@ -354,38 +425,94 @@ class CookieJar:
         top_level_navigation: bool,
         method: str,
     ) -> list[tuple[CookieKey, StoredCookie]]:
-        self._purge_expired(at)
+        """The (key, cookie) pairs to send, in order; possibly a kept answer: do not modify.
+
+        Positional: it runs for every request, and keyword arguments cost more than its memo lookup.
+        """
+        if self._expiry and self._expiry[0][0] <= at:  # ``_purge_expired``'s test, without the call
+            self._purge_expired(at)
         # Between two changes of the jar the answer depends on ``at`` only through "created after
         # ``at``" (expired cookies are purged above), so a request at or after every creation time
         # can reuse the answer for the same scheme, host and path. SameSite answers are not kept.
         memo_key = (scheme, host, path)
         cacheable = self._memoize and site_for_cookies is None and at >= self._newest
+        by_paths_key = None
         if cacheable:
             hit = self._memo.get(memo_key)
-            if hit is not None:
-                return list(hit)
+            if hit is None:
+                # The answer depends on the path only through the cookie paths it matches (expired
+                # cookies are purged, later ones are older than ``at``): another path may have it.
+                by_paths_key = (scheme, host, self._path_signature(host, path))
+                hit = self._memo_by_paths.get(by_paths_key)
+                if hit is not None:
+                    self._keep(memo_key, by_paths_key, hit)
+            if hit is not None and (hit.synced == self._generation or self._catch_up(hit)):
+                return hit.found
         host = canonical_host(host)
         rpath = request_target_path(path)
         secure_ok = secure_origin(scheme, host)
         site = None if site_for_cookies is None else registrable_domain(site_host(site_for_cookies))
         out: list[tuple[CookieKey, StoredCookie]] = []
+        cookies = self._cookies
         for key in self._candidate_keys(host):
-            c = self._cookies[key]
+            c = cookies[key]
             if c.created_at > at:
                 continue  # not yet received when this request left (concurrent connections)
-            verdict = first_failed_rule(
-                c, host=host, path=rpath, secure_ok=secure_ok, site=site,
-                top_level_navigation=top_level_navigation, method=method, at=at,
-            )  # fmt: skip
-            if verdict == PASS:
+            # positional: this runs for every held cookie of every request the memo cannot answer
+            if first_failed_rule(c, host, rpath, secure_ok, site, top_level_navigation, method, at) == PASS:
                 out.append((key, c))
         # RFC 6265 §5.4 step 2: longer paths first, then earlier creation times first.
-        out.sort(key=lambda kc: (-len(kc[1].path), kc[1].created_at))
+        if len(out) > 1:
+            out.sort(key=_send_order)
         if cacheable:
-            if len(self._memo) >= 1024:
-                self._memo.clear()  # bounded: a client crawling many distinct paths between two changes
-            self._memo[memo_key] = list(out)
+            if by_paths_key is None:
+                by_paths_key = (scheme, host, self._path_signature(host, path))
+            self._keep(memo_key, by_paths_key, _Answer(out, self._generation))
         return out
+
+    def _keep(
+        self, memo_key: tuple[str, str, str], by_paths_key: tuple[str, str, tuple[bool, ...]], answer: _Answer
+    ) -> None:
+        if len(self._memo) >= 1024:
+            # bounded: a client crawling many distinct paths between two changes
+            self._memo.clear()
+            self._memo_by_paths.clear()
+        self._memo[memo_key] = answer
+        self._memo_by_paths[by_paths_key] = answer
+
+    def _path_signature(self, host: str, path: str) -> tuple[bool, ...]:
+        """Which of the cookie paths that can go to ``host`` the request path matches (``/`` aside)."""
+        paths = self._cookie_paths.get(host)
+        if paths is None:
+            cookies = self._cookies
+            candidates = self._candidate_keys(canonical_host(host))
+            paths = tuple(dict.fromkeys(p for key in candidates if (p := cookies[key].path) != "/"))
+            self._cookie_paths[host] = paths
+        if not paths:
+            return ()  # only ``Path=/`` cookies: the same answer for every path of the host
+        rpath = request_target_path(path)
+        return tuple([path_match(rpath, cookie_path) for cookie_path in paths])
+
+    def _catch_up(self, answer: _Answer) -> bool:
+        """Patch the replacements since ``answer`` was last synced into it; False when too many.
+
+        Only each replaced key's last replacement matters (the value now held, and its move to the end
+        of its ties), so the log holds one generation per key and is read from its newest end.
+        """
+        pending: list[CookieKey] = []
+        for key, generation in reversed(self._replaced.items()):
+            if generation <= answer.synced:
+                break
+            if len(pending) == CATCH_UP_LIMIT:
+                return False  # cheaper to answer from scratch (bounded work per request)
+            pending.append(key)
+        cookies = self._cookies
+        for key in reversed(pending):
+            patch_replaced(answer.found, key, cookies[key])
+        if pending and answer.found is self._touched:
+            self._touched = None  # reordered: marking its cookies used again may change the use order
+        answer.synced = self._generation
+        return True
 
     def cookies_for(
         self,
@@ -405,12 +532,11 @@ class CookieJar:
         first stored after ``at`` is left out: a request that left before the
         response that set it (another connection) could not carry it.
         """
-        found = self._matching(
-            scheme=scheme, host=host, path=path, at=at, site_for_cookies=site_for_cookies,
-            top_level_navigation=top_level_navigation, method=method,
-        )  # fmt: skip
-        for key, _ in found:
-            self._touch(key)
+        found = self._matching(scheme, host, path, at, site_for_cookies, top_level_navigation, method)
+        if found is not self._touched:  # marking the same cookies used in the same order again is a no-op
+            for key, _ in found:
+                self._touch(key)
+            self._touched = found
         return [c for _, c in found]
 
     def should_send(
@@ -426,10 +552,7 @@ class CookieJar:
         method: str = "GET",
     ) -> StoredCookie | None:
         """The held cookie ``name`` that belongs on this request (the first in send order), or None."""
-        for _, c in self._matching(
-            scheme=scheme, host=host, path=path, at=at, site_for_cookies=site_for_cookies,
-            top_level_navigation=top_level_navigation, method=method,
-        ):  # fmt: skip
+        for _, c in self._matching(scheme, host, path, at, site_for_cookies, top_level_navigation, method):
             if c.name == name:
                 return c
         return None

@@ -1,17 +1,22 @@
 """What the cookie jar holds and remembers: stored cookies, storage decisions and past events.
 
-These frozen records are the jar's vocabulary (``stickyforensics.track.jar``); the storage rules
+These immutable records are the jar's vocabulary (``stickyforensics.track.jar``); the storage rules
 (``jar_storage``), retrieval rules (``jar_retrieval``) and explanations (``jar_explain``) all speak
 it. Times are the capture's epoch seconds, written for humans as UTC wall-clock times.
+
+They are named tuples, not frozen dataclasses: the jar builds a cookie and a decision for every
+``Set-Cookie`` of a capture, and a frozen dataclass pays one ``object.__setattr__`` per field (about
+4 µs for a cookie, 6x a named tuple).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
-__all__ = ["Action", "CookieKey", "JarDecision", "JarRecord", "StoredCookie", "utc_clock"]
+from stickyforensics.model import SetCookie
+
+__all__ = ["Action", "CookieKey", "JarDecision", "JarRecord", "StoredCookie", "expiry_text", "utc_clock"]
 
 Action = Literal["stored", "replaced", "deleted", "rejected", "ignored_delete"]
 
@@ -19,8 +24,7 @@ CookieKey = tuple[str, str, bool, str]
 """(name, domain, host_only, path): a cookie's identity (rfc6265bis §5.7 step 22)."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredCookie:
+class StoredCookie(NamedTuple):
     """A cookie the client holds."""
 
     name: str
@@ -41,13 +45,25 @@ class StoredCookie:
     set_by: str
     """Transaction id of the last Set-Cookie that stored or replaced it."""
     set_at: float
-    expiry_source: str | None = None
-    """How ``expires_at`` was derived, for humans: ``Max-Age=120``, ``Expires=... (server Date ...)``."""
     partitioned: bool = False
+    origin: SetCookie | None = None
+    """The ``Set-Cookie`` it was last stored from: its lifetime attributes, for ``expiry_source``."""
+    server_date: float | None = None
+    """The ``Date`` of the response that set it, when known."""
+
+    @property
+    def expiry_source(self) -> str | None:
+        """How ``expires_at`` was derived, for humans: ``Max-Age=120``, ``Expires=... relative to server Date ...``.
+
+        Written on demand (when a cookie expires or is explained): most stored cookies are replaced
+        long before anyone reads it, and formatting dates for each of them was a tenth of tracking.
+        """
+        if self.origin is None:
+            return None
+        return expiry_text(self.origin, self.server_date)
 
 
-@dataclass(frozen=True, slots=True)
-class JarDecision:
+class JarDecision(NamedTuple):
     """What the jar did with one Set-Cookie."""
 
     accepted: bool
@@ -62,8 +78,7 @@ class JarDecision:
     """One human sentence on the decision."""
 
 
-@dataclass(frozen=True, slots=True)
-class JarRecord:
+class JarRecord(NamedTuple):
     """A past event of one cookie name: why it may be gone although it was once set."""
 
     kind: Literal["expired", "deleted", "evicted", "rejected"]
@@ -92,6 +107,21 @@ class JarRecord:
         if self.kind == "evicted":
             return f"evicted by the client at {when}: {self.detail}"
         return f"rejected when set: {self.reason} at {when} ({self.detail})"
+
+
+def expiry_text(sc: SetCookie, server_date: float | None) -> str | None:
+    """How a cookie's expiry follows from its ``Set-Cookie`` (``jar_storage.expiry_time``), for humans;
+    None for a session cookie."""
+    if sc.max_age is not None:
+        return f"Max-Age={sc.max_age}"
+    if sc.expires is None:
+        return None
+    source = "Expires"
+    if -1e11 < sc.expires < 1e11:
+        source += "=" + time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(sc.expires))
+    if server_date is not None:
+        source += f" relative to server Date {utc_clock(server_date, sc.expires)}"
+    return source
 
 
 def utc_clock(t: float, ref: float) -> str:

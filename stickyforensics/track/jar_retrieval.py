@@ -34,7 +34,6 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 def first_failed_rule(
     c: StoredCookie,
-    *,
     host: str,
     path: str,
     secure_ok: bool,

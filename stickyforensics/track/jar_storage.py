@@ -6,13 +6,11 @@ rule that depends on what the jar already holds ("leave secure cookies alone") s
 
 from __future__ import annotations
 
-import time
-
 from stickyforensics.model import SetCookie
 from stickyforensics.track.cookieparse import NAME_VALUE_LIMIT, octets
-from stickyforensics.track.jar_records import utc_clock
+from stickyforensics.track.jar_records import expiry_text
 
-__all__ = ["MAX_LIFETIME", "expiry", "rejection"]
+__all__ = ["MAX_LIFETIME", "expiry", "expiry_time", "rejection"]
 
 MAX_LIFETIME = 400 * 86400
 """rfc6265bis §5.5: Expires / Max-Age are capped at 400 days."""
@@ -65,24 +63,22 @@ def rejection(
     return None
 
 
-def expiry(sc: SetCookie, *, at: float, server_date: float | None) -> tuple[float | None, str | None]:
-    """``(expires_at, source)`` of a cookie received at ``at``; ``(None, None)`` for a session cookie.
+def expiry_time(sc: SetCookie, *, at: float, server_date: float | None) -> float | None:
+    """When a cookie received at ``at`` expires, on the capture's clock; None for a session cookie.
 
     rfc6265bis §5.6.1-2, §5.7 step 14: Max-Age wins over Expires; both are capped at 400 days. An
     ``Expires`` date is taken relative to the server's ``Date`` when known (clock skew), so the
-    lifetime, not the server's wall clock, is applied to the capture's clock. ``source`` says how,
-    for humans; ``expires_at <= at`` means a deletion.
+    lifetime, not the server's wall clock, is applied to the capture's clock. ``expires_at <= at``
+    means a deletion.
     """
     if sc.max_age is not None:
-        expires_at = at + min(sc.max_age, MAX_LIFETIME) if sc.max_age > 0 else float("-inf")
-        return expires_at, f"Max-Age={sc.max_age}"
+        return at + min(sc.max_age, MAX_LIFETIME) if sc.max_age > 0 else float("-inf")
     if sc.expires is None:
-        return None, None
+        return None
     base = server_date if server_date is not None else at
-    lifetime = min(sc.expires - base, MAX_LIFETIME)
-    source = "Expires"
-    if -1e11 < sc.expires < 1e11:
-        source += "=" + time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(sc.expires))
-    if server_date is not None:
-        source += f" relative to server Date {utc_clock(server_date, sc.expires)}"
-    return at + lifetime, source
+    return at + min(sc.expires - base, MAX_LIFETIME)
+
+
+def expiry(sc: SetCookie, *, at: float, server_date: float | None) -> tuple[float | None, str | None]:
+    """``(expires_at, source)``: ``expiry_time`` and how it was derived, for humans (``expiry_text``)."""
+    return expiry_time(sc, at=at, server_date=server_date), expiry_text(sc, server_date)

@@ -73,9 +73,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import islice
 
-from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo, Transaction
-from stickyforensics.track.cookieparse import parse_cookie_header, response_set_cookies
+from stickyforensics.model import CookiePair, PersistenceInfo, Transaction
+from stickyforensics.track.cookieparse import parse_cookie_header, request_cookies, response_set_cookies
 from stickyforensics.track.cookiescope import default_path, domain_match
+from stickyforensics.track.enum_members import ROTATES, ROUTING
 from stickyforensics.track.lineage_evidence import (
     Address,
     IssuedCookie,
@@ -100,7 +101,7 @@ UNATTRIBUTED = "tshark.headers_unattributed"
 
 def is_token(value: str, info: PersistenceInfo | None) -> bool:
     """Whether a cookie value names one browser (see the module notes)."""
-    if info is not None and info.role is CookieRole.ROUTING and info.change_meaning is not ChangeMeaning.ROTATES:
+    if info is not None and info.role is ROUTING and info.change_meaning is not ROTATES:
         return False
     return len(value) >= TOKEN_MIN_LENGTH and len(set(value)) >= TOKEN_MIN_SYMBOLS and any(c.isdigit() for c in value)
 
@@ -219,29 +220,52 @@ def _group(facts: Sequence[TxFacts], roots: _Roots, address: Address) -> list[li
 Parsed = tuple[Mapping[str, frozenset[str]], frozenset[str], tuple[tuple[str, str], ...]]
 """A request's cookies: values per name, the names carrying a token, the (name, value) tokens."""
 
+TOKEN_CACHE_SIZE = 65536
+"""(name, value) -> token? answers kept across addresses (a routing cookie's few values recur)."""
+
 
 class LineageSplitter:
     """Splits one address's transactions into browsers (``split``); one per analysis, it keeps
-    only the cookie classifier between addresses."""
+    only the cookie classifier and a bounded cache of token answers between addresses."""
 
     def __init__(self, identify: Identify | None = None) -> None:
         self._identify = identify
         self._tokens: dict[tuple[str, str], bool] = {}
+        self._token_pairs: dict[int, tuple[tuple[CookiePair, ...], tuple[tuple[str, str], ...], bool]] = {}
+        """Per address, by parsed ``Cookie`` header (identity: ``parse_cookie_header`` shares them and
+        browsers send the same header again and again): its tokens and whether each token name has
+        one value there. The cheap first look (``_values_alternate``) needs only these."""
         self._parsed: dict[tuple[str, ...], Parsed] = {}
-        """Per address: browsers send the same ``Cookie`` header again and again."""
+        """Per address: the whole ``Parsed`` of each ``Cookie`` header tuple, for the full split."""
 
     def split(self, transactions: Sequence[Transaction], *, require_proof: bool) -> list[list[Transaction]] | None:
         """The browsers behind one address, each in capture order, or None when the address stays one
         client: the evidence shows one browser, or (``require_proof``, identity ``auto``) it does not
         prove several (module notes, 3). ``transactions``: one address, in capture order."""
-        try:
-            return self._split(transactions, require_proof)
-        finally:
-            self._tokens.clear()
-            self._parsed.clear()
+        groups = self.split_positions(transactions, require_proof=require_proof)
+        return None if groups is None else [[transactions[i] for i in group] for group in groups]
 
-    def _split(self, transactions: Sequence[Transaction], require_proof: bool) -> list[list[Transaction]] | None:
-        if require_proof and not self._values_alternate(transactions):
+    def split_positions(
+        self,
+        transactions: Sequence[Transaction],
+        *,
+        require_proof: bool,
+        cookies: Sequence[tuple[CookiePair, ...]] | None = None,
+    ) -> list[list[int]] | None:
+        """``split``, as positions in ``transactions``. ``cookies``: each request's ``request_cookies``
+        when the caller has them (they are parsed once for every stage of tracking)."""
+        try:
+            return self._split(transactions, require_proof, cookies)
+        finally:
+            self._token_pairs.clear()
+            self._parsed.clear()
+            if len(self._tokens) > TOKEN_CACHE_SIZE:
+                self._tokens.clear()
+
+    def _split(
+        self, transactions: Sequence[Transaction], require_proof: bool, cookies: Sequence[tuple[CookiePair, ...]] | None
+    ) -> list[list[int]] | None:
+        if require_proof and not self._values_alternate(transactions, cookies):
             return None
         facts = [self._facts(i, tx) for i, tx in enumerate(transactions)]
         roots = _lineages(facts)
@@ -255,9 +279,7 @@ class LineageSplitter:
         for times in set_times.values():
             times.sort()
         groups = _group(facts, roots, Address(proven, set_times))
-        if len(groups) < 2:
-            return None
-        return [[transactions[i] for i in group] for group in groups]
+        return groups if len(groups) >= 2 else None
 
     def _is_token(self, name: str, value: str) -> bool:
         key = (name, value)
@@ -267,6 +289,17 @@ class LineageSplitter:
                 self._identify = _default_identify()
             known = self._tokens[key] = is_token(value, self._identify(name, value))
         return known
+
+    def _token_pairs_of(self, pairs: tuple[CookiePair, ...]) -> tuple[tuple[tuple[str, str], ...], bool]:
+        """The (name, value) tokens among a request's cookies, in order, and whether each name has a
+        single value among them."""
+        known = self._token_pairs.get(id(pairs))
+        if known is not None and known[0] is pairs:  # the entry holds ``pairs``: its id was not reused
+            return known[1], known[2]
+        found = tuple((pair.name, pair.value) for pair in pairs if self._is_token(pair.name, pair.value))
+        single = len(set(found)) == len({name for name, _ in found})
+        self._token_pairs[id(pairs)] = (pairs, found, single)
+        return found, single
 
     def _cookies(self, headers: tuple[str, ...]) -> Parsed:
         parsed = self._parsed.get(headers)
@@ -282,20 +315,27 @@ class LineageSplitter:
             parsed = self._parsed[headers] = (frozen, frozenset(name for name, _ in tokens), tuple(tokens))
         return parsed
 
-    def _values_alternate(self, transactions: Sequence[Transaction]) -> bool:
+    def _values_alternate(
+        self, transactions: Sequence[Transaction], cookies: Sequence[tuple[CookiePair, ...]] | None
+    ) -> bool:
         """The cheap first look for ``several_browsers``: a token value comes back after another."""
         last: dict[tuple[str, str, str], str] = {}
         seen: dict[tuple[str, str, str], set[str]] = {}
-        for tx in transactions:
+        previous: tuple[tuple[CookiePair, ...], str, str] | None = None
+        for index, tx in enumerate(transactions):
             if UNATTRIBUTED in tx.notes:
                 continue
-            headers, _agent = _cookie_headers(tx)
-            if not headers:
+            pairs = request_cookies(tx.request.headers) if cookies is None else cookies[index]
+            if not pairs:
                 continue
-            _values, _names, tokens = self._cookies(headers)
+            host = tx.request.host
             segment = path_segment(tx.request.path)
+            tokens, single = self._token_pairs_of(pairs)
+            if single and previous is not None and previous[0] is pairs and previous[1:] == (host, segment):
+                continue  # the same tokens, one value per name, to the same place again: nothing changes
+            previous = (pairs, host, segment)
             for name, value in tokens:
-                key = (tx.request.host, segment, name)
+                key = (host, segment, name)
                 before = last.get(key)
                 if before is None:
                     seen[key] = {value}

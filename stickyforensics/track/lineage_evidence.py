@@ -24,7 +24,10 @@ SCOPE_WALK = 8
 
 def path_segment(path: str) -> str:
     """``/app/cart`` -> ``app``; ``/`` -> ``""``."""
-    return path.split("/", 2)[1] if path.startswith("/") else ""
+    if not path.startswith("/"):
+        return ""
+    end = path.find("/", 1)  # no list of parts: this runs for every request of every address
+    return path[1:] if end == -1 else path[1:end]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from stickyforensics.config import Config
-from stickyforensics.model import ClientSession, CookieRole, PersistenceInfo, Transaction
-from stickyforensics.track.backends import observe_backend
+from stickyforensics.model import ClientKey, ClientSession, PersistenceInfo, Transaction
+from stickyforensics.track.backends import SentRoutes, observe_backend
 from stickyforensics.track.capture_facts import TrackFacts, decide_facts
-from stickyforensics.track.clients import group_by_client
+from stickyforensics.track.clients import group_by_address
+from stickyforensics.track.enum_members import TRACKED_ROLES
 from stickyforensics.track.lb import CookieClassifier
-from stickyforensics.track.timeline import cookie_timeline, tx_cookies
+from stickyforensics.track.lineage import Identify, LineageSplitter
+from stickyforensics.track.timeline import TxCookies, cookie_timeline, tx_cookies
 
 
 @contextmanager
@@ -69,34 +71,63 @@ def _build_sessions(
     identify = classifier.identify
     if facts is None:
         facts = decide_facts(transactions)
-    multi = facts.multi_address_hosts
+    identity = config.client_identity
+    splitter = LineageSplitter(identify) if identity in ("auto", "lineage") else None
+    track = _ClientTracker(identify, config, facts.multi_address_hosts, cookie_data or {})
     sessions: list[ClientSession] = []
-    by_client = group_by_client(
-        transactions, config.client_identity, xff_inputs=facts.xff_inputs, identify=identify
-    )
-    for key, txs in by_client.items():
-        parsed = {tx.id: tx_cookies(tx) for tx in txs}
+    split: list[ClientSession] = []
+    """Browsers told apart behind one address: after the other clients, as ``group_by_client`` orders them."""
+    for key, txs in group_by_address(transactions, identity, xff_inputs=facts.xff_inputs).items():
+        # Each request is parsed once, for the lineage split, the cookie timeline and the backends.
+        parsed = [tx_cookies(tx) for tx in txs]
+        browsers = None
+        if splitter is not None and key.strategy == "ip":
+            browsers = splitter.split_positions(
+                txs, require_proof=identity == "auto", cookies=[pairs for pairs, _sets in parsed]
+            )
+        if browsers is None:
+            sessions.append(track.session(key, txs, parsed))
+            continue
+        for n, positions in enumerate(browsers, start=1):
+            browser = ClientKey("ip+lineage", f"{key.value}#{n}")
+            split.append(track.session(browser, [txs[i] for i in positions], [parsed[i] for i in positions]))
+    sessions.extend(split)
+    sessions.sort(key=session_order)
+    return tuple(sessions)
+
+
+class _ClientTracker:
+    """Builds one client's ``ClientSession``; keeps what is shared between clients."""
+
+    def __init__(
+        self, identify: Identify, config: Config, multi_address_hosts: frozenset[str], cookie_data: Mapping[str, str]
+    ) -> None:
+        self.identify = identify
+        self.config = config
+        self.multi_address_hosts = multi_address_hosts
+        self.cookie_data = cookie_data
+        self.routes: SentRoutes = {}
+
+    def session(self, key: ClientKey, txs: list[Transaction], parsed: list[TxCookies]) -> ClientSession:
+        identify, config, multi, routes = self.identify, self.config, self.multi_address_hosts, self.routes
         events = cookie_timeline(txs, identify, parsed)
         backends = tuple(
-            observe_backend(tx, identify, config, multi_address_hosts=multi, cookies=parsed[tx.id]) for tx in txs
+            observe_backend(tx, identify, config, multi_address_hosts=multi, cookies=cookies, routes=routes)
+            for tx, cookies in zip(txs, parsed, strict=True)
         )
         persistence: dict[str, PersistenceInfo] = {}
         for ev in events:
-            if ev.persistence is not None and ev.persistence.role in (CookieRole.ROUTING, CookieRole.SESSION):
+            if ev.persistence is not None and ev.persistence.role in TRACKED_ROLES:
                 persistence.setdefault(ev.name, ev.persistence)
         inputs = tuple(dict.fromkeys(tx.input for tx in txs))
-        states = {(cookie_data or {}).get(path, "present") for path in inputs}
+        states = {self.cookie_data.get(path, "present") for path in inputs}
         data = "absent" if states == {"absent"} else ("partial" if states - {"present"} else "present")
-        sessions.append(
-            ClientSession(
-                key=key,
-                inputs=inputs,
-                transactions=tuple(txs),
-                cookie_events=events,
-                backends=backends,
-                persistence_cookies=tuple(sorted(persistence.items())),
-                cookie_data=data,
-            )
+        return ClientSession(
+            key=key,
+            inputs=inputs,
+            transactions=tuple(txs),
+            cookie_events=events,
+            backends=backends,
+            persistence_cookies=tuple(sorted(persistence.items())),
+            cookie_data=data,
         )
-    sessions.sort(key=session_order)
-    return tuple(sessions)

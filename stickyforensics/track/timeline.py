@@ -18,25 +18,51 @@ still stores every cookie, so scope and limits behave as in a browser.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from stickyforensics.model import (
     CookieEvent,
-    CookieEventKind,
     CookiePair,
-    CookieRole,
     MissingReason,
     PersistenceInfo,
     SetCookie,
     Transaction,
 )
 from stickyforensics.track.cookieparse import parse_http_date, request_cookies, response_set_cookies
+from stickyforensics.track.enum_members import (
+    CHANGED,
+    CLIENT_DROPPED,
+    DELETED,
+    MISSING,
+    NEVER_SET,
+    REJECTED,
+    SENT,
+    SET,
+    TRACKED_ROLES,
+    UNEXPECTED,
+)
 from stickyforensics.track.jar import CookieJar, registrable_domain
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
 
+_SUMMARIES: dict[int, tuple[SetCookie, tuple[str, ...]]] = {}
+"""``_attr_summary`` per parsed Set-Cookie (by identity; ``parse_set_cookie`` shares them), so the
+events of one header line share one tuple of strings."""
+
+
 def _attr_summary(sc: SetCookie) -> tuple[str, ...]:
+    hit = _SUMMARIES.get(id(sc))
+    if hit is not None and hit[0] is sc:  # the entry holds ``sc``, so its id cannot have been reused
+        return hit[1]
+    summary = _summarize(sc)
+    if len(_SUMMARIES) >= 8192:
+        _SUMMARIES.clear()
+    _SUMMARIES[id(sc)] = (sc, summary)
+    return summary
+
+
+def _summarize(sc: SetCookie) -> tuple[str, ...]:
     out: list[str] = []
     if sc.domain:
         out.append(f"Domain={sc.domain}")
@@ -64,7 +90,7 @@ def _tracked_only(identify: Identify) -> Identify:
 
     def wrapped(name: str, value: str) -> PersistenceInfo | None:
         info = identify(name, value)
-        if info is None or info.role not in (CookieRole.ROUTING, CookieRole.SESSION):
+        if info is None or info.role not in TRACKED_ROLES:
             return None
         return info
 
@@ -80,10 +106,25 @@ def tx_cookies(tx: Transaction) -> TxCookies:
     return request_cookies(tx.request.headers), sets
 
 
+def _sent_values(pairs: tuple[CookiePair, ...]) -> dict[str, list[str]]:
+    """The values sent per cookie name, in order (a name may be sent twice)."""
+    sent: dict[str, list[str]] = {}
+    for pair in pairs:
+        values_of = sent.get(pair.name)
+        if values_of is None:
+            sent[pair.name] = [pair.value]
+        else:
+            values_of.append(pair.value)
+    return sent
+
+
 def cookie_timeline(
-    transactions: Sequence[Transaction], identify: Identify, parsed: Mapping[str, TxCookies] | None = None
+    transactions: Sequence[Transaction], identify: Identify, parsed: Sequence[TxCookies] | None = None
 ) -> tuple[CookieEvent, ...]:
-    """Cookie events for one client's transactions (already in capture order)."""
+    """Cookie events for one client's transactions (already in capture order).
+
+    ``parsed``: ``tx_cookies`` of each transaction, in the same order, when the caller has them.
+    """
     tracked_only = _tracked_only(identify)
     known: dict[tuple[str, str], PersistenceInfo | None] = {}
     """The classifier's answers for this client, without the wrapper and LRU cost of asking again."""
@@ -102,18 +143,22 @@ def cookie_timeline(
     tracked: dict[str, PersistenceInfo] = {}
     sites: dict[str, set[str]] = {}
     """Sites (registrable domains) where each tracked cookie was set or sent."""
-    for tx in transactions:
+    sent_by_pairs: dict[int, tuple[tuple[CookiePair, ...], dict[str, list[str]]]] = {}
+    """``_sent_values`` per parsed Cookie header (by identity: ``parse_cookie_header`` shares them, and a
+    client sends the same header until a Set-Cookie changes it); read only once built."""
+    sites_noted: set[tuple[int, str]] = set()
+    """(parsed Cookie header, site) pairs whose names are in ``sites`` (the headers are kept alive above)."""
+    for index, tx in enumerate(transactions):
         req = tx.request
         at = tx.timing.started
         scheme, host, path, tx_id = req.scheme, req.host, req.path, tx.id
-        pairs, set_cookies = parsed[tx_id] if parsed is not None else tx_cookies(tx)
-        sent: dict[str, list[str]] = {}
-        for pair in pairs:
-            values_of = sent.get(pair.name)
-            if values_of is None:
-                sent[pair.name] = [pair.value]
-            else:
-                values_of.append(pair.value)
+        pairs, set_cookies = parsed[index] if parsed is not None else tx_cookies(tx)
+        known_pairs = sent_by_pairs.get(id(pairs))
+        if known_pairs is not None and known_pairs[0] is pairs:
+            sent = known_pairs[1]
+        else:
+            sent = _sent_values(pairs)
+            sent_by_pairs[id(pairs)] = (pairs, sent)
 
         # A request whose headers the engine could not attribute (tshark, pipelined requests in one
         # packet) says nothing about which cookies it carried: judge only its response.
@@ -121,59 +166,56 @@ def cookie_timeline(
         expected = jar.cookies_for(scheme=scheme, host=host, path=path, at=at) if headers_known else []
         expected_names: set[str] = set()
         for held in expected:
-            expected_names.add(held.name)
-            info = tracked.get(held.name) or info_of(held.name, held.value)
+            name, value = held.name, held.value
+            expected_names.add(name)
+            held_info = info_of(name, value)
+            info = tracked.get(name) or held_info
             if info is None:
                 continue
-            tracked.setdefault(held.name, info)
-            values = sent.get(held.name)
+            if name not in tracked:
+                tracked[name] = info
+            values = sent.get(name)
             if values is None:
                 append(
                     CookieEvent(
-                        CookieEventKind.MISSING,
-                        held.name,
+                        MISSING,
+                        name,
                         tx_id,
                         at,
-                        previous=held.value,
+                        previous=value,
                         reason=MissingReason.CLIENT_DROPPED.value,
                         detail="held and in scope (domain, path, secure, expiry all match) but not sent",
-                        persistence=info_of(held.name, held.value),
+                        persistence=held_info,
                         domain=held.domain,
                         path=held.path,
                     )
                 )
-            elif held.value in values:
-                append(
-                    CookieEvent(
-                        CookieEventKind.SENT,
-                        held.name,
-                        tx_id,
-                        at,
-                        value=held.value,
-                        persistence=info_of(held.name, held.value),
-                    )
-                )
+            elif value in values:
+                # positional: the cheapest call of a dataclass with this many fields (one per request)
+                append(CookieEvent(SENT, name, tx_id, at, value, None, None, None, held_info))
             else:
                 append(
                     CookieEvent(
-                        CookieEventKind.UNEXPECTED,
-                        held.name,
+                        UNEXPECTED,
+                        name,
                         tx_id,
                         at,
                         value=values[0],
-                        previous=held.value,
+                        previous=value,
                         detail="sent a value other than the one the server set last",
-                        persistence=info_of(held.name, values[0]),
+                        persistence=info_of(name, values[0]),
                     )
                 )
 
         site = registrable_domain(host)
-        for name in sent:
-            name_sites = sites.get(name)
-            if name_sites is None:
-                sites[name] = {site}
-            else:
-                name_sites.add(site)
+        if (id(pairs), site) not in sites_noted:  # the same names at the same site again would add nothing
+            sites_noted.add((id(pairs), site))
+            for name in sent:
+                name_sites = sites.get(name)
+                if name_sites is None:
+                    sites[name] = {site}
+                else:
+                    name_sites.add(site)
         for name, values in sent.items():
             if name in expected_names:
                 continue
@@ -182,10 +224,10 @@ def cookie_timeline(
                 continue
             tracked.setdefault(name, info)
             explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
-            if explanation is not None and explanation[0] is not MissingReason.NEVER_SET:
+            if explanation is not None and explanation[0] is not NEVER_SET:
                 append(
                     CookieEvent(
-                        CookieEventKind.UNEXPECTED,
+                        UNEXPECTED,
                         name,
                         tx_id,
                         at,
@@ -201,7 +243,7 @@ def cookie_timeline(
             )
             append(
                 CookieEvent(
-                    CookieEventKind.SENT,
+                    SENT,
                     name,
                     tx_id,
                     at,
@@ -217,11 +259,11 @@ def cookie_timeline(
             if site not in sites.get(name, ()):
                 continue  # another site's cookie: not sending it is not an event
             explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
-            if explanation is None or explanation[0] in (MissingReason.NEVER_SET, MissingReason.CLIENT_DROPPED):
+            if explanation is None or explanation[0] is NEVER_SET or explanation[0] is CLIENT_DROPPED:
                 continue
             append(
                 CookieEvent(
-                    CookieEventKind.MISSING, name, tx_id, at, reason=explanation[0].value, detail=explanation[1]
+                    MISSING, name, tx_id, at, reason=explanation[0].value, detail=explanation[1]
                 )
             )
 
@@ -246,17 +288,22 @@ def cookie_timeline(
                 continue
             if info is not None:
                 tracked.setdefault(sc.name, info)
-            sites.setdefault(sc.name, set()).add(registrable_domain(sc.domain or host))
+            set_site = registrable_domain(sc.domain or host)
+            name_sites = sites.get(sc.name)
+            if name_sites is None:
+                sites[sc.name] = {set_site}
+            else:
+                name_sites.add(set_site)
             attrs = _attr_summary(sc)
             previous = decision.previous.value if decision.previous is not None else None
             if decision.action == "rejected":
-                kind = CookieEventKind.REJECTED
+                kind = REJECTED
             elif decision.action in ("deleted", "ignored_delete"):
-                kind = CookieEventKind.DELETED
+                kind = DELETED
             elif previous is not None and previous != sc.value:
-                kind = CookieEventKind.CHANGED
+                kind = CHANGED
             else:
-                kind = CookieEventKind.SET
+                kind = SET
             append(
                 CookieEvent(
                     kind,

@@ -140,6 +140,34 @@ def operations(draw: st.DrawFn) -> list[SetOp | RequestOp]:
     return ops
 
 
+@st.composite
+def long_sessions(draw: st.DrawFn) -> list[SetOp | RequestOp]:
+    """A long session: responses re-set a few cookies (new values, same scope, several at one instant,
+    so they tie on creation time) between requests to a few places: the memo keeps its answers across
+    these value-only replacements and must patch each in when the answer is next reused."""
+    origin = draw(targets)  # one origin, so that cookies share a domain and tie (the order patched)
+    specs = [CookieSpec(spec.name, spec.attributes, origin) for spec in draw(st.lists(cookie_specs(), min_size=1,
+                                                                                         max_size=4))]  # fmt: skip
+    lifetimes = draw(st.lists(st.sampled_from(["", "", "; Max-Age=3600", "; Max-Age=0"]), min_size=len(specs),
+                              max_size=len(specs)))  # fmt: skip
+    ops: list[SetOp | RequestOp] = [
+        SetOp(f"{spec.name}=0; " + "; ".join(spec.attributes), origin, 0.0, None) for spec in specs
+    ]  # the first response sets them all at one instant: equal creation times
+    for _ in range(draw(st.integers(min_value=5, max_value=60))):
+        if draw(st.booleans()):
+            ops.append(draw(request_ops()) if draw(st.integers(0, 4)) == 0 else
+                       RequestOp(draw(targets), draw(advances), 0.0, None, False, "GET"))  # fmt: skip
+            continue
+        advance = draw(advances)
+        for index in draw(st.lists(st.integers(0, len(specs) - 1), min_size=1, max_size=3)):
+            spec = specs[index]
+            value = draw(st.sampled_from(["1", "2", "v-3", "s1.xyz"]))
+            header = "; ".join([f"{spec.name}={value}", *spec.attributes]) + lifetimes[index]
+            ops.append(SetOp(header, spec.origin, advance, None))
+            advance = 0.0  # the response's other cookies are set at the same instant
+    return ops
+
+
 limits = st.sampled_from([(3000, 180), (4, 2), (2, 5)])
 
 
@@ -177,6 +205,17 @@ def _replay(jar: CookieJar, ops: list[SetOp | RequestOp]) -> list[object]:
 @SETTINGS
 @given(operations(), limits)
 def test_memoized_answers_equal_answers_from_scratch(ops: list[SetOp | RequestOp], limit: tuple[int, int]) -> None:
+    max_cookies, max_per_site = limit
+    with_memo = _replay(CookieJar(max_cookies=max_cookies, max_per_site=max_per_site), ops)
+    from_scratch = _replay(CookieJar(max_cookies=max_cookies, max_per_site=max_per_site, memoize=False), ops)
+    assert with_memo == from_scratch
+
+
+@SETTINGS
+@given(long_sessions(), limits)
+def test_memo_stays_equal_across_many_value_replacements(
+    ops: list[SetOp | RequestOp], limit: tuple[int, int]
+) -> None:
     max_cookies, max_per_site = limit
     with_memo = _replay(CookieJar(max_cookies=max_cookies, max_per_site=max_per_site), ops)
     from_scratch = _replay(CookieJar(max_cookies=max_cookies, max_per_site=max_per_site, memoize=False), ops)

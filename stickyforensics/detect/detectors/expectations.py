@@ -9,9 +9,10 @@ from collections import Counter
 
 from stickyforensics.detect.context import DetectContext, make_finding
 from stickyforensics.detect.detectors.replay import _cacheable, _per_client
-from stickyforensics.detect.facts import evidence, request_line
+from stickyforensics.detect.facts import evidence, is_static, request_line
 from stickyforensics.detect.rule import Rule
-from stickyforensics.model import ClientSession, CookieEventKind, CookieRole, Finding, Transaction
+from stickyforensics.model import ClientSession, Finding, Transaction
+from stickyforensics.track.enum_members import SENT, SET_OR_CHANGED, TRACKED_ROLES
 
 
 def _session_backends(ctx: DetectContext, session: ClientSession) -> list[tuple[Transaction, str]]:
@@ -22,7 +23,7 @@ def _session_backends(ctx: DetectContext, session: ClientSession) -> list[tuple[
         obs = served.get(tx.id)
         if obs is None or obs.backend is None or obs.source.startswith("cookie:"):
             continue
-        if ctx.config.is_static(tx.request.path, tx.request.method):
+        if is_static(ctx.config, tx.request.path, tx.request.method):
             continue
         out.append((tx, obs.backend))
     return out
@@ -51,14 +52,16 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
         )
 
     per_client = ctx.scope != "global"
-    for session in ctx.sessions if per_client else ():
+    by_backend = bool(exp.allowed_backends or exp.single_backend_per_client or exp.min_first_backend_share is not None)
+    """Whether an expectation looks at the backends (a pass over every request of every client)."""
+    for session in ctx.sessions if per_client and (by_backend or exp.persistence_cookie) else ():
         if session.cookie_data != "present":
             continue
-        pairs = _session_backends(ctx, session)
+        pairs = _session_backends(ctx, session) if by_backend else []
         if exp.persistence_cookie:
             held = any(ev.name == exp.persistence_cookie for ev in session.cookie_events)
             needing = [
-                tx for tx in session.transactions if not ctx.config.is_static(tx.request.path, tx.request.method)
+                tx for tx in session.transactions if not is_static(ctx.config, tx.request.path, tx.request.method)
             ]
             if needing and not held:
                 add(
@@ -103,7 +106,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
         for session in ctx.sessions:
             by_id = ctx.tx_by_id(session)
             for ev in session.cookie_events:
-                if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED, CookieEventKind.SENT) and _per_client(
+                if (ev.kind in SET_OR_CHANGED or ev.kind is SENT) and _per_client(
                     ev.persistence, ev.value or ""
                 ):
                     owners.setdefault((ev.name, ev.value or ""), {}).setdefault(
@@ -126,9 +129,9 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
             for ev in session.cookie_events:
                 tx = by_id[ev.transaction_id]
                 if (
-                    ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED)
+                    ev.kind in SET_OR_CHANGED
                     and ev.persistence is not None
-                    and ev.persistence.role in (CookieRole.ROUTING, CookieRole.SESSION)
+                    and ev.persistence.role in TRACKED_ROLES
                     and tx.response is not None
                     and _cacheable(tx.response)
                 ):

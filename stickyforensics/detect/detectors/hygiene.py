@@ -10,10 +10,11 @@ from functools import lru_cache
 from stickyforensics.detect.context import DetectContext, make_finding
 from stickyforensics.detect.facts import evidence, request_line
 from stickyforensics.detect.rule import Rule
-from stickyforensics.model import CookieEvent, CookieEventKind, CookiePair, CookieRole, Finding, Transaction
+from stickyforensics.model import CookieEvent, CookiePair, Finding, Transaction
 from stickyforensics.track.cookieparse import parse_cookie_header
+from stickyforensics.track.enum_members import REJECTED, ROUTING, TRACKED_ROLES
 
-_TRACKED = (CookieRole.ROUTING, CookieRole.SESSION)
+_TRACKED = TRACKED_ROLES
 
 
 def _set_events(ctx: DetectContext) -> list[tuple[str, CookieEvent, Transaction]]:
@@ -63,7 +64,7 @@ def insecure_persistence_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]
     seen: dict[str, tuple[str, CookieEvent, Transaction, list[str]]] = {}
     for client, ev, tx in _set_events(ctx):
         info = ev.persistence
-        if info is None or info.role is not CookieRole.ROUTING or ev.name in seen:
+        if info is None or info.role is not ROUTING or ev.name in seen:
             continue
         lacks = []
         if tx.request.scheme == "https" and "Secure" not in ev.attributes:
@@ -188,7 +189,7 @@ def cookie_scope_drops(ctx: DetectContext, rule: Rule) -> list[Finding]:
         by_id = ctx.tx_by_id(session)
         groups: dict[tuple[str, str], list[CookieEvent]] = defaultdict(list)
         for ev in session.cookie_events:
-            if ev.kind is CookieEventKind.REJECTED and ev.persistence is not None and ev.persistence.role in _TRACKED:
+            if ev.kind is REJECTED and ev.persistence is not None and ev.persistence.role in _TRACKED:
                 groups[(ev.name, ev.reason or "rejected")].append(ev)
         for (name, reason), evs in groups.items():
             tx = by_id[evs[0].transaction_id]

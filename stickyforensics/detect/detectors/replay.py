@@ -9,14 +9,13 @@ from stickyforensics.detect.context import DetectContext, make_finding
 from stickyforensics.detect.facts import evidence, request_line
 from stickyforensics.detect.rule import Rule
 from stickyforensics.model import (
-    ChangeMeaning,
-    CookieEventKind,
     CookieRole,
     Finding,
     PersistenceInfo,
     Response,
     Transaction,
 )
+from stickyforensics.track.enum_members import ROTATES, ROUTING, SENT, SESSION, SET_OR_CHANGED, TRACKED_ROLES
 
 _HIT = re.compile(r"\bhit\b", re.IGNORECASE)
 _CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Status", "CF-Cache-Status", "X-Varnish", "Via", "Date", "Cache-Control")
@@ -26,11 +25,11 @@ def _per_client(info: PersistenceInfo | None, value: str) -> bool:
     """Values that should differ per user, so the same one reaching two users is a leak."""
     if info is None or len(value) < 8:
         return False
-    if info.role is CookieRole.SESSION:
+    if info.role is SESSION:
         return True
     # Per-response encrypted routing values (AWSALB) are unique per client; date-stamped ones (HAProxy
     # maxidle) are not: two clients on one server within the same 4 s share a value legitimately.
-    return info.role is CookieRole.ROUTING and info.change_meaning is ChangeMeaning.ROTATES
+    return info.role is ROUTING and info.change_meaning is ROTATES
 
 
 def cache_signals(resp: Response) -> list[str]:
@@ -58,11 +57,11 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
         by_id = ctx.tx_by_id(session)
         for ev in session.cookie_events:
             value = ev.value or ""
-            if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED) and _per_client(ev.persistence, value):
+            if ev.kind in SET_OR_CHANGED and _per_client(ev.persistence, value):
                 receivers[(ev.name, value)].append((ev.at, session.key.value, by_id[ev.transaction_id], "set"))
                 if ev.persistence is not None:
                     infos[ev.name] = ev.persistence
-            elif ev.kind is CookieEventKind.SENT and ev.detail and _per_client(ev.persistence, value):
+            elif ev.kind is SENT and ev.detail and _per_client(ev.persistence, value):
                 # a token the client presented without receiving it in view
                 receivers[(ev.name, value)].append((ev.at, session.key.value, by_id[ev.transaction_id], "sent"))
     out: list[Finding] = []
@@ -156,9 +155,9 @@ def cacheable_set_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
             continue
         by_id = ctx.tx_by_id(session)
         for ev in session.cookie_events:
-            if ev.kind not in (CookieEventKind.SET, CookieEventKind.CHANGED) or ev.persistence is None:
+            if ev.kind not in SET_OR_CHANGED or ev.persistence is None:
                 continue
-            if ev.persistence.role not in (CookieRole.SESSION, CookieRole.ROUTING):
+            if ev.persistence.role not in TRACKED_ROLES:
                 continue
             tx = by_id[ev.transaction_id]
             if tx.response is None:

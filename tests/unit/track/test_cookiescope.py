@@ -118,7 +118,7 @@ def test_host_matches(host: str, domain: str, host_only: bool, expected: bool) -
     ],
 )
 def test_candidate_domains(host: str, expected: list[str]) -> None:
-    assert candidate_domains(host) == expected
+    assert candidate_domains(host) == tuple(expected)
     assert all(domain_match(host, d) for d in candidate_domains(host))
 
 
