@@ -2,8 +2,9 @@
 
 ``os.wait4`` reports the largest single process of a tree, which hides the workers of ``--jobs``:
 this samples the proportional set size (PSS: a page shared by k processes counts 1/k in each) of
-the command and every descendant from ``/proc`` (every 20 ms by default) and reports the peak of
-their sum, next to the ``wait4`` figure.
+the command and every descendant from ``/proc`` (every 100 ms by default: reading the PSS of a 1 GB
+process is costly, and at 20 ms the sampler took a third of a core from the command it measured)
+and reports the peak of their sum, next to the ``wait4`` figure.
 
     python bench/treemem.py -- stickyforensics analyze bench/data/large.pcap -j 2 --format json -o /dev/null
 """
@@ -55,7 +56,7 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def run(cmd: list[str], interval: float = 0.02) -> dict[str, float]:
+def run(cmd: list[str], interval: float = 0.1) -> dict[str, float]:
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     peak = 0
