@@ -5,7 +5,7 @@ and noisy. This script ingests each input once, keeps the ``IngestResult`` in a 
 ``build_sessions``, ``run_rules`` and ``render_json`` on their own (optionally under cProfile).
 
 It is also the correctness guard for performance work on those stages: ``--record`` writes, for every
-guarded case (the benchmark capture, every folder of ``samples/``, every rule fixture of ``tests/rules/``
+guarded case (the benchmark capture and HAR, every folder of ``samples/``, every rule fixture of ``tests/rules/``
 with its folder's configuration, and the shared corpus when present), a digest of everything the stages
 produce: the JSON report, the ``stickyforensics cookies`` timeline text, and the full repr of every
 session's cookie events, backend observations, findings and rule runs. ``--check`` recomputes them and
@@ -70,12 +70,11 @@ def ingest(paths: Sequence[str], *, refresh: bool = False) -> list[IngestResult]
 
 def _clear_caches() -> None:
     """Empty the per-process memo caches so every repeat starts as cold as a command-line run."""
-    from stickyforensics.track import cookieparse, cookiescope
-
-    for module in (cookieparse, cookiescope):
+    stages = ("stickyforensics.track", "stickyforensics.detect")
+    for module in [m for name, m in list(sys.modules.items()) if name.startswith(stages)]:
         for value in vars(module).values():
             clear = getattr(value, "cache_clear", None)
-            if callable(clear):
+            if callable(clear) and not isinstance(value, type):  # lru_cache functions and track.memo.Memo
                 clear()
 
 

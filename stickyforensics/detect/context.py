@@ -18,6 +18,7 @@ from stickyforensics.model import (
     Severity,
     Transaction,
 )
+from stickyforensics.track.cookieparse import cookie_header_values
 from stickyforensics.track.enum_members import SET_OR_CHANGED
 
 
@@ -33,6 +34,7 @@ class DetectContext:
     _polling: dict[int, list[Polling]] = field(default_factory=dict)
     _set_events: list[tuple[str, CookieEvent, Transaction]] | None = None
     _markers: BodyMarkers | None = None
+    _cookie_headers: dict[int, list[tuple[str, ...]]] = field(default_factory=dict)
 
     def incidents(self, session: ClientSession) -> list[Incident]:
         """The session's root-cause incidents, computed once and shared by the stickiness rules."""
@@ -50,6 +52,16 @@ class DetectContext:
         found = self._by_id.get(id(session))
         if found is None:
             found = self._by_id[id(session)] = {tx.id: tx for tx in session.transactions}
+        return found
+
+    def cookie_headers(self, session: ClientSession) -> list[tuple[str, ...]]:
+        """The ``Cookie`` header values of each of the session's requests, in order, read once for the
+        rules that look at them (do not modify)."""
+        found = self._cookie_headers.get(id(session))
+        if found is None:
+            found = self._cookie_headers[id(session)] = [
+                cookie_header_values(tx.request.headers) for tx in session.transactions
+            ]
         return found
 
     def polling(self, session: ClientSession) -> list[Polling]:

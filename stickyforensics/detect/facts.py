@@ -8,10 +8,11 @@ from functools import lru_cache
 
 from stickyforensics.config import Config
 from stickyforensics.model import Evidence, Transaction
+from stickyforensics.track.memo import Memo
 
 _EXCERPT_LIMIT = 300
 
-_STATIC: dict[tuple[str, str, str], bool] = {}
+_STATIC: Memo[tuple[str, str, str], bool] = Memo()
 """``Config.is_static`` answers by (static pattern, path, method): all it depends on."""
 
 

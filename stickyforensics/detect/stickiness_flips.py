@@ -18,10 +18,27 @@ from stickyforensics.track.enum_members import CHANGED, ROTATES, ROUTING, SENT, 
 __all__ = ["flip_incidents"]
 
 
+def _may_flip(view: SessionView, routing: set[str]) -> bool:
+    """What every flip and re-issue needs, in one pass over the observations and events: two backends
+    or two datacenters that served the client, or a routing cookie the load balancer changed."""
+    served: set[str] = set()
+    datacenters: set[str] = set()
+    for obs in view.session.backends:  # the backends and datacenters ``served_by`` tells
+        if obs.backend is not None and not obs.source.startswith("cookie:"):
+            served.add(obs.backend)
+            if obs.datacenter:
+                datacenters.add(obs.datacenter)
+    if len(served) > 1 or len(datacenters) > 1:
+        return True
+    return any(ev.kind is CHANGED and ev.name in routing for ev in view.session.cookie_events)
+
+
 def flip_incidents(view: SessionView, out: list[Incident]) -> None:
     client = view.session.key.value
     cfg = view.config
     routing = names_with_role(view, ROUTING)
+    if not _may_flip(view, routing):
+        return
     session_names = names_with_role(view, SESSION)
     learned: dict[tuple[str, str], str] = {}
     flips: list[tuple[Transaction, str, str, str, list[str], str]] = []  # tx, cookie, before, after, effects, how

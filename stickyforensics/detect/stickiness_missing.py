@@ -106,9 +106,7 @@ def missing_cookie_incidents(view: SessionView, out: list[Incident]) -> None:
         names.sort(key=lambda n: (view.role(n) is not CookieRole.ROUTING, n))
         name, also = names[0], names[1:]
         items = groups[(name, reason)]
-        sent_ids = {
-            e.transaction_id for e in view.session.cookie_events if e.name == name and e.kind is SENT
-        }
+        sent_ids = {e.transaction_id for e in view.session.cookie_events if e.name == name and e.kind is SENT}
         affected = [view.txs[i] for i, _ in items]
         unaffected = [tx for tx in view.txs if tx.id in sent_ids]
         consequences: list[str] = []

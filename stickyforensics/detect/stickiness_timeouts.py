@@ -8,6 +8,7 @@ say the LB discarded it, or the session was lost right after an idle gap that is
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 
 from stickyforensics.detect.facts import evidence, is_static, request_line
 from stickyforensics.detect.incident import Incident
@@ -80,14 +81,9 @@ def _discarded_by_lb(view: SessionView, out: list[Incident], before: list[float 
     dates: dict[int, tuple[float | None, float | None]] = {}
     """``_decoded_dates`` per PersistenceInfo object (events share them; all alive during the view)."""
 
-    def last_seen(info: PersistenceInfo | None) -> float | None:
-        got = dates.get(id(info))
-        if got is None:
-            got = dates[id(info)] = _decoded_dates(info)
-        return got[0]
-
-    if not any(ev.kind is SENT and ev.name in routing and last_seen(ev.persistence) is not None
-               for ev in view.session.cookie_events):  # fmt: skip
+    sent_infos = {id(ev.persistence): ev.persistence for ev in view.session.cookie_events
+                  if ev.kind is SENT and ev.name in routing}  # fmt: skip
+    if not any(_decoded_dates(info)[0] is not None for info in sent_infos.values()):
         return  # no routing cookie sent here carries the load balancer's own dates
     by_kind = view.by_kind
     for i, tx in enumerate(view.txs):
@@ -171,7 +167,13 @@ def _lost_after_idle(view: SessionView, out: list[Incident], before: list[float 
     window = max(3.0, 2 * typical)
     threshold = cfg.idle_timeout if cfg.idle_timeout is not None else max(cfg.min_idle_gap, 3 * typical)
     forced = cfg.forced_timeout
-    for i, tx in enumerate(view.txs):
+    txs = view.txs
+    if not polling and forced is None:  # then only a pause as long as the threshold can tell a timeout
+        candidates: Iterable[int] = [i for i, gap in enumerate(before) if (gap or 0.0) >= threshold]
+    else:
+        candidates = range(len(txs))
+    for i in candidates:
+        tx = txs[i]
         if tx.id in view.consumed or is_static(cfg, tx.request.path, tx.request.method):
             continue
         # The timing tests before ``lost``: a response body is searched for session-lost markers only
@@ -256,8 +258,9 @@ def _gaps(view: SessionView) -> list[float | None]:
     out: list[float | None] = []
     for tx in view.txs:
         host = tx.request.host
+        timing = tx.timing
         end = last_end.get(host)
-        out.append(None if end is None else max(0.0, tx.timing.started - end))
-        finished = tx.timing.finished or tx.timing.started
-        last_end[host] = max(finished, last_end.get(host, finished))
+        out.append(None if end is None else max(0.0, timing.started - end))
+        finished = timing.finished or timing.started
+        last_end[host] = end if end is not None and end > finished else finished  # the later of the two
     return out

@@ -143,11 +143,7 @@ def request_consequences(
         if ev.name not in routing or ev.kind not in SET_OR_CHANGED:
             continue
         sent = next(
-            (
-                e
-                for e in tx_events
-                if e.name == ev.name and e.kind in SENT_OR_UNEXPECTED
-            ),
+            (e for e in tx_events if e.name == ev.name and e.kind in SENT_OR_UNEXPECTED),
             None,
         )
         if sent is None:

@@ -71,19 +71,16 @@ def _header_roles(backend_names: tuple[str, ...], datacenter_names: tuple[str, .
 
 
 def _header_facts(
-    tx: Transaction, backend_names: Sequence[str], datacenter_names: Sequence[str]
+    tx: Transaction, b_names: tuple[str, ...], roles: _HeaderRoles
 ) -> tuple[tuple[str, str] | None, str | None]:
     """(backend header value and name, datacenter) from one pass over the response headers.
 
-    The backend is the first of ``backend_names`` (in their priority order) with a non-blank value,
-    cut to 200 characters; the datacenter the first of ``datacenter_names`` (cut to 100), else the
-    PoP code of the first ``CF-Ray`` header.
+    The backend is the first of ``b_names`` (the configured backend headers, in their priority order)
+    with a non-blank value, cut to 200 characters; the datacenter the first configured datacenter
+    header (cut to 100), else the PoP code of the first ``CF-Ray`` header. ``roles``: ``_header_roles``.
     """
     if tx.response is None:
         return None, None
-    b_names = tuple(backend_names)
-    d_names = tuple(datacenter_names)
-    roles = _header_roles(b_names, d_names)
     best_b: tuple[int, str] | None = None
     best_d: tuple[int, str] | None = None
     ray: str | None = None
@@ -129,14 +126,14 @@ def _opaque_label(name: str, backend: str) -> str:
     return f"{name}#{hashlib.sha256(backend.encode()).hexdigest()[:8]}"
 
 
-def _body_backend(tx: Transaction, patterns: Sequence[str]) -> str | None:
+def _body_backend(tx: Transaction, patterns: tuple[re.Pattern[str], ...]) -> str | None:
     if not patterns or tx.response is None:
         return None
     prefix = tx.response.body.prefix
     if not prefix:
         return None
     text = prefix.decode("utf-8", "replace")
-    for pattern in _compiled(tuple(patterns)):
+    for pattern in patterns:
         match = pattern.search(text)
         if match:
             try:
@@ -168,56 +165,75 @@ def observe_backend(
     *,
     multi_address_hosts: frozenset[str],
     cookies: tuple[tuple[CookiePair, ...], tuple[SetCookie, ...]] | None = None,
-    routes: SentRoutes | None = None,
 ) -> BackendObservation:
     """The backend observation for one transaction (backend None when nothing tells).
 
-    ``routes``: a ``SentRoutes`` of this ``identify`` that the caller keeps across transactions.
+    ``cookies``: the transaction's ``timeline.tx_cookies`` when the caller has them. For many
+    transactions, a ``BackendObserver`` prepares the configuration once.
     """
-    at = tx.timing.started
-    header, datacenter = _header_facts(tx, config.backend_headers, config.datacenter_headers)
-    if header is not None:
-        return BackendObservation(tx.id, at, header[0], datacenter, _source("header", header[1]), "high")
-    body = _body_backend(tx, config.backend_body_patterns)
-    if body is not None:
-        return BackendObservation(tx.id, at, body, datacenter, "body-marker", "high")
-    if cookies is None:
-        pairs = request_cookies(tx.request.headers)
-        sets = response_set_cookies(tx.response.headers) if tx.response is not None else ()
-    else:
-        pairs, sets = cookies
-    if tx.response is not None:
-        for sc in sets:
-            info = identify(sc.name, sc.value)
-            if info is None or info.role is not ROUTING or info.backend is None:
-                continue
-            if info.status == "decoded":
-                return BackendObservation(
-                    tx.id, at, info.backend, datacenter or info.datacenter, _source("set-cookie", sc.name), "high"
-                )
-            if info.status in ("opaque", "encrypted"):
-                # stable per backend but not readable: name it by a short digest, never by the value itself
-                label = _opaque_label(sc.name, info.backend)
-                return BackendObservation(
-                    tx.id, at, label, datacenter or info.datacenter, _source("set-cookie", sc.name), "medium"
-                )
-    if tx.server is not None and tx.request.host in multi_address_hosts:
-        return BackendObservation(tx.id, at, _address(tx.server), datacenter, "server-address", "medium")
-    if routes is None:
-        route = _sent_route(pairs, identify)
-    else:
-        known = routes.get(id(pairs))
-        if known is not None and known[0] is pairs:  # the entry holds ``pairs``: its id was not reused
-            route = known[1]
+    return BackendObserver(identify, config, multi_address_hosts).observe(tx, cookies)
+
+
+class BackendObserver:
+    """``observe_backend`` for the transactions of one analysis: the configured header names and body
+    patterns prepared once, and each Cookie header's ``SentRoute`` remembered."""
+
+    def __init__(self, identify: Identify, config: Config, multi_address_hosts: frozenset[str]) -> None:
+        self.identify = identify
+        self.multi_address_hosts = multi_address_hosts
+        self._backend_names = tuple(config.backend_headers)
+        self._roles = _header_roles(self._backend_names, tuple(config.datacenter_headers))
+        self._patterns = _compiled(tuple(config.backend_body_patterns))
+        self._routes: SentRoutes = {}
+
+    def observe(
+        self, tx: Transaction, cookies: tuple[tuple[CookiePair, ...], tuple[SetCookie, ...]] | None = None
+    ) -> BackendObservation:
+        """The backend observation for one transaction (``observe_backend``)."""
+        identify = self.identify
+        at = tx.timing.started
+        header, datacenter = _header_facts(tx, self._backend_names, self._roles)
+        if header is not None:
+            return BackendObservation(tx.id, at, header[0], datacenter, _source("header", header[1]), "high")
+        body = _body_backend(tx, self._patterns)
+        if body is not None:
+            return BackendObservation(tx.id, at, body, datacenter, "body-marker", "high")
+        if cookies is None:
+            pairs = request_cookies(tx.request.headers)
+            sets = response_set_cookies(tx.response.headers) if tx.response is not None else ()
         else:
-            route = _sent_route(pairs, identify)
-            if len(routes) >= 4096:
-                routes.clear()
-            routes[id(pairs)] = (pairs, route)
-    if route is not None:
-        backend, route_datacenter, name = route
-        return BackendObservation(tx.id, at, backend, datacenter or route_datacenter, _source("cookie", name), "low")
-    return BackendObservation(tx.id, at, None, datacenter, "none", "low")
+            pairs, sets = cookies
+        if tx.response is not None:
+            for sc in sets:
+                info = identify(sc.name, sc.value)
+                if info is None or info.role is not ROUTING or info.backend is None:
+                    continue
+                if info.status == "decoded":
+                    source = _source("set-cookie", sc.name)
+                    return BackendObservation(tx.id, at, info.backend, datacenter or info.datacenter, source, "high")
+                if info.status in ("opaque", "encrypted"):
+                    # stable per backend but not readable: name it by a short digest, never by the value itself
+                    label = _opaque_label(sc.name, info.backend)
+                    source = _source("set-cookie", sc.name)
+                    return BackendObservation(tx.id, at, label, datacenter or info.datacenter, source, "medium")
+        if tx.server is not None and tx.request.host in self.multi_address_hosts:
+            return BackendObservation(tx.id, at, _address(tx.server), datacenter, "server-address", "medium")
+        route = self._sent_route(pairs)
+        if route is not None:
+            backend, route_datacenter, name = route
+            source = _source("cookie", name)
+            return BackendObservation(tx.id, at, backend, datacenter or route_datacenter, source, "low")
+        return BackendObservation(tx.id, at, None, datacenter, "none", "low")
+
+    def _sent_route(self, pairs: tuple[CookiePair, ...]) -> SentRoute:
+        known = self._routes.get(id(pairs))
+        if known is not None and known[0] is pairs:  # the entry holds ``pairs``: its id was not reused
+            return known[1]
+        route = _sent_route(pairs, self.identify)
+        if len(self._routes) >= 4096:
+            self._routes.clear()
+        self._routes[id(pairs)] = (pairs, route)
+        return route
 
 
 def hosts_with_several_addresses(transactions: Sequence[Transaction]) -> frozenset[str]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from stickyforensics.model import Transaction
+from stickyforensics.track.header_names import HeaderNameIs
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +52,14 @@ class FactCounts:
         return TrackFacts(xff, multi)
 
 
+IS_XFF = HeaderNameIs("X-Forwarded-For")
+
+
 def xff_first_hop(tx: Transaction) -> str | None:
     # ``Headers.get("X-Forwarded-For")`` unrolled: this runs for every request, and most have none
+    is_xff = IS_XFF
     for key, value in tx.request.headers.items:
-        if len(key) == 15 and key.lower() == "x-forwarded-for":
+        if is_xff[key]:
             if not value:
                 return None
             first = value.split(",", 1)[0].strip()
@@ -66,13 +71,20 @@ def count_facts(transactions: Iterable[Transaction]) -> FactCounts:
     counts = FactCounts()
     ips, hops, hosts = counts.client_ips, counts.xff_hops, counts.host_addresses
     for tx in transactions:
+        # ``setdefault(key, set())`` would build a set for every request: look up first
         if tx.client is not None:
-            ips.setdefault(tx.input, set()).add(tx.client.ip)
+            found = ips.get(tx.input)
+            if found is None:
+                found = ips[tx.input] = set()
+            found.add(tx.client.ip)
         hop = xff_first_hop(tx)
         if hop:
             hops.setdefault(tx.input, set()).add(hop)
         if tx.server is not None:
-            hosts.setdefault(tx.request.host, set()).add(tx.server.ip)
+            found = hosts.get(tx.request.host)
+            if found is None:
+                found = hosts[tx.request.host] = set()
+            found.add(tx.server.ip)
     return counts
 
 

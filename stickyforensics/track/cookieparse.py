@@ -30,6 +30,7 @@ import re
 from functools import lru_cache
 
 from stickyforensics.model import CookiePair, Headers, SetCookie
+from stickyforensics.track.header_names import HeaderNameIs
 
 ATTRIBUTE_VALUE_LIMIT = 1024
 """rfc6265bis §5.6: "If the attribute-value is longer than 1024 octets, ignore the cookie-av"."""
@@ -305,6 +306,16 @@ def parse_cookie_header(value: str) -> tuple[CookiePair, ...]:
     return tuple(out)
 
 
+IS_COOKIE = HeaderNameIs("Cookie")
+IS_SET_COOKIE = HeaderNameIs("Set-Cookie")
+
+
+def cookie_header_values(headers: Headers) -> tuple[str, ...]:
+    """The values of a request's ``Cookie`` headers, in order."""
+    is_cookie = IS_COOKIE
+    return tuple([value for key, value in headers.items if is_cookie[key]])
+
+
 def request_cookies(headers: Headers) -> tuple[CookiePair, ...]:
     """Every ``Cookie`` header of a request, joined in order.
 
@@ -314,8 +325,9 @@ def request_cookies(headers: Headers) -> tuple[CookiePair, ...]:
     invent missing cookies.
     """
     out: tuple[CookiePair, ...] | None = None
+    is_cookie = IS_COOKIE
     for key, value in headers.items:
-        if len(key) == 6 and key.lower() == "cookie":
+        if is_cookie[key]:
             pairs = parse_cookie_header(value)
             out = pairs if out is None else out + pairs
     return out if out is not None else ()
@@ -329,8 +341,9 @@ def response_set_cookies(headers: Headers) -> tuple[SetCookie, ...]:
     because ``Expires`` dates contain them.
     """
     out: list[SetCookie] = []
+    is_set_cookie = IS_SET_COOKIE
     for key, value in headers.items:
-        if len(key) != 10 or key.lower() != "set-cookie":
+        if not is_set_cookie[key]:
             continue
         if "\n" in value:
             for line in value.split("\n"):

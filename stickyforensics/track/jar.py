@@ -64,7 +64,6 @@ from stickyforensics.track.cookiescope import (
     path_match,
     registrable_domain,
     request_target_path,
-    resolve_domain,
     scope_overlaps,
     secure_origin,
     site_host,
@@ -80,7 +79,7 @@ from stickyforensics.track.jar_records import (
     utc_clock,
 )
 from stickyforensics.track.jar_retrieval import LAX_ALLOW_UNSAFE_WINDOW, PASS, first_failed_rule, patch_replaced
-from stickyforensics.track.jar_storage import MAX_LIFETIME, expiry_time, rejection
+from stickyforensics.track.jar_storage import MAX_LIFETIME, expiry_time, storage_scope
 
 __all__ = [
     "HISTORY_NAMES",
@@ -315,18 +314,13 @@ class CookieJar:
         server_date: float | None = None,
     ) -> JarDecision:
         """Process one Set-Cookie received at ``at`` for ``scheme://host/path`` (rfc6265bis §5.7)."""
-        self._purge_expired(at)
-        host = canonical_host(host)
-        secure_ok = secure_origin(scheme, host)
+        if self._expiry and self._expiry[0][0] <= at:  # ``_purge_expired``'s test, without the call
+            self._purge_expired(at)
         name = sc.name
-        cookie_path = sc.path if sc.path is not None else default_path(path)
-
-        domain, host_only, domain_problem = resolve_domain(host, sc.domain)  # RFC 6265 §5.3 steps 4-6
-
-        problem = rejection(
-            sc, scheme=scheme, host=host, secure_ok=secure_ok, domain=domain, domain_problem=domain_problem
+        host, secure_ok, cookie_path, domain, host_only, problem = storage_scope(
+            sc, scheme=scheme, host=host, path=path
         )
-        if problem is not None or domain is None:  # a None domain always comes with a problem
+        if problem is not None or domain is None:
             reason, detail = problem or ("domain_mismatch", "no usable domain")
             return self._reject(sc, reason, detail, at, transaction_id, domain, host_only, cookie_path)
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from stickyforensics.model import SetCookie
 from stickyforensics.track.cookieparse import NAME_VALUE_LIMIT, octets
+from stickyforensics.track.cookiescope import canonical_host, default_path, resolve_domain, secure_origin
 from stickyforensics.track.jar_records import expiry_text
+from stickyforensics.track.memo import Memo
 
-__all__ = ["MAX_LIFETIME", "expiry", "expiry_time", "rejection"]
+__all__ = ["MAX_LIFETIME", "StorageScope", "expiry", "expiry_time", "rejection", "storage_scope"]
 
 MAX_LIFETIME = 400 * 86400
 """rfc6265bis §5.5: Expires / Max-Age are capped at 400 days."""
@@ -61,6 +63,35 @@ def rejection(
         if sc.path != "/":
             return "host_prefix_path_not_root", "__Host- needs Path=/"
     return None
+
+
+StorageScope = tuple[str, bool, str, str | None, bool, tuple[str, str] | None]
+"""(canonical host, secure origin?, cookie path, domain, host-only?, the rejection or None) of one
+``Set-Cookie`` from one origin: what storing it depends on before the jar's contents."""
+
+_SCOPES: Memo[tuple[int, str, str, str | None], tuple[SetCookie, StorageScope]] = Memo()
+"""``storage_scope`` answers by parsed header (identity: ``parse_set_cookie`` shares them) and origin."""
+
+
+def storage_scope(sc: SetCookie, *, scheme: str, host: str, path: str) -> StorageScope:
+    """RFC 6265 §5.3 steps 4-6 (domain, path) and the storage rules of ``rejection`` for ``sc`` received
+    from ``scheme://host/path``. Remembered: load balancers send the same line to every client."""
+    key = (id(sc), scheme, host, path if sc.path is None else None)  # the path counts only as default
+    known = _SCOPES.get(key)
+    if known is not None and known[0] is sc:  # the entry holds ``sc``: its id was not reused
+        return known[1]
+    host = canonical_host(host)
+    secure_ok = secure_origin(scheme, host)
+    cookie_path = sc.path if sc.path is not None else default_path(path)
+    domain, host_only, domain_problem = resolve_domain(host, sc.domain)
+    problem = rejection(sc, scheme=scheme, host=host, secure_ok=secure_ok, domain=domain, domain_problem=domain_problem)
+    if problem is None and domain is None:  # not reached: a None domain always comes with a problem
+        problem = ("domain_mismatch", "no usable domain")
+    scope = (host, secure_ok, cookie_path, domain, host_only, problem)
+    if len(_SCOPES) >= 8192:
+        _SCOPES.clear()
+    _SCOPES[key] = (sc, scope)
+    return scope
 
 
 def expiry_time(sc: SetCookie, *, at: float, server_date: float | None) -> float | None:

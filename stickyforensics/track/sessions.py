@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from stickyforensics.config import Config
 from stickyforensics.model import ClientKey, ClientSession, PersistenceInfo, Transaction
-from stickyforensics.track.backends import SentRoutes, observe_backend
+from stickyforensics.track.backends import BackendObserver
 from stickyforensics.track.capture_facts import TrackFacts, decide_facts
 from stickyforensics.track.clients import group_by_address
 from stickyforensics.track.enum_members import TRACKED_ROLES
@@ -103,22 +103,18 @@ class _ClientTracker:
         self, identify: Identify, config: Config, multi_address_hosts: frozenset[str], cookie_data: Mapping[str, str]
     ) -> None:
         self.identify = identify
-        self.config = config
-        self.multi_address_hosts = multi_address_hosts
         self.cookie_data = cookie_data
-        self.routes: SentRoutes = {}
+        self.backends = BackendObserver(identify, config, multi_address_hosts)
 
     def session(self, key: ClientKey, txs: list[Transaction], parsed: list[TxCookies]) -> ClientSession:
-        identify, config, multi, routes = self.identify, self.config, self.multi_address_hosts, self.routes
-        events = cookie_timeline(txs, identify, parsed)
-        backends = tuple(
-            observe_backend(tx, identify, config, multi_address_hosts=multi, cookies=cookies, routes=routes)
-            for tx, cookies in zip(txs, parsed, strict=True)
-        )
+        events = cookie_timeline(txs, self.identify, parsed)
+        observe = self.backends.observe
+        backends = tuple([observe(tx, cookies) for tx, cookies in zip(txs, parsed, strict=True)])
         persistence: dict[str, PersistenceInfo] = {}
-        for ev in events:
-            if ev.persistence is not None and ev.persistence.role in TRACKED_ROLES:
-                persistence.setdefault(ev.name, ev.persistence)
+        for ev in events:  # each name's first routing or session info, in event order
+            info = ev.persistence
+            if info is not None and ev.name not in persistence and info.role in TRACKED_ROLES:
+                persistence[ev.name] = info
         inputs = tuple(dict.fromkeys(tx.input for tx in txs))
         states = {self.cookie_data.get(path, "present") for path in inputs}
         data = "absent" if states == {"absent"} else ("partial" if states - {"present"} else "present")

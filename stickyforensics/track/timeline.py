@@ -14,6 +14,11 @@ For each client, in capture order:
 
 Only routing and session cookies (per the classifier) produce events; the jar
 still stores every cookie, so scope and limits behave as in a browser.
+
+Most requests of a session carry the same Cookie header as the one before, to the
+same site, while the jar holds the same cookies: when nothing but those decided
+the earlier request's events (no question to the jar that depends on the time,
+no cookie adopted), they are the events again, with this request's id and time.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable, Sequence
 
 from stickyforensics.model import (
     CookieEvent,
+    CookieEventKind,
     CookiePair,
     MissingReason,
     PersistenceInfo,
@@ -41,12 +47,13 @@ from stickyforensics.track.enum_members import (
     TRACKED_ROLES,
     UNEXPECTED,
 )
-from stickyforensics.track.jar import CookieJar, registrable_domain
+from stickyforensics.track.jar import CookieJar, StoredCookie, registrable_domain
+from stickyforensics.track.memo import Memo
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
 
-_SUMMARIES: dict[int, tuple[SetCookie, tuple[str, ...]]] = {}
+_SUMMARIES: Memo[int, tuple[SetCookie, tuple[str, ...]]] = Memo()
 """``_attr_summary`` per parsed Set-Cookie (by identity; ``parse_set_cookie`` shares them), so the
 events of one header line share one tuple of strings."""
 
@@ -99,6 +106,15 @@ def _tracked_only(identify: Identify) -> Identify:
 
 TxCookies = tuple[tuple[CookiePair, ...], tuple[SetCookie, ...]]
 
+EventFields = tuple[
+    CookieEventKind, str, str | None, str | None, str | None, str | None, PersistenceInfo | None, str | None, str | None
+]
+"""A request's ``CookieEvent`` without its transaction and time: kind, name, value, previous, reason,
+detail, persistence, domain, path."""
+
+DROPPED = MissingReason.CLIENT_DROPPED.value
+"""The reason of a held cookie not sent, as events carry it (a plain string)."""
+
 
 def tx_cookies(tx: Transaction) -> TxCookies:
     """The request's cookies and the response's Set-Cookies, parsed once and shared by the track stages."""
@@ -119,11 +135,17 @@ def _sent_values(pairs: tuple[CookiePair, ...]) -> dict[str, list[str]]:
 
 
 def cookie_timeline(
-    transactions: Sequence[Transaction], identify: Identify, parsed: Sequence[TxCookies] | None = None
+    transactions: Sequence[Transaction],
+    identify: Identify,
+    parsed: Sequence[TxCookies] | None = None,
+    *,
+    reuse_requests: bool = True,
 ) -> tuple[CookieEvent, ...]:
     """Cookie events for one client's transactions (already in capture order).
 
     ``parsed``: ``tx_cookies`` of each transaction, in the same order, when the caller has them.
+    ``reuse_requests=False`` works every request out from scratch instead of repeating the events of
+    an identical request before it: the reference the reuse is tested against.
     """
     tracked_only = _tracked_only(identify)
     known: dict[tuple[str, str], PersistenceInfo | None] = {}
@@ -143,129 +165,108 @@ def cookie_timeline(
     tracked: dict[str, PersistenceInfo] = {}
     sites: dict[str, set[str]] = {}
     """Sites (registrable domains) where each tracked cookie was set or sent."""
-    sent_by_pairs: dict[int, tuple[tuple[CookiePair, ...], dict[str, list[str]]]] = {}
-    """``_sent_values`` per parsed Cookie header (by identity: ``parse_cookie_header`` shares them, and a
+    last_pairs: tuple[CookiePair, ...] | None = None
+    last_sent: dict[str, list[str]] = {}
+    """``_sent_values`` of the last parsed Cookie header (``parse_cookie_header`` shares them, and a
     client sends the same header until a Set-Cookie changes it); read only once built."""
-    sites_noted: set[tuple[int, str]] = set()
-    """(parsed Cookie header, site) pairs whose names are in ``sites`` (the headers are kept alive above)."""
+    noted: tuple[tuple[CookiePair, ...], str] | None = None
+    """The last (parsed Cookie header, site) whose names were added to ``sites``."""
+    repeat: tuple[tuple[CookiePair, ...], str, int, list[StoredCookie], list[EventFields]] | None = None
+    """The last request whose events followed from its cookies alone: (its parsed Cookie header, its
+    site, how many cookies were tracked, the cookies held for it, its events without transaction and
+    time). A request with the same header and site, tracking as many cookies and holding the same ones
+    has the same events (most requests of a session)."""
     for index, tx in enumerate(transactions):
         req = tx.request
         at = tx.timing.started
         scheme, host, path, tx_id = req.scheme, req.host, req.path, tx.id
         pairs, set_cookies = parsed[index] if parsed is not None else tx_cookies(tx)
-        known_pairs = sent_by_pairs.get(id(pairs))
-        if known_pairs is not None and known_pairs[0] is pairs:
-            sent = known_pairs[1]
-        else:
-            sent = _sent_values(pairs)
-            sent_by_pairs[id(pairs)] = (pairs, sent)
+        if pairs is not last_pairs:
+            last_pairs, last_sent = pairs, _sent_values(pairs)
+        sent = last_sent
 
         # A request whose headers the engine could not attribute (tshark, pipelined requests in one
         # packet) says nothing about which cookies it carried: judge only its response.
         headers_known = "tshark.headers_unattributed" not in tx.notes
         expected = jar.cookies_for(scheme=scheme, host=host, path=path, at=at) if headers_known else []
-        expected_names: set[str] = set()
-        for held in expected:
-            name, value = held.name, held.value
-            expected_names.add(name)
-            held_info = info_of(name, value)
-            info = tracked.get(name) or held_info
-            if info is None:
-                continue
-            if name not in tracked:
-                tracked[name] = info
-            values = sent.get(name)
-            if values is None:
-                append(
-                    CookieEvent(
-                        MISSING,
-                        name,
-                        tx_id,
-                        at,
-                        previous=value,
-                        reason=MissingReason.CLIENT_DROPPED.value,
-                        detail="held and in scope (domain, path, secure, expiry all match) but not sent",
-                        persistence=held_info,
-                        domain=held.domain,
-                        path=held.path,
-                    )
-                )
-            elif value in values:
-                # positional: the cheapest call of a dataclass with this many fields (one per request)
-                append(CookieEvent(SENT, name, tx_id, at, value, None, None, None, held_info))
-            else:
-                append(
-                    CookieEvent(
-                        UNEXPECTED,
-                        name,
-                        tx_id,
-                        at,
-                        value=values[0],
-                        previous=value,
-                        detail="sent a value other than the one the server set last",
-                        persistence=info_of(name, values[0]),
-                    )
-                )
-
         site = registrable_domain(host)
-        if (id(pairs), site) not in sites_noted:  # the same names at the same site again would add nothing
-            sites_noted.add((id(pairs), site))
-            for name in sent:
-                name_sites = sites.get(name)
-                if name_sites is None:
-                    sites[name] = {site}
+        if (
+            repeat is not None
+            and headers_known
+            and repeat[0] is pairs
+            and repeat[1] == site
+            and repeat[2] == len(tracked)
+            and repeat[3] == expected
+        ):
+            fields = repeat[4]  # the request before, again: the same cookies held, sent and tracked
+        else:
+            fields = []
+            pure = headers_known
+            """Whether the events follow from the held, sent and tracked cookies alone (no jar question
+            that depends on the time, no change to the jar): the next request may reuse them."""
+            expected_names: set[str] = set()
+            for held in expected:
+                name, value = held.name, held.value
+                expected_names.add(name)
+                held_info = info_of(name, value)
+                info = tracked.get(name) or held_info
+                if info is None:
+                    continue
+                if name not in tracked:
+                    tracked[name] = info
+                values = sent.get(name)
+                if values is None:
+                    detail = "held and in scope (domain, path, secure, expiry all match) but not sent"
+                    fields.append((MISSING, name, None, value, DROPPED, detail, held_info, held.domain, held.path))
+                elif value in values:
+                    fields.append((SENT, name, value, None, None, None, held_info, None, None))
                 else:
-                    name_sites.add(site)
-        for name, values in sent.items():
-            if name in expected_names:
-                continue
-            info = tracked.get(name) or info_of(name, values[0])
-            if info is None:
-                continue
-            tracked.setdefault(name, info)
-            explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
-            if explanation is not None and explanation[0] is not NEVER_SET:
-                append(
-                    CookieEvent(
-                        UNEXPECTED,
-                        name,
-                        tx_id,
-                        at,
-                        value=values[0],
-                        reason=explanation[0].value,
-                        detail=f"sent although the jar would not send it: {explanation[1]}",
-                        persistence=info_of(name, values[0]),
-                    )
-                )
-                continue
-            jar.set_from_response(
-                _adopted(name, values[0]), scheme=scheme, host=host, path="/", at=at, transaction_id=tx_id
-            )
-            append(
-                CookieEvent(
-                    SENT,
-                    name,
-                    tx_id,
-                    at,
-                    value=values[0],
-                    detail="first seen in a request: set before the capture began",
-                    persistence=info_of(name, values[0]),
-                )
-            )
+                    detail = "sent a value other than the one the server set last"
+                    fields.append((UNEXPECTED, name, values[0], value, None, detail, info_of(name, values[0]), None,
+                                   None))  # fmt: skip
 
-        for name in tracked if headers_known else ():
-            if name in sent or name in expected_names:
-                continue
-            if site not in sites.get(name, ()):
-                continue  # another site's cookie: not sending it is not an event
-            explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
-            if explanation is None or explanation[0] is NEVER_SET or explanation[0] is CLIENT_DROPPED:
-                continue
-            append(
-                CookieEvent(
-                    MISSING, name, tx_id, at, reason=explanation[0].value, detail=explanation[1]
+            if noted is None or noted[0] is not pairs or noted[1] != site:  # again would add nothing
+                noted = (pairs, site)
+                for name in sent:
+                    name_sites = sites.get(name)
+                    if name_sites is None:
+                        sites[name] = {site}
+                    else:
+                        name_sites.add(site)
+            for name, values in sent.items():
+                if name in expected_names:
+                    continue
+                info = tracked.get(name) or info_of(name, values[0])
+                if info is None:
+                    continue
+                pure = False
+                tracked.setdefault(name, info)
+                explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
+                if explanation is not None and explanation[0] is not NEVER_SET:
+                    detail = f"sent although the jar would not send it: {explanation[1]}"
+                    fields.append((UNEXPECTED, name, values[0], None, explanation[0].value, detail,
+                                   info_of(name, values[0]), None, None))  # fmt: skip
+                    continue
+                jar.set_from_response(
+                    _adopted(name, values[0]), scheme=scheme, host=host, path="/", at=at, transaction_id=tx_id
                 )
-            )
+                detail = "first seen in a request: set before the capture began"
+                fields.append((SENT, name, values[0], None, None, detail, info_of(name, values[0]), None, None))
+
+            for name in tracked if headers_known else ():
+                if name in sent or name in expected_names:
+                    continue
+                pure = False
+                if site not in sites.get(name, ()):
+                    continue  # another site's cookie: not sending it is not an event
+                explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
+                if explanation is None or explanation[0] is NEVER_SET or explanation[0] is CLIENT_DROPPED:
+                    continue
+                fields.append((MISSING, name, None, None, explanation[0].value, explanation[1], None, None, None))
+            repeat = (pairs, site, len(tracked), expected, fields) if pure and reuse_requests else None
+        for kind, name, sent_value, previous, reason, why, info, domain, cookie_path in fields:
+            # positional: the cheapest call of a dataclass with this many fields (several per request)
+            append(CookieEvent(kind, name, tx_id, at, sent_value, previous, reason, why, info, domain, cookie_path))
 
         if tx.response is None:
             continue

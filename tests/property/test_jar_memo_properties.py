@@ -213,9 +213,7 @@ def test_memoized_answers_equal_answers_from_scratch(ops: list[SetOp | RequestOp
 
 @SETTINGS
 @given(long_sessions(), limits)
-def test_memo_stays_equal_across_many_value_replacements(
-    ops: list[SetOp | RequestOp], limit: tuple[int, int]
-) -> None:
+def test_memo_stays_equal_across_many_value_replacements(ops: list[SetOp | RequestOp], limit: tuple[int, int]) -> None:
     max_cookies, max_per_site = limit
     with_memo = _replay(CookieJar(max_cookies=max_cookies, max_per_site=max_per_site), ops)
     from_scratch = _replay(CookieJar(max_cookies=max_cookies, max_per_site=max_per_site, memoize=False), ops)

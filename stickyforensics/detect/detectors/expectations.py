@@ -106,9 +106,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
         for session in ctx.sessions:
             by_id = ctx.tx_by_id(session)
             for ev in session.cookie_events:
-                if (ev.kind in SET_OR_CHANGED or ev.kind is SENT) and _per_client(
-                    ev.persistence, ev.value or ""
-                ):
+                if (ev.kind in SET_OR_CHANGED or ev.kind is SENT) and _per_client(ev.persistence, ev.value or ""):
                     owners.setdefault((ev.name, ev.value or ""), {}).setdefault(
                         session.key.value, by_id[ev.transaction_id]
                     )

@@ -121,10 +121,12 @@ def duplicate_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
         if not tracked:
             continue
         hits: dict[str, list[Transaction]] = defaultdict(list)
-        for tx in session.transactions:
-            headers = [value for key, value in tx.request.headers.items if len(key) == 6 and key.lower() == "cookie"]
+        for tx, headers in zip(session.transactions, ctx.cookie_headers(session), strict=True):
             if len(headers) == 1:
-                names = [n for n in _doubled(headers[0]) if n in tracked]
+                doubled = _doubled(headers[0])
+                if not doubled:
+                    continue  # the usual request: no name twice
+                names = [n for n in doubled if n in tracked]
             else:
                 names = [n for n in _doubled_pairs(p for h in headers for p in parse_cookie_header(h)) if n in tracked]
             for name in names:
@@ -146,23 +148,19 @@ def duplicate_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
     return out
 
 
-def _cookie_bytes(tx: Transaction) -> int:
-    """Total length of the request's ``Cookie`` header values."""
-    total = 0
-    for key, value in tx.request.headers.items:
-        if len(key) == 6 and key.lower() == "cookie":
-            total += len(value)
-    return total
-
-
 def oversized_cookie_header(ctx: DetectContext, rule: Rule) -> list[Finding]:
     limit = 8190
     out = []
     for session in ctx.sessions:
-        sizes = [(tx, _cookie_bytes(tx)) for tx in session.transactions]
-        big = [tx for tx, size in sizes if size > limit]
+        big: list[Transaction] = []
+        size = 0
+        """The largest of the headers over the limit."""
+        for tx, headers in zip(session.transactions, ctx.cookie_headers(session), strict=True):
+            total = sum(map(len, headers))
+            if total > limit:
+                big.append(tx)
+                size = max(size, total)
         if big:
-            size = max(size for _tx, size in sizes if size > limit)
             out.append(
                 make_finding(
                     rule,

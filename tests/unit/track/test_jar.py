@@ -563,3 +563,30 @@ def test_history_is_bounded() -> None:
     for i in range(HISTORY_PER_NAME * 3):
         put(jar, "a=1; SameSite=None", at=T0 + i)
     assert len(jar.history("a")) == HISTORY_PER_NAME
+
+
+def test_a_long_session_patches_its_kept_answers_in_linear_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One client asking many paths while every response re-sets its session cookie: each kept answer
+    catches up when it is next asked for, instead of every kept answer on every Set-Cookie."""
+    import stickyforensics.track.jar as jar_module
+
+    calls = 0
+    real = jar_module.patch_replaced
+
+    def counting(*args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        real(*args)
+
+    monkeypatch.setattr(jar_module, "patch_replaced", counting)
+    jar = CookieJar()
+    put(jar, "SID=v0; Path=/")
+    put(jar, "cart=1; Path=/shop")  # two cookie paths: the paths below get separate answers
+    requests = 0
+    for n in range(400):
+        names_for(jar, f"https://www.example.com/shop/item{n % 200}", at=T0 + 1 + n)
+        put(jar, f"SID=v{n + 1}; Path=/", at=T0 + 1 + n)
+        requests += 1
+    assert names_for(jar, "https://www.example.com/shop/item7", at=T0 + 500) == ["cart", "SID"]
+    assert jar.cookies_for(scheme="https", host="www.example.com", path="/shop/x", at=T0 + 500)[1].value == "v400"
+    assert calls <= 2 * requests  # eagerly patching every kept answer: about 200 per Set-Cookie

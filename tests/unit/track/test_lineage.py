@@ -14,7 +14,8 @@ from stickyforensics.pipeline import analyze_results
 from stickyforensics.report.json import report_dict
 from stickyforensics.report.redact import Redactor
 from stickyforensics.track.clients import group_by_client
-from stickyforensics.track.lineage import is_token
+from stickyforensics.track.cookieparse import request_cookies
+from stickyforensics.track.lineage import LineageSplitter, is_token
 
 NAT = "10.0.0.9"
 T0 = 1_700_000_000.0
@@ -331,3 +332,14 @@ def test_tokens_are_browser_ids_not_backend_names() -> None:
     identify = CookieClassifier().identify
     assert not is_token("1677787402.20480.0000", identify("BIGipServerweb_pool", "1677787402.20480.0000"))
     assert is_token(SID_A, identify("JSESSIONID", SID_A))
+
+
+def test_a_header_repeating_two_values_of_one_token_alternates_when_sent_again() -> None:
+    """The cheap first look skips a request that repeats the one before it only when that cannot
+    change its answer: here the second request brings SID_A back after SID_B."""
+    twice = f"JSESSIONID={SID_A}; JSESSIONID={SID_B}"
+    txs = [tx(1, 0.0, "/app/a", cookie=twice), tx(2, 1.0, "/app/a", cookie=twice)]
+    for cookies in (None, [request_cookies(t.request.headers) for t in txs]):
+        assert LineageSplitter()._values_alternate(txs, cookies)
+    once = [tx(1, 0.0, "/app/a", cookie=f"JSESSIONID={SID_A}"), tx(2, 1.0, "/app/a", cookie=f"JSESSIONID={SID_A}")]
+    assert not LineageSplitter()._values_alternate(once, None)
