@@ -296,7 +296,8 @@ def _work(conn: Connection, job: ShardJob, shards: Sequence[int]) -> None:
     try:
         for index in shards:
             conn.send(("result", analyze_shard(job, index, None)[0]))
-            gc.collect()
+            if index != shards[-1]:  # the last shard's cycles go with the process (or the next request)
+                gc.collect()
         while True:
             message = conn.recv()
             if message[0] == "done":
@@ -460,7 +461,7 @@ def _partition(
         if progress is not None:
             progress(label, 0, size)
             tick = functools.partial(_bytes_done, progress, label, size)
-        out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick)
+        out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick, pipelined=True)
         if progress is not None:
             progress(label, size, size)
     return out

@@ -11,35 +11,61 @@ The numbering pass also relays its idle sweeps (and the last capture time) to ev
 markers, so a worker closes idle connections at the same moments as one process reading the whole
 capture would.
 
-Spill records (little-endian; one file per shard, written and read by the same program version):
+The pass is a pipeline of two stages: the *reader* decodes the capture into segment records
+(``encode_segments``), the *numberer* numbers and routes them (``_number``). With ``pipelined`` the
+reader runs in a forked process feeding a pipe, so the two stages share the two cores that the
+workers use afterwards (the reader is about 60% of the pass: bench/README.md); without it, the same
+records pass through memory in one process.
 
-- ``A``: a new address string (``B`` length + ASCII), numbered from 0 in order of appearance;
-- ``S``: a segment: frame, tcp.stream, time, seq, ack, ports, flags, truncated, address numbers,
-  wire and captured payload lengths, then the payload;
-- ``W``: an idle sweep at a capture time; ``E``: the end of the capture with its last time.
+Records (little-endian; written and read by the same program version). A record starts with its kind:
+
+- ``A``: an address: its number (``I``, numbered from 0 in order of appearance in the capture), then
+  ``B`` length + ASCII; a spill file holds those of its own segments, before their first use;
+- ``U`` (reader to numberer) and ``S`` (spill file, with its ``tcp.stream`` as an ``I`` after the
+  kind): a segment: frame, time, seq, ack, ports, flags, truncated, address numbers, wire and
+  captured payload lengths, then the payload;
+- ``W``: an idle sweep at a capture time; ``E``: the end of the capture with its last time;
+- reader to numberer only: ``P`` the bytes of the file read so far (progress); ``F`` the reader's
+  facts at the end (``I`` length + pickle); ``X`` the reader failed (``B`` its error was an input
+  error, ``I`` length + UTF-8 text).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
 import struct
+import traceback
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from stickyforensics.errors import InputError
+from stickyforensics.errors import InputError, StickyError
 from stickyforensics.ingest.pcapread import open_capture
+from stickyforensics.ingest.segment_reader import SegmentReader
 from stickyforensics.model import Diagnostic
 from stickyforensics.reconstruct.segments import TcpSegment
 from stickyforensics.reconstruct.shard import owner_of
 from stickyforensics.reconstruct.tcp import ConnectionHandler, TcpConnection, TcpReassembler
 
-_SEGMENT = struct.Struct("<BIIdIIHHBBIIII")
-_ADDRESS = struct.Struct("<BB")
+_BODY = struct.Struct("<IdIIHHBBIIII")
+"""A segment after its kind (and stream): frame, ts, seq, ack, sport, dport, flags, cut, src, dst, wire, size."""
+_U = struct.Struct("<B" + _BODY.format[1:])
+_S_HEAD = struct.Struct("<BI")
+_S = struct.Struct("<BI" + _BODY.format[1:])
+_ADDRESS = struct.Struct("<BIB")
 _MARKER = struct.Struct("<Bd")
+_POSITION = struct.Struct("<BQ")
+_LENGTH = struct.Struct("<BI")
+_FAILED = struct.Struct("<BBI")
 SEGMENT, ADDRESS, SWEEP, END = b"SAWE"
+UNNUMBERED, PROGRESS, FACTS, FAILED = b"UPFX"
 FLUSH_BYTES = 1 << 20
 READ_BYTES = 4 << 20
+PROGRESS_BYTES = 8 << 20
+"""File bytes between two progress records."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,35 +92,50 @@ class SpillWriter:
         self.path = path
         self._file = open(path, "wb")  # noqa: SIM115 - closed by ``close``, kept open across the pass
         self._buf = bytearray()
-        self._addresses: dict[str, int] = {}
+        self._known: set[int] = set()
+        self._numbers: dict[str, int] = {}
 
     def segment(self, seg: TcpSegment, stream: int) -> None:
-        addresses = self._addresses
-        src = addresses.get(seg.src_ip)
-        if src is None:
-            src = self._address(seg.src_ip)
-        dst = addresses.get(seg.dst_ip)
-        if dst is None:
-            dst = self._address(seg.dst_ip)
+        """Append a decoded segment (its addresses numbered by this writer)."""
+        src = self._number(seg.src_ip)
+        dst = self._number(seg.dst_ip)
         payload = seg.payload
-        buf = self._buf
-        buf += _SEGMENT.pack(
-            SEGMENT, seg.frame, stream, seg.ts, seg.seq, seg.ack, seg.src_port, seg.dst_port, seg.flags,
+        self._buf += _S.pack(
+            SEGMENT, stream, seg.frame, seg.ts, seg.seq, seg.ack, seg.src_port, seg.dst_port, seg.flags,
             seg.truncated, src, dst, seg.wire_len, len(payload),
         )
-        buf += payload
+        self._buf += payload
+        if len(self._buf) >= FLUSH_BYTES:
+            self._flush()
+
+    def _number(self, text: str) -> int:
+        number = self._numbers.get(text)
+        if number is None:
+            number = self._numbers[text] = len(self._numbers)
+            self.address(number, text.encode("ascii"))
+        return number
+
+    def address(self, number: int, raw: bytes) -> None:
+        """Announce address ``number`` (a record before the first segment that uses it)."""
+        self._known.add(number)
+        self._buf += _ADDRESS.pack(ADDRESS, number, len(raw))
+        self._buf += raw
+
+    def copy(self, stream: int, record: memoryview, src: int, dst: int, addresses: list[bytes]) -> None:
+        """Append a reader's ``U`` record (``record`` without its kind byte) as segment of ``stream``."""
+        known = self._known
+        if src not in known:
+            self.address(src, addresses[src])
+        if dst not in known:
+            self.address(dst, addresses[dst])
+        buf = self._buf
+        buf += _S_HEAD.pack(SEGMENT, stream)
+        buf += record
         if len(buf) >= FLUSH_BYTES:
             self._flush()
 
     def marker(self, kind: int, ts: float) -> None:
         self._buf += _MARKER.pack(kind, ts)
-
-    def _address(self, text: str) -> int:
-        number = self._addresses[text] = len(self._addresses)
-        raw = text.encode("ascii")
-        self._buf += _ADDRESS.pack(ADDRESS, len(raw))
-        self._buf += raw
-        return number
 
     def _flush(self) -> None:
         self._file.write(self._buf)
@@ -106,6 +147,110 @@ class SpillWriter:
             self._file.close()
 
 
+# -- stage 1: the reader ------------------------------------------------------------------------
+
+
+def encode_segments(reader: SegmentReader) -> Iterator[bytes]:
+    """The reader's segments as ``U`` records (``A`` before a new address), in chunks of about
+    ``FLUSH_BYTES``; ``P`` records as the file is read; an ``F`` record with the reader's facts last."""
+    numbers: dict[str, int] = {}
+    buf = bytearray()
+    pack = _U.pack
+    next_progress = PROGRESS_BYTES
+    for seg in reader:
+        src = numbers.get(seg.src_ip)
+        if src is None:
+            src = numbers[seg.src_ip] = len(numbers)
+            raw = seg.src_ip.encode("ascii")
+            buf += _ADDRESS.pack(ADDRESS, src, len(raw)) + raw
+        dst = numbers.get(seg.dst_ip)
+        if dst is None:
+            dst = numbers[seg.dst_ip] = len(numbers)
+            raw = seg.dst_ip.encode("ascii")
+            buf += _ADDRESS.pack(ADDRESS, dst, len(raw)) + raw
+        payload = seg.payload
+        buf += pack(
+            UNNUMBERED, seg.frame, seg.ts, seg.seq, seg.ack, seg.src_port, seg.dst_port, seg.flags, seg.truncated,
+            src, dst, seg.wire_len, len(payload),
+        )  # fmt: skip
+        buf += payload
+        if len(buf) >= FLUSH_BYTES:
+            position = reader.file_position
+            if position >= next_progress:
+                next_progress = position + PROGRESS_BYTES
+                buf += _POSITION.pack(PROGRESS, position)
+            yield bytes(buf)
+            buf.clear()
+    facts = pickle.dumps(
+        {
+            "frames": reader.frames,
+            "tcp_segments": reader.tcp_segments,
+            "truncated_frames": reader.truncated_frames,
+            "tls_client_hellos": reader.tls_client_hellos,
+            "tls_servers": tuple(reader.tls_servers),
+            "diagnostics": tuple(reader.diagnostics),
+        },
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
+    buf += _POSITION.pack(PROGRESS, reader.file_position)
+    buf += _LENGTH.pack(FACTS, len(facts)) + facts
+    yield bytes(buf)
+
+
+def _failure(exc: BaseException) -> bytes:
+    expected = isinstance(exc, StickyError)
+    text = (str(exc) if expected else "".join(traceback.format_exception(exc))).encode("utf-8", "replace")
+    return _FAILED.pack(FAILED, expected, len(text)) + text
+
+
+def _reader_process(reader: SegmentReader) -> Iterator[bytes]:
+    """Run ``encode_segments`` in a process forked now; its records come back through a pipe."""
+    read_end, write_end = os.pipe()
+    with contextlib.suppress(OSError):  # fewer, larger transfers where the system allows it
+        import fcntl
+
+        fcntl.fcntl(write_end, 1031, FLUSH_BYTES)  # F_SETPIPE_SZ
+    pid = os.fork()
+    if pid == 0:  # the reader: never returns into the caller
+        code = 0
+        try:
+            os.close(read_end)
+            try:
+                for chunk in encode_segments(reader):
+                    _write_all(write_end, chunk)
+            except BaseException as exc:  # the numberer raises it
+                code = 1
+                _write_all(write_end, _failure(exc))
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return _pipe_chunks(read_end, pid)
+
+
+def _pipe_chunks(read_end: int, pid: int) -> Iterator[bytes]:
+    try:
+        while True:
+            chunk = os.read(read_end, READ_BYTES)
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        os.close(read_end)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+# -- stage 2: the numberer ----------------------------------------------------------------------
+
+
 def partition_capture(
     path: str,
     shards: int,
@@ -113,8 +258,12 @@ def partition_capture(
     *,
     input_index: int = 0,
     progress: Callable[[int], None] | None = None,
+    pipelined: bool = False,
 ) -> Partition:
     """Split ``path`` into ``shards`` spill files in ``directory``; ``progress`` gets the bytes read.
+
+    ``pipelined``: read the capture in a forked process (see the module's docstring); only where
+    forking is safe (no threads), as in ``sharded``'s partitioning child.
 
     Raises ``InputError`` when the file cannot be read as a capture, or the spill cannot be written.
     """
@@ -130,17 +279,8 @@ def partition_capture(
     writers: list[SpillWriter] = []
     try:
         writers = [SpillWriter(f) for f in files]
-        feed = tcp.feed
-        sweeps = 0
-        for seg in reader:
-            stream = feed(seg)
-            writers[routes[stream]].segment(seg, stream)
-            if tcp.sweeps != sweeps:
-                sweeps = tcp.sweeps
-                for writer in writers:
-                    writer.marker(SWEEP, tcp.last_sweep)
-                if progress is not None:
-                    progress(reader.file_position)
+        chunks = _reader_process(reader) if pipelined else encode_segments(reader)
+        facts = _number(path, chunks, tcp, routes, writers, progress)
         for writer in writers:
             writer.marker(END, tcp.now)
             writer.close()
@@ -156,14 +296,96 @@ def partition_capture(
         format=info.format,
         spill_files=files,
         tcp_streams=tcp.streams,
-        frames=reader.frames,
-        tcp_segments=reader.tcp_segments,
-        truncated_frames=reader.truncated_frames,
-        tls_client_hellos=reader.tls_client_hellos,
-        tls_servers=tuple(reader.tls_servers),
-        reader_diagnostics=tuple(reader.diagnostics),
+        frames=facts["frames"],
+        tcp_segments=facts["tcp_segments"],
+        truncated_frames=facts["truncated_frames"],
+        tls_client_hellos=facts["tls_client_hellos"],
+        tls_servers=facts["tls_servers"],
+        reader_diagnostics=facts["diagnostics"],
         numbering_diagnostics=tuple(diagnostics),
     )
+
+
+def _number(
+    path: str,
+    chunks: Iterable[bytes],
+    tcp: TcpReassembler,
+    routes: array[int],
+    writers: list[SpillWriter],
+    progress: Callable[[int], None] | None,
+) -> dict[str, Any]:
+    """Number the reader's records and append each to its shard's spill file; the reader's facts."""
+    addresses: list[bytes] = []
+    texts: list[str] = []
+    unpack = _U.unpack_from
+    head = _U.size
+    number = tcp.number
+    sweeps = 0
+    buf = b""
+    pos = 0
+    for chunk in chunks:
+        buf = buf[pos:] + chunk if pos < len(buf) else chunk
+        view = memoryview(buf)
+        pos = 0
+        n = len(buf)
+        while pos < n:
+            kind = buf[pos]
+            if kind == UNNUMBERED:
+                if pos + head > n:
+                    break
+                _, frame, ts, seq, ack, sport, dport, flags, cut, src, dst, wire, size = unpack(buf, pos)
+                end = pos + head + size
+                if end > n:
+                    break
+                stream = number(texts[src], sport, texts[dst], dport, flags, cut, ts)
+                if stream < 0:
+                    stream = tcp.feed(
+                        TcpSegment(frame, ts, texts[src], texts[dst], sport, dport, seq, ack, flags,
+                                   buf[pos + head : end], bool(cut), wire)
+                    )  # fmt: skip
+                writers[routes[stream]].copy(stream, view[pos + 1 : end], src, dst, addresses)
+                pos = end
+                if tcp.sweeps != sweeps:
+                    sweeps = tcp.sweeps
+                    for writer in writers:
+                        writer.marker(SWEEP, tcp.last_sweep)
+            elif kind == ADDRESS:
+                if pos + _ADDRESS.size > n:
+                    break
+                _, _, size = _ADDRESS.unpack_from(buf, pos)
+                end = pos + _ADDRESS.size + size
+                if end > n:
+                    break
+                raw = buf[pos + _ADDRESS.size : end]
+                addresses.append(raw)
+                texts.append(raw.decode("ascii"))
+                pos = end
+            elif kind == PROGRESS:
+                if pos + _POSITION.size > n:
+                    break
+                if progress is not None:
+                    progress(_POSITION.unpack_from(buf, pos)[1])
+                pos += _POSITION.size
+            elif kind in (FACTS, FAILED):
+                shape = _LENGTH if kind == FACTS else _FAILED
+                if pos + shape.size > n:
+                    break
+                size = shape.unpack_from(buf, pos)[-1]
+                if pos + shape.size + size > n:
+                    break
+                data = buf[pos + shape.size : pos + shape.size + size]
+                if kind == FAILED:
+                    text = data.decode("utf-8", "replace")
+                    if buf[pos + 1]:
+                        raise StickyError(text)
+                    raise RuntimeError(f"the capture reader failed: {text.strip().splitlines()[-1]}")
+                view.release()
+                facts: dict[str, Any] = pickle.loads(data)
+                return facts
+            else:
+                raise AssertionError(f"reader record of kind {kind} at {pos}")
+        view.release()
+    raise InputError(path, "the capture reader process ended before the end of the capture (out of memory?)")
 
 
 def _never(conn: TcpConnection) -> ConnectionHandler:
@@ -174,9 +396,9 @@ def read_spill(
     path: str, on_sweep: Callable[[float], None], on_end: Callable[[float], None]
 ) -> Iterator[TcpSegment]:
     """The segments of one spill file in capture order; markers go to the callbacks between them."""
-    addresses: list[str] = []
-    seg_size = _SEGMENT.size
-    unpack_segment = _SEGMENT.unpack_from
+    addresses: dict[int, str] = {}
+    seg_size = _S.size
+    unpack_segment = _S.unpack_from
     with open(path, "rb") as f:
         buf = b""
         pos = 0
@@ -190,7 +412,7 @@ def read_spill(
                 if kind == SEGMENT:
                     if pos + seg_size > n:
                         break
-                    _, frame, stream, ts, seq, ack, sport, dport, flags, cut, src, dst, wire, size = unpack_segment(
+                    _, stream, frame, ts, seq, ack, sport, dport, flags, cut, src, dst, wire, size = unpack_segment(
                         buf, pos
                     )
                     start = pos + seg_size
@@ -203,10 +425,14 @@ def read_spill(
                     )
                     pos = end
                 elif kind == ADDRESS:
-                    if pos + 2 > n or pos + 2 + buf[pos + 1] > n:
+                    if pos + _ADDRESS.size > n:
                         break
-                    addresses.append(buf[pos + 2 : pos + 2 + buf[pos + 1]].decode("ascii"))
-                    pos += 2 + buf[pos + 1]
+                    _, number, size = _ADDRESS.unpack_from(buf, pos)
+                    end = pos + _ADDRESS.size + size
+                    if end > n:
+                        break
+                    addresses[number] = buf[pos + _ADDRESS.size : end].decode("ascii")
+                    pos = end
                 elif kind in (SWEEP, END):
                     if pos + _MARKER.size > n:
                         break

@@ -168,6 +168,22 @@ class TcpReassembler:
             self._sweep(seg.ts)
         return conn.stream
 
+    def number(self, src: str, sport: int, dst: str, dport: int, flags: int, truncated: int, ts: float) -> int:
+        """``feed``'s fast path for a numbering pass (``numbering_only``), without building the segment:
+        the ``tcp.stream`` of a segment that only moves its connection's clock, or -1 when the segment
+        needs ``feed`` (a new connection, SYN/FIN/RST, or a connection not yet anchored)."""
+        half = self._halves.get((src, sport, dst, dport))
+        if half is None or flags & SLOW_FLAGS or truncated or not half.ready:
+            return -1
+        conn = half.conn
+        if conn.waiting or not conn.non_http:  # non_http: what numbering_only sets on every connection
+            return -1
+        conn.last_ts = ts
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._sweep(ts)
+        return conn.stream
+
     # -- everything else ----------------------------------------------------------------------
 
     def _feed_slow(self, seg: TcpSegment, half: Half | None) -> int:

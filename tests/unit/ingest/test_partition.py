@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import glob
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stickyforensics.errors import InputError
+from stickyforensics.errors import InputError, StickyError
 from stickyforensics.ingest.native import (
     assemble_capture,
     partition_part,
@@ -30,16 +31,18 @@ CAPTURES = sorted(
 )
 
 
-def split_and_join(capture: str, count: int, directory: Path) -> tuple[object, list[object]]:
-    partition = partition_capture(capture, count, str(directory))
+def split_and_join(
+    capture: str, count: int, directory: Path, *, pipelined: bool = False
+) -> tuple[object, list[object]]:
+    partition = partition_capture(capture, count, str(directory), pipelined=pipelined)
     parts = [read_spill_part(partition, k) for k in range(count)]
     return assemble_capture([partition_part(partition), *parts]), parts
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: str(Path(p).relative_to(ROOT)))
-@pytest.mark.parametrize("count", [2, 3])
-def test_shards_assemble_to_the_whole(capture: str, count: int, tmp_path: Path) -> None:
-    joined, parts = split_and_join(capture, count, tmp_path)
+@pytest.mark.parametrize(("count", "pipelined"), [(2, False), (3, True)])
+def test_shards_assemble_to_the_whole(capture: str, count: int, pipelined: bool, tmp_path: Path) -> None:
+    joined, parts = split_and_join(capture, count, tmp_path, pipelined=pipelined)
     for index, part in enumerate(parts):
         assert all(owner_of(tx.client.ip, count) == index for tx in part.transactions if tx.client)  # type: ignore[attr-defined]
     assert joined == read_capture(capture)
@@ -67,14 +70,16 @@ def _idle_and_reused(path: Path) -> Path:
     return write_pcap(path / "idle.pcap", segs)
 
 
-@pytest.mark.parametrize("count", [2, 3, 5])
-def test_sweeps_and_port_reuse_match_one_process(count: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("count", "pipelined"), [(2, False), (3, True), (5, False)])
+def test_sweeps_and_port_reuse_match_one_process(
+    count: int, pipelined: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     capture = str(_idle_and_reused(tmp_path))
     unswept = assemble_capture([read_capture_part(capture)])
     monkeypatch.setattr("stickyforensics.reconstruct.tcp.SWEEP_EVERY", 7)  # sweeps fall between shards' segments
     whole = assemble_capture([read_capture_part(capture)])
     assert whole != unswept  # the sweep closed the quiet connection: its resumption is read afresh
-    p = partition_capture(capture, count, str(tmp_path))
+    p = partition_capture(capture, count, str(tmp_path), pipelined=pipelined)
     joined = assemble_capture([partition_part(p), *(read_spill_part(p, k) for k in range(count))])
     assert joined == whole
     assert len({tx.provenance.tcp_stream for tx in joined.transactions}) == 32  # 1 quiet, 30 busy, the reused port
@@ -130,10 +135,51 @@ def test_spill_keeps_every_field(tmp_path_factory: pytest.TempPathFactory, items
 def test_records_across_read_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import stickyforensics.ingest.partition as partition
 
-    monkeypatch.setattr(partition, "READ_BYTES", 5)  # every record straddles reads
+    monkeypatch.setattr(partition, "READ_BYTES", 5)  # every record straddles reads (the pipe's and the spill's)
     capture = next(c for c in CAPTURES if "missing_cookie" in c)
-    joined, _ = split_and_join(capture, 2, tmp_path)
+    joined, _ = split_and_join(capture, 2, tmp_path, pipelined=True)
     assert joined == read_capture(capture)
+
+
+def _failing_reader(exc: BaseException) -> object:
+    def encode(reader: object) -> Iterator[bytes]:
+        yield b"A" + struct.pack("<IB", 0, 8) + b"10.0.0.1"  # something arrives before the failure
+        raise exc
+
+    return encode
+
+
+@pytest.mark.parametrize(
+    ("exc", "error", "message"),
+    [
+        (InputError("x.pcap", "the reader says no", "byte 9"), StickyError, "the reader says no"),
+        (ZeroDivisionError("a bug"), RuntimeError, "the capture reader failed: ZeroDivisionError: a bug"),
+    ],
+)
+def test_a_reader_process_failure_reaches_the_numberer(
+    exc: BaseException, error: type[BaseException], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stickyforensics.ingest.partition as partition
+
+    monkeypatch.setattr(partition, "encode_segments", _failing_reader(exc))
+    capture = next(c for c in CAPTURES if "missing_cookie" in c)
+    with pytest.raises(error, match=message):
+        partition_capture(capture, 2, str(tmp_path), pipelined=True)
+
+
+def test_a_reader_process_that_vanishes_is_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import stickyforensics.ingest.partition as partition
+
+    def vanish(reader: object) -> Iterator[bytes]:
+        yield b"A" + struct.pack("<IB", 0, 8) + b"10.0.0.1"
+        os._exit(9)  # as the out-of-memory killer would: no failure record
+
+    monkeypatch.setattr(partition, "encode_segments", vanish)
+    capture = next(c for c in CAPTURES if "missing_cookie" in c)
+    with pytest.raises(InputError, match="reader process ended before the end of the capture"):
+        partition_capture(capture, 2, str(tmp_path), pipelined=True)
 
 
 def test_damaged_spill_is_an_input_error(tmp_path: Path) -> None:
