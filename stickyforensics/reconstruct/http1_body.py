@@ -21,7 +21,7 @@ from collections.abc import Callable
 from hashlib import sha256
 
 from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo
-from stickyforensics.reconstruct.frozen_build import builder
+from stickyforensics.model.frozen_build import builder
 
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 AUTO_WBITS = 32 + zlib.MAX_WBITS

@@ -38,7 +38,7 @@ from stickyforensics.model import (
     Timing,
     Transaction,
 )
-from stickyforensics.reconstruct.frozen_build import builder
+from stickyforensics.model.frozen_build import builder
 from stickyforensics.reconstruct.http1 import (
     ROLE_REQUEST,
     ROLE_RESPONSE,

@@ -25,7 +25,25 @@ def test_report_sessions_and_views_round_trip() -> None:
             assert back.transaction_count == session.transaction_count and back.complete == shape.complete
 
 
-def test_reduce_names_the_class_and_its_arguments() -> None:
+def test_reduce_names_a_constructor_and_the_init_arguments() -> None:
     report = analyze([str(ROOT / "samples/noise/capture.pcap")], shard_bytes=0)
-    cls, args = report.__reduce__()  # type: ignore[misc]
-    assert cls is AnalysisReport and args[0] == report.schema_version
+    make, args = report.__reduce__()  # type: ignore[misc]
+    assert args[0] == report.schema_version
+    assert make(*args) == report and type(make(*args)) is AnalysisReport
+    session = report.sessions[0]
+    assert session.__reduce__()[0] is ClientSession  # type: ignore[misc]  # __post_init__: its own constructor
+
+
+def test_classes_the_builder_reproduces_load_through_it() -> None:
+    from stickyforensics.model import Headers, Transaction, pickling
+
+    report = analyze([str(ROOT / "samples/noise/capture.pcap")], shard_bytes=0)
+    tx = next(tx for s in report.sessions for tx in s.transactions)
+    make, args = tx.__reduce__()  # type: ignore[misc]
+    assert make is pickling.build_Transaction and make(*args) == tx  # type: ignore[attr-defined]
+    assert type(make(*args)) is Transaction
+    assert b"build_Transaction" in pickle.dumps(tx)
+    assert pickle.loads(pickle.dumps(Headers((("Set-Cookie", "a=1"), ("set-cookie", "b=2"))))).items == (
+        ("Set-Cookie", "a=1"),
+        ("set-cookie", "b=2"),
+    )

@@ -16,7 +16,7 @@ from stickyforensics.model import (
     Timing,
     Transaction,
 )
-from stickyforensics.reconstruct.frozen_build import builder
+from stickyforensics.model.frozen_build import builder
 
 
 def _samples() -> list[tuple[type, tuple[object, ...]]]:
