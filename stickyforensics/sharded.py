@@ -450,6 +450,9 @@ def _partition(
 ) -> dict[int, Partition]:
     """Split every capture the native engine reads into ``shards`` spill files (one pass each)."""
     from stickyforensics.ingest.partition import partition_capture
+    from stickyforensics.malloc_tuning import keep_freed_buffers
+
+    keep_freed_buffers()  # this process only streams chunks, and ends with the pass
 
     out: dict[int, Partition] = {}
     for index, (path, fmt) in enumerate(zip(files, formats, strict=True)):
