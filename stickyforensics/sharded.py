@@ -459,19 +459,24 @@ def _partition(
         if fmt == "har" or options.engine != "native" or options.tls_keylog:
             continue
         size = max(os.stat(path).st_size, 1)
-        label = f"splitting {os.path.basename(path)} by client"
+        label = f"splitting {os.path.basename(path)} by client (MB)"
+        megabytes = -(-size // MB)
         tick = None
         if progress is not None:
-            progress(label, 0, size)
-            tick = functools.partial(_bytes_done, progress, label, size)
+            progress(label, 0, megabytes)
+            tick = functools.partial(_megabytes_done, progress, label, megabytes)
         out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick, pipelined=True)
         if progress is not None:
-            progress(label, size, size)
+            progress(label, megabytes, megabytes)
     return out
 
 
-def _bytes_done(progress: Progress, label: str, size: int, done: int) -> None:
-    progress(label, min(done, size), size)
+MB = 1_000_000
+
+
+def _megabytes_done(progress: Progress, label: str, megabytes: int, done: int) -> None:
+    """Progress of a split in MB of the file, not bytes: the bar's counts are read by people."""
+    progress(label, min(done // MB, megabytes), megabytes)
 
 
 def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress: Progress | None) -> AnalysisReport:

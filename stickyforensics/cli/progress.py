@@ -41,7 +41,8 @@ class StderrProgress:
             self._progress.start()
             self._task = self._progress.add_task("", total=total)
         assert self._task is not None
-        self._progress.update(self._task, completed=index, description=path.rsplit("/", 1)[-1][:50])
+        # one bar for successive phases (files read, MB split, groups of clients): each brings its own total
+        self._progress.update(self._task, completed=index, total=total, description=path.rsplit("/", 1)[-1][:50])
 
     def close(self) -> None:
         if self._progress is not None:

@@ -112,3 +112,19 @@ def test_help_does_not_import_scapy() -> None:
     code = "import sys; from stickyforensics.cli.app import app; print('scapy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
     assert out.stdout.strip() == "False"
+
+
+def test_the_progress_bar_follows_each_phase_total() -> None:
+    from stickyforensics.cli.progress import StderrProgress
+
+    bar = StderrProgress(delay=0)
+    try:
+        bar("splitting big.pcap by client (MB)", 0, 668)
+        bar("splitting big.pcap by client (MB)", 300, 668)
+        bar("1 input(s), 18 group(s) of clients on 2 process(es)", 3, 18)
+        assert bar._progress is not None
+        task = bar._progress.tasks[0]
+        assert (task.completed, task.total) == (3, 18)
+        assert task.description.startswith("1 input(s), 18 group(s)")
+    finally:
+        bar.close()
