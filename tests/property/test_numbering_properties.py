@@ -1,0 +1,52 @@
+"""``TcpReassembler.number`` (the partitioning pass's fast path) numbers exactly as ``feed`` does."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stickyforensics.reconstruct.segments import ACK, FIN, PSH, RST, SYN, TcpSegment
+from stickyforensics.reconstruct.tcp import TcpConnection, TcpReassembler
+
+ENDS = [("10.0.0.1", 40000), ("10.0.0.1", 40001), ("10.0.0.2", 40000)]
+SERVER = ("192.0.2.80", 80)
+
+segment_steps = st.tuples(
+    st.integers(0, len(ENDS) - 1),  # which client connection
+    st.booleans(),  # client to server?
+    st.sampled_from([SYN, SYN | ACK, ACK, ACK | PSH, FIN | ACK, RST, RST | ACK]),
+    st.integers(0, 2**32 - 1),  # seq
+    st.integers(0, 2**32 - 1),  # ack
+    st.binary(max_size=4),
+    st.booleans(),  # truncated
+    st.floats(0, 900),  # seconds since the previous segment: some longer than the idle timeout
+)
+
+
+def _never(conn: TcpConnection) -> object:
+    raise AssertionError("numbering only")
+
+
+def _segments(steps: list[tuple[int, bool, int, int, int, bytes, bool, float]]) -> list[TcpSegment]:
+    out, ts = [], 1_700_000_000.0
+    for frame, (end, upstream, flags, seq, ack, payload, cut, gap) in enumerate(steps, 1):
+        ts += gap
+        src, dst = (ENDS[end], SERVER) if upstream else (SERVER, ENDS[end])
+        out.append(TcpSegment(frame, ts, src[0], dst[0], src[1], dst[1], seq, ack, flags, payload, cut, len(payload)))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(segment_steps, max_size=60), st.integers(1, 7))
+def test_number_then_feed_equals_feed(steps: list[tuple[int, bool, int, int, int, bytes, bool, float]], every: int) -> None:
+    segments = _segments(steps)
+    plain = TcpReassembler("x", _never, [], numbering_only=True, sweep_every=every)  # type: ignore[arg-type]
+    fast = TcpReassembler("x", _never, [], numbering_only=True, sweep_every=every)  # type: ignore[arg-type]
+    for seg in segments:
+        expected = plain.feed(seg)
+        got = fast.number(seg.src_ip, seg.src_port, seg.dst_ip, seg.dst_port, seg.flags, seg.truncated, seg.ts)
+        if got < 0:
+            got = fast.feed(seg)
+        assert got == expected
+        assert (fast.sweeps, fast.last_sweep, fast.streams) == (plain.sweeps, plain.last_sweep, plain.streams)
+    assert fast.now == plain.now
