@@ -23,11 +23,14 @@ segment_steps = st.tuples(
 )
 
 
+Step = tuple[int, bool, int, int, int, bytes, bool, float]
+
+
 def _never(conn: TcpConnection) -> object:
     raise AssertionError("numbering only")
 
 
-def _segments(steps: list[tuple[int, bool, int, int, int, bytes, bool, float]]) -> list[TcpSegment]:
+def _segments(steps: list[Step]) -> list[TcpSegment]:
     out, ts = [], 1_700_000_000.0
     for frame, (end, upstream, flags, seq, ack, payload, cut, gap) in enumerate(steps, 1):
         ts += gap
@@ -38,7 +41,7 @@ def _segments(steps: list[tuple[int, bool, int, int, int, bytes, bool, float]]) 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(segment_steps, max_size=60), st.integers(1, 7))
-def test_number_then_feed_equals_feed(steps: list[tuple[int, bool, int, int, int, bytes, bool, float]], every: int) -> None:
+def test_number_then_feed_equals_feed(steps: list[Step], every: int) -> None:
     segments = _segments(steps)
     plain = TcpReassembler("x", _never, [], numbering_only=True, sweep_every=every)  # type: ignore[arg-type]
     fast = TcpReassembler("x", _never, [], numbering_only=True, sweep_every=every)  # type: ignore[arg-type]
