@@ -66,6 +66,8 @@ FLUSH_BYTES = 1 << 20
 READ_BYTES = 4 << 20
 PROGRESS_BYTES = 8 << 20
 """File bytes between two progress records."""
+_ENCODED = TcpSegment(0, 0.0, "", "", 0, 0, 0, 0, 0, b"")
+"""What the reader yields for a segment ``encode_segments`` has already encoded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,30 +157,42 @@ def encode_segments(reader: SegmentReader) -> Iterator[bytes]:
     ``FLUSH_BYTES``; ``P`` records as the file is read; an ``F`` record with the reader's facts last."""
     numbers: dict[str, int] = {}
     buf = bytearray()
+    extend = buf.extend
     pack = _U.pack
+
+    def number(text: str) -> int:
+        raw = text.encode("ascii")
+        new = numbers[text] = len(numbers)
+        extend(_ADDRESS.pack(ADDRESS, new, len(raw)))
+        extend(raw)
+        return new
+
+    def encode(
+        frame: int, ts: float, src_ip: str, dst_ip: str, src_port: int, dst_port: int, seq: int, ack: int,
+        flags: int, payload: bytes, truncated: bool = False, wire_len: int = 0,
+    ) -> TcpSegment:  # fmt: skip
+        src = numbers.get(src_ip)
+        if src is None:
+            src = number(src_ip)
+        dst = numbers.get(dst_ip)
+        if dst is None:
+            dst = number(dst_ip)
+        extend(pack(UNNUMBERED, frame, ts, seq, ack, src_port, dst_port, flags, truncated, src, dst, wire_len,
+                    len(payload)))  # fmt: skip
+        extend(payload)
+        return _ENCODED
+
+    reader.fast_segment = encode  # the walker's common path encodes in place
     next_progress = PROGRESS_BYTES
     for seg in reader:
-        src = numbers.get(seg.src_ip)
-        if src is None:
-            src = numbers[seg.src_ip] = len(numbers)
-            raw = seg.src_ip.encode("ascii")
-            buf += _ADDRESS.pack(ADDRESS, src, len(raw)) + raw
-        dst = numbers.get(seg.dst_ip)
-        if dst is None:
-            dst = numbers[seg.dst_ip] = len(numbers)
-            raw = seg.dst_ip.encode("ascii")
-            buf += _ADDRESS.pack(ADDRESS, dst, len(raw)) + raw
-        payload = seg.payload
-        buf += pack(
-            UNNUMBERED, seg.frame, seg.ts, seg.seq, seg.ack, seg.src_port, seg.dst_port, seg.flags, seg.truncated,
-            src, dst, seg.wire_len, len(payload),
-        )  # fmt: skip
-        buf += payload
+        if seg is not _ENCODED:  # a segment of the walker's general path
+            encode(seg.frame, seg.ts, seg.src_ip, seg.dst_ip, seg.src_port, seg.dst_port, seg.seq, seg.ack,
+                   seg.flags, seg.payload, seg.truncated, seg.wire_len)  # fmt: skip
         if len(buf) >= FLUSH_BYTES:
             position = reader.file_position
             if position >= next_progress:
                 next_progress = position + PROGRESS_BYTES
-                buf += _POSITION.pack(PROGRESS, position)
+                extend(_POSITION.pack(PROGRESS, position))
             yield bytes(buf)
             buf.clear()
     facts = pickle.dumps(
@@ -192,8 +206,8 @@ def encode_segments(reader: SegmentReader) -> Iterator[bytes]:
         },
         protocol=pickle.HIGHEST_PROTOCOL,
     )
-    buf += _POSITION.pack(PROGRESS, reader.file_position)
-    buf += _LENGTH.pack(FACTS, len(facts)) + facts
+    extend(_POSITION.pack(PROGRESS, reader.file_position))
+    extend(_LENGTH.pack(FACTS, len(facts)) + facts)
     yield bytes(buf)
 
 

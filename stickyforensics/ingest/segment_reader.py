@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import lzma
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from struct import Struct
 from typing import IO, Any
@@ -72,6 +72,10 @@ class SegmentReader(FrameDecoder):
         self._finished = False
         self._gen: Generator[TcpSegment, None, None] | None = None
         """Made on first use: an unstarted generator would hold ``self`` in a reference cycle."""
+        self.fast_segment: Callable[..., TcpSegment] = TcpSegment
+        """What the pcap walker's inlined Ethernet/IPv4/TCP path makes of a segment, from ``TcpSegment``'s
+        positional fields. ``ingest.partition`` sets a function that encodes the segment where it stands
+        and returns a placeholder, which saves building an object per packet."""
         if damaged is not None:
             self._read_error(damaged, len(head))
 
@@ -202,7 +206,7 @@ class SegmentReader(FrameDecoder):
         ethernet = link == 1
         fast = ETH_IPV4_TCP
         v4 = self._v4
-        segment = TcpSegment
+        segment = self.fast_segment
         fast_count = 0  # segments of the inlined path; added to tcp_segments at the end
         try:
             while True:
