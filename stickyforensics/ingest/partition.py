@@ -410,17 +410,24 @@ def read_spill(
     path: str, on_sweep: Callable[[float], None], on_end: Callable[[float], None]
 ) -> Iterator[TcpSegment]:
     """The segments of one spill file in capture order; markers go to the callbacks between them."""
+    import mmap  # here: only the workers reading a spill file need it
+
     addresses: dict[int, str] = {}
     seg_size = _S.size
     unpack_segment = _S.unpack_from
     with open(path, "rb") as f:
-        buf = b""
-        pos = 0
-        while True:
-            chunk = f.read(READ_BYTES)
-            buf = buf[pos:] + chunk if pos < len(buf) else chunk
+        n = os.fstat(f.fileno()).st_size
+        if n == 0:
+            return
+        # Mapped, not read in chunks: every chunk read was a fresh buffer, copied and page-faulted
+        # afresh. The pages already parsed are given back as the reading goes (file-backed: the
+        # resident size stays that of one window).
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        with buf:
+            release = getattr(buf, "madvise", None)
+            released = 0
+            window = READ_BYTES & ~(mmap.PAGESIZE - 1)
             pos = 0
-            n = len(buf)
             while pos < n:
                 kind = buf[pos]
                 if kind == SEGMENT:
@@ -435,9 +442,12 @@ def read_spill(
                         break
                     yield TcpSegment(
                         frame, ts, addresses[src], addresses[dst], sport, dport, seq, ack, flags, buf[start:end],
-                        bool(cut), wire, stream,
+                        cut != 0, wire, stream,
                     )
                     pos = end
+                    if pos - released > window and release is not None:
+                        release(mmap.MADV_DONTNEED, released, window)
+                        released += window
                 elif kind == ADDRESS:
                     if pos + _ADDRESS.size > n:
                         break
@@ -453,8 +463,6 @@ def read_spill(
                     (on_sweep if kind == SWEEP else on_end)(_MARKER.unpack_from(buf, pos)[1])
                     pos += _MARKER.size
                 else:
-                    raise InputError(path, f"spill file damaged at byte {f.tell() - n + pos}")
-            if not chunk:
-                if pos < n:
-                    raise InputError(path, "spill file ends inside a record")
-                return
+                    raise InputError(path, f"spill file damaged at byte {pos}")
+            if pos < n:
+                raise InputError(path, "spill file ends inside a record")

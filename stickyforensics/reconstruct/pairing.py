@@ -72,7 +72,20 @@ class _Exchange:
 class HttpConnection:
     """Pairs one connection's requests and responses; TCP handler and parser owner."""
 
-    __slots__ = ("_endpoints", "awaiting", "conn", "gave_up", "pa", "pb", "pending", "queue_warned", "rec", "saw_http")
+    __slots__ = (
+        "_endpoints",
+        "awaiting",
+        "conn",
+        "gave_up",
+        "id_prefix",
+        "pa",
+        "pb",
+        "pending",
+        "queue_warned",
+        "rec",
+        "saw_http",
+        "stream_text",
+    )
 
     def __init__(self, rec: HttpReconstructor, conn: TcpConnection) -> None:
         self.rec = rec
@@ -93,6 +106,9 @@ class HttpConnection:
         """A direction was found not to carry HTTP/1.x."""
         self._endpoints: tuple[bool, tuple[Endpoint, Endpoint]] | None = None
         self.queue_warned = False
+        self.stream_text = str(conn.stream)
+        self.id_prefix = f"{rec.input_index}.{conn.stream}."
+        """Every transaction of the connection: its id is this and its depth, its connection ``stream_text``."""
 
     def endpoints(self) -> tuple[Endpoint, Endpoint]:
         """(client, server) of this connection, as far as the roles are known now."""
@@ -302,7 +318,12 @@ class HttpReconstructor:
         self.tcp.finish()
         if self.non_http_streams:
             self.diagnostics.append(non_http_diagnostic(self.source, self.non_http_streams))
-        txs = sorted(self.transactions, key=capture_order)
+        txs = self.transactions
+        txs.sort(key=capture_order)
+        # Handed over to the result: the reconstructor is in reference cycles (its TCP layer and
+        # connections point back at it), so a list kept here would hold every transaction until the
+        # next full collection, which then walks them all (a sixth of a --jobs shard's CPU).
+        self.transactions = []
         stats = (
             ("tcp_streams", self.tcp.streams),
             ("http_streams", self.http_streams),
@@ -369,7 +390,8 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
     conn = hc.conn
     req = ex.request
     resp = ex.response
-    client, server = hc.endpoints()
+    cached = hc._endpoints  # endpoints(), inlined: the roles rarely change once a transaction is built
+    client, server = cached[1] if cached is not None and cached[0] == conn.client_is_a else hc.endpoints()
     url, scheme, host, path = request_url(req.method, req.target, req.header("Host"), (server.ip, server.port))
     keep = rec.keep_body_prefix
     # Request(method, target, url, scheme, host, path, version, headers, body)
@@ -411,22 +433,21 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
         resp_frames = tuple(sorted({f for m in ex.interim for f in m.frames}.union(resp_frames)))
         first = min(m.first_ts for m in ex.interim)
         response_started = first if response_started is None else min(first, response_started)
-    stream = conn.stream
     source = rec.source
     # Transaction(id, input, request, response, timing, provenance, client, server, client_label, connection,
     #             depth, error, notes); Timing(started, request_done, response_started, finished);
     # Provenance(source, kind, request_frames, response_frames, tcp_stream, har_entry, http2_stream)
     return _new_transaction(
-        f"{rec.input_index}.{stream}.{ex.depth}",
+        f"{hc.id_prefix}{ex.depth}",
         source,
         request,
         response,
         _new_timing(req.first_ts, req.last_ts, response_started, finished),
-        _new_provenance(source, rec.kind, req_frames, resp_frames, stream, None, None),
+        _new_provenance(source, rec.kind, req_frames, resp_frames, conn.stream, None, None),
         client,
         server,
         None,
-        str(stream),
+        hc.stream_text,
         ex.depth,
         "; ".join(errors) if errors else None,
         tuple(dict.fromkeys(notes)) if notes else (),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stickyforensics.reconstruct.pairing import request_url
+from stickyforensics.reconstruct.pairing import HttpReconstructor, request_url
 from tests.unit.reconstruct.tcpbuild import Clock, Conversation, reconstruct
 
 OK0 = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
@@ -282,3 +282,18 @@ def test_the_queue_of_unanswered_requests_is_bounded(monkeypatch: pytest.MonkeyP
     assert "later requests were sent" in (res.transactions[0].error or "")
     assert res.transactions[4].error == "no response before the capture ended"
     assert [d.code for d in res.diagnostics] == ["http.too_many_pending_requests"]
+
+
+def test_finish_hands_the_transactions_over() -> None:
+    # The reconstructor sits in reference cycles: a list kept there would hold every transaction
+    # until the next full collection instead of letting the result's owner free them.
+    c = Conversation()
+    c.handshake()
+    c.send(req("/a"))
+    c.reply(OK0)
+    c.close()
+    rec = HttpReconstructor("test.pcap")
+    rec.process(c.segments)
+    result = rec.finish()
+    assert [tx.request.path for tx in result.transactions] == ["/a"]
+    assert rec.transactions == []
