@@ -22,16 +22,19 @@ def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[Polling]
     """Periodic background requests: (path, interval s, count, first, last) per path polled regularly."""
     by_path: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for tx in txs:
-        if tx.response is not None and tx.response.from_cache:
+        response = tx.response
+        if response is not None and response.from_cache:
             continue  # served by the browser's cache: not traffic that keeps a server session alive
-        path = tx.request.path
+        req = tx.request
+        path, method = req.path, req.method
         # an asset's name ends in ".ext": without a dot the regex cannot match (most API paths)
-        if tx.request.method in ("GET", "HEAD") and "." in path and _ASSET.search(path):
+        if "." in path and method in ("GET", "HEAD") and _ASSET.search(path):
             continue
-        by_path[(tx.request.host, tx.request.method, tx.request.target)].append(tx.timing.started)
+        by_path[(req.host, method, req.target)].append(tx.timing.started)
     out = []
+    fewest = max(min_requests, 5)
     for (_host, _method, path), times in by_path.items():
-        if len(times) < max(min_requests, 5):
+        if len(times) < fewest:
             continue
         gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
         if len(gaps) < min_requests - 1:

@@ -23,11 +23,15 @@ from stickyforensics.model import (
     SetCookie,
     Transaction,
 )
+from stickyforensics.model.frozen_build import builder
 from stickyforensics.track.capture_facts import decide_facts
 from stickyforensics.track.cookieparse import request_cookies, response_set_cookies
 from stickyforensics.track.enum_members import ROUTING
 
 Identify = Callable[[str, str], PersistenceInfo | None]
+
+_new_observation = builder(BackendObservation)
+"""``BackendObservation`` from every field, positionally: cheaper than its ``__init__`` (one per transaction)."""
 
 
 @lru_cache(maxsize=64)
@@ -194,10 +198,10 @@ class BackendObserver:
         at = tx.timing.started
         header, datacenter = _header_facts(tx, self._backend_names, self._roles)
         if header is not None:
-            return BackendObservation(tx.id, at, header[0], datacenter, _source("header", header[1]), "high")
+            return _new_observation(tx.id, at, header[0], datacenter, _source("header", header[1]), "high")
         body = _body_backend(tx, self._patterns)
         if body is not None:
-            return BackendObservation(tx.id, at, body, datacenter, "body-marker", "high")
+            return _new_observation(tx.id, at, body, datacenter, "body-marker", "high")
         if cookies is None:
             pairs = request_cookies(tx.request.headers)
             sets = response_set_cookies(tx.response.headers) if tx.response is not None else ()
@@ -210,20 +214,20 @@ class BackendObserver:
                     continue
                 if info.status == "decoded":
                     source = _source("set-cookie", sc.name)
-                    return BackendObservation(tx.id, at, info.backend, datacenter or info.datacenter, source, "high")
+                    return _new_observation(tx.id, at, info.backend, datacenter or info.datacenter, source, "high")
                 if info.status in ("opaque", "encrypted"):
                     # stable per backend but not readable: name it by a short digest, never by the value itself
                     label = _opaque_label(sc.name, info.backend)
                     source = _source("set-cookie", sc.name)
-                    return BackendObservation(tx.id, at, label, datacenter or info.datacenter, source, "medium")
+                    return _new_observation(tx.id, at, label, datacenter or info.datacenter, source, "medium")
         if tx.server is not None and tx.request.host in self.multi_address_hosts:
-            return BackendObservation(tx.id, at, _address(tx.server), datacenter, "server-address", "medium")
+            return _new_observation(tx.id, at, _address(tx.server), datacenter, "server-address", "medium")
         route = self._sent_route(pairs)
         if route is not None:
             backend, route_datacenter, name = route
             source = _source("cookie", name)
-            return BackendObservation(tx.id, at, backend, datacenter or route_datacenter, source, "low")
-        return BackendObservation(tx.id, at, None, datacenter, "none", "low")
+            return _new_observation(tx.id, at, backend, datacenter or route_datacenter, source, "low")
+        return _new_observation(tx.id, at, None, datacenter, "none", "low")
 
     def _sent_route(self, pairs: tuple[CookiePair, ...]) -> SentRoute:
         known = self._routes.get(id(pairs))

@@ -155,6 +155,8 @@ class CookieJar:
         self._touched: list[tuple[CookieKey, StoredCookie]] | None = None
         """The answer whose cookies were last marked used, if nothing changed the jar or the use
         order since: marking them again would change nothing (a client repeating one request)."""
+        self._touched_cookies: list[StoredCookie] = []
+        """The cookies of ``_touched`` (while it is set): what ``held_for`` answers again."""
 
     # ----------------------------------------------------------------- bookkeeping
 
@@ -527,11 +529,23 @@ class CookieJar:
         response that set it (another connection) could not carry it.
         """
         found = self._matching(scheme, host, path, at, site_for_cookies, top_level_navigation, method)
+        return list(self._used(found))
+
+    def held_for(self, scheme: str, host: str, path: str, at: float) -> list[StoredCookie]:
+        """``cookies_for`` without a SameSite context, positionally (it runs for every request).
+
+        A request answered as the one before gets the same list object: do not modify it.
+        """
+        return self._used(self._matching(scheme, host, path, at, None, False, "GET"))
+
+    def _used(self, found: list[tuple[CookieKey, StoredCookie]]) -> list[StoredCookie]:
+        """Mark ``found``'s cookies used (in order) and return them; ``_touched_cookies`` after all."""
         if found is not self._touched:  # marking the same cookies used in the same order again is a no-op
             for key, _ in found:
                 self._touch(key)
             self._touched = found
-        return [c for _, c in found]
+            self._touched_cookies = [c for _, c in found]
+        return self._touched_cookies
 
     def should_send(
         self,

@@ -321,19 +321,26 @@ class LineageSplitter:
         """The cheap first look for ``several_browsers``: a token value comes back after another."""
         last: dict[tuple[str, str, str], str] = {}
         seen: dict[tuple[str, str, str], set[str]] = {}
-        previous: tuple[tuple[CookiePair, ...], str, str] | None = None
+        previous: tuple[tuple[CookiePair, ...], tuple[str, str]] | None = None
+        last_pairs: tuple[CookiePair, ...] = ()
+        tokens: tuple[tuple[str, str], ...] = ()
+        single = False
+        """``_token_pairs_of(last_pairs)``: a client sends one Cookie header until a Set-Cookie changes it."""
         for index, tx in enumerate(transactions):
             if UNATTRIBUTED in tx.notes:
                 continue
             pairs = request_cookies(tx.request.headers) if cookies is None else cookies[index]
-            if not pairs:
-                continue
+            if pairs is not last_pairs:
+                last_pairs = pairs
+                tokens, single = self._token_pairs_of(pairs)
+            if not tokens:
+                continue  # no token: nothing to note (and no place to work out)
             host = tx.request.host
             segment = path_segment(tx.request.path)
-            tokens, single = self._token_pairs_of(pairs)
-            if single and previous is not None and previous[0] is pairs and previous[1:] == (host, segment):
+            place = (host, segment)
+            if single and previous is not None and previous[0] is pairs and previous[1] == place:
                 continue  # the same tokens, one value per name, to the same place again: nothing changes
-            previous = (pairs, host, segment)
+            previous = (pairs, place)
             for name, value in tokens:
                 key = (host, segment, name)
                 before = last.get(key)

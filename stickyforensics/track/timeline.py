@@ -34,6 +34,7 @@ from stickyforensics.model import (
     SetCookie,
     Transaction,
 )
+from stickyforensics.model.frozen_build import builder
 from stickyforensics.track.cookieparse import parse_http_date, request_cookies, response_set_cookies
 from stickyforensics.track.enum_members import (
     CHANGED,
@@ -52,10 +53,17 @@ from stickyforensics.track.memo import Memo
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
+_new_event = builder(CookieEvent)
+"""``CookieEvent`` from every field, positionally: half the cost of its ``__init__`` (several per request)."""
+
 
 _SUMMARIES: Memo[int, tuple[SetCookie, tuple[str, ...]]] = Memo()
 """``_attr_summary`` per parsed Set-Cookie (by identity; ``parse_set_cookie`` shares them), so the
 events of one header line share one tuple of strings."""
+
+_SHARED_SUMMARIES: Memo[tuple[str, ...], tuple[str, ...]] = Memo()
+"""One tuple per distinct summary: the lines of a capture have a few, and ``--jobs`` views pickle
+each object once."""
 
 
 def _attr_summary(sc: SetCookie) -> tuple[str, ...]:
@@ -65,6 +73,8 @@ def _attr_summary(sc: SetCookie) -> tuple[str, ...]:
     summary = _summarize(sc)
     if len(_SUMMARIES) >= 8192:
         _SUMMARIES.clear()
+        _SHARED_SUMMARIES.clear()
+    summary = _SHARED_SUMMARIES.setdefault(summary, summary)
     _SUMMARIES[id(sc)] = (sc, summary)
     return summary
 
@@ -188,7 +198,7 @@ def cookie_timeline(
         # A request whose headers the engine could not attribute (tshark, pipelined requests in one
         # packet) says nothing about which cookies it carried: judge only its response.
         headers_known = "tshark.headers_unattributed" not in tx.notes
-        expected = jar.cookies_for(scheme=scheme, host=host, path=path, at=at) if headers_known else []
+        expected = jar.held_for(scheme, host, path, at) if headers_known else []  # read only
         site = registrable_domain(host)
         if (
             repeat is not None
@@ -265,12 +275,9 @@ def cookie_timeline(
                 fields.append((MISSING, name, None, None, explanation[0].value, explanation[1], None, None, None))
             repeat = (pairs, site, len(tracked), expected, fields) if pure and reuse_requests else None
         for kind, name, sent_value, previous, reason, why, info, domain, cookie_path in fields:
-            # positional: the cheapest call of a dataclass with this many fields (several per request)
-            append(CookieEvent(kind, name, tx_id, at, sent_value, previous, reason, why, info, domain, cookie_path))
+            append(_new_event(kind, name, tx_id, at, sent_value, previous, reason, why, info, domain, cookie_path, ()))
 
-        if tx.response is None:
-            continue
-        if not set_cookies:
+        if not set_cookies or tx.response is None:  # most responses set no cookie
             continue
         server_date = parse_http_date(tx.response.headers.get("Date") or "")
         resp_at = tx.timing.response_started or tx.timing.finished or at
@@ -306,18 +313,9 @@ def cookie_timeline(
             else:
                 kind = SET
             append(
-                CookieEvent(
-                    kind,
-                    sc.name,
-                    tx_id,
-                    resp_at,
-                    value=sc.value,
-                    previous=previous,
-                    reason=decision.reason,
-                    persistence=info,
-                    domain=sc.domain,
-                    path=sc.path,
-                    attributes=attrs,
+                _new_event(
+                    kind, sc.name, tx_id, resp_at, sc.value, previous, decision.reason, None, info, sc.domain, sc.path,
+                    attrs,
                 )
             )
     return tuple(events)

@@ -590,3 +590,22 @@ def test_a_long_session_patches_its_kept_answers_in_linear_time(monkeypatch: pyt
     assert names_for(jar, "https://www.example.com/shop/item7", at=T0 + 500) == ["cart", "SID"]
     assert jar.cookies_for(scheme="https", host="www.example.com", path="/shop/x", at=T0 + 500)[1].value == "v400"
     assert calls <= 2 * requests  # eagerly patching every kept answer: about 200 per Set-Cookie
+
+
+def test_held_for_answers_as_cookies_for_and_repeats_its_list() -> None:
+    jar, reference = CookieJar(), CookieJar(memoize=False)
+    for j in (jar, reference):
+        put(j, "a=1; Path=/")
+        put(j, "b=2; Path=/app")
+    first = jar.held_for("https", "www.example.com", "/app/x", T0 + 1)
+    assert first == reference.cookies_for(scheme="https", host="www.example.com", path="/app/x", at=T0 + 1)
+    assert [c.name for c in first] == ["b", "a"]
+    again = jar.held_for("https", "www.example.com", "/app/y", T0 + 2)
+    assert again is first  # the same answer: no new list (callers only read it)
+    copy = jar.cookies_for(scheme="https", host="www.example.com", path="/app/x", at=T0 + 2)
+    assert copy == first and copy is not first  # the public answer stays the caller's to modify
+    for j in (jar, reference):
+        put(j, "a=3; Path=/", at=T0 + 3)
+    changed = jar.held_for("https", "www.example.com", "/app/x", T0 + 4)
+    assert changed is not first and [c.value for c in first] == ["2", "1"]  # an earlier answer is never patched
+    assert changed == reference.cookies_for(scheme="https", host="www.example.com", path="/app/x", at=T0 + 4)

@@ -343,3 +343,18 @@ def test_a_header_repeating_two_values_of_one_token_alternates_when_sent_again()
         assert LineageSplitter()._values_alternate(txs, cookies)
     once = [tx(1, 0.0, "/app/a", cookie=f"JSESSIONID={SID_A}"), tx(2, 1.0, "/app/a", cookie=f"JSESSIONID={SID_A}")]
     assert not LineageSplitter()._values_alternate(once, None)
+
+
+def test_values_alternate_across_repeated_and_token_less_headers() -> None:
+    """The first look reads each parsed Cookie header's tokens once (a client repeats its header) and
+    passes over requests without a token; a value that comes back after another is still found."""
+    a, b, plain = f"JSESSIONID={SID_A}", f"JSESSIONID={SID_B}", "lang=en"
+    splitter = LineageSplitter(None)
+
+    def alternate(headers: list[str | None]) -> bool:
+        txs = [tx(i, float(i), "/app/x", cookie=h) for i, h in enumerate(headers)]
+        return splitter._values_alternate(txs, [request_cookies(t.request.headers) for t in txs])
+
+    assert alternate([a, a, plain, None, b, b, plain, a])
+    assert not alternate([a, a, plain, a, None, a, b, b, plain, b])
+    assert alternate([a, plain, b, plain, a]) == alternate([a, b, a])

@@ -278,3 +278,11 @@ def test_describe_set_cookie_prefix_case_and_bare_pair() -> None:
     bare = describe("AWSALB=Fb6ILk0/Bz/sOQCZe6zrKwU3ADLs9ZqV8bcM==")
     assert bare[0][1].endswith("==")  # '=' inside the value is kept
     assert describe("") == []
+
+
+def test_equal_answers_are_one_object() -> None:
+    clf = CookieClassifier()
+    first, second = (clf.identify("JSESSIONID", v) for v in ("A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6", "F" * 32))
+    assert first is not None and first == second and first is second
+    clf.cache_clear()
+    assert clf.identify("JSESSIONID", "F" * 32) == first
