@@ -45,24 +45,17 @@ from stickyforensics.ingest.base import IngestResult
 from stickyforensics.model import (
     SCHEMA_VERSION,
     AnalysisReport,
-    BodyInfo,
     ClientSession,
-    CookieEvent,
-    CookieEventKind,
     Finding,
-    Headers,
     InputSummary,
-    Request,
-    Response,
     RuleRun,
     Transaction,
     finding_sort_key,
 )
-from stickyforensics.model.frozen_build import builder
 from stickyforensics.reconstruct.shard import Shard
+from stickyforensics.shard_views import global_view, summary_of
 from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts
 from stickyforensics.track.lb import CookieClassifier
-from stickyforensics.track.memo import Memo
 from stickyforensics.track.sessions import build_sessions, session_order
 
 if TYPE_CHECKING:
@@ -133,155 +126,6 @@ def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_b
 
 class WorkerFailed(StickyError):
     """A worker process ended without a result."""
-
-
-def summary_of(session: ClientSession) -> ClientSession:
-    """The session without its transactions, events and observations: what the reports list."""
-    return _summary(session, (), ())
-
-
-def _summary(
-    session: ClientSession, transactions: tuple[Transaction, ...], events: tuple[CookieEvent, ...]
-) -> ClientSession:
-    # Positional, not ``dataclasses.replace``: once per client per shard, and replace walks the
-    # fields by name. A given transaction_count means ``__post_init__`` keeps the figures given.
-    return ClientSession(
-        session.key,
-        session.inputs,
-        transactions,
-        events,
-        (),
-        session.persistence_cookies,
-        session.cookie_data,
-        session.transaction_count,
-        session.first_seen,
-        session.last_seen,
-        _shared_keys(session.backends_seen),
-    )
-
-
-_BACKEND_KEYS: Memo[tuple[str, ...], tuple[str, ...]] = Memo()
-"""One tuple per distinct list of backends seen (most clients see the same few): pickled once."""
-
-
-def _shared_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
-    shared = _BACKEND_KEYS.get(keys)
-    if shared is None:
-        if len(_BACKEND_KEYS) >= 4096:  # bounded: clients that each saw other backends empty it
-            _BACKEND_KEYS.clear()
-        shared = _BACKEND_KEYS[keys] = keys
-    return shared
-
-
-def global_view(session: ClientSession, config: Config) -> ClientSession:
-    """What the cross-client rules read of a session: cookies set or changed, tokens presented
-    without being received (and, for the ``no_shared_session_tokens`` expectation, every cookie
-    sent), with the transactions they came in."""
-    every_sent = config.expectations.no_shared_session_tokens
-    kept = (CookieEventKind.SET, CookieEventKind.CHANGED)
-    sent = CookieEventKind.SENT
-    events = tuple(
-        ev for ev in session.cookie_events if ev.kind in kept or (ev.kind is sent and (every_sent or ev.detail))
-    )
-    wanted = {ev.transaction_id for ev in events}
-    transactions = tuple(_trimmed(tx) for tx in session.transactions if tx.id in wanted) if wanted else ()
-    return _summary(session, transactions, events)
-
-
-VIEW_REQUEST_HEADERS = frozenset({"cookie"})
-VIEW_RESPONSE_HEADERS = frozenset(
-    {"set-cookie", "date", "age", "via", "cache-control", "x-cache", "x-cache-status", "cf-cache-status",
-     "x-cache-lookup", "x-proxy-cache", "x-varnish"}
-)
-"""The headers the cross-client rules read or quote (``detect.detectors.replay``, ``hygiene``,
-``expectations``); a view keeps only these. The tests comparing --jobs 1 and 2 guard the list."""
-
-
-class _ViewHeaderName(Memo[str, str | None]):
-    """Raw header name -> the one string object of that spelling when a view keeps it, else None.
-
-    Each spelling is lower-cased once, not per message; and the views share one string per spelling
-    (pickled once, not once per message). Bounded: a capture of random header names empties it.
-    """
-
-    def __init__(self, names: frozenset[str]) -> None:
-        super().__init__()
-        self._names = names
-
-    def __missing__(self, key: str) -> str | None:
-        if len(self) >= 4096:
-            self.clear()
-        kept = self[key] = key if key.lower() in self._names else None
-        return kept
-
-
-_view_request_header = _ViewHeaderName(VIEW_REQUEST_HEADERS)
-_view_response_header = _ViewHeaderName(VIEW_RESPONSE_HEADERS)
-# The model's fast exact constructors (none of these classes has a __post_init__).
-_new_headers = builder(Headers)
-_new_body = builder(BodyInfo)
-_new_request = builder(Request)
-_new_response = builder(Response)
-_new_transaction = builder(Transaction)
-
-
-def _trimmed_headers(headers: Headers, keep: _ViewHeaderName) -> Headers:
-    kept: list[tuple[str, str]] = []
-    for item in headers.items:
-        name = keep[item[0]]
-        if name is not None:
-            kept.append(item if name is item[0] else (name, item[1]))
-    return _new_headers(tuple(kept))
-
-
-_BODIES: Memo[tuple[int, str | None, bool], BodyInfo] = Memo()
-"""Trimmed bodies by value: responses repeat bodies, and the views pickle each object once."""
-
-
-def _without_prefix(body: BodyInfo) -> BodyInfo:
-    if not body.prefix:
-        return body
-    key = (body.size, body.sha256, body.complete)
-    trimmed = _BODIES.get(key)
-    if trimmed is None:
-        if len(_BODIES) >= 4096:  # bounded: a capture of distinct bodies empties it
-            _BODIES.clear()
-        trimmed = _BODIES[key] = _new_body(body.size, body.sha256, b"", body.complete)
-    return trimmed
-
-
-_TEXTS: Memo[str, str] = Memo()
-"""One string per distinct request target, URL and path (clients repeat them): pickled once."""
-
-
-def _one_text(text: str) -> str:
-    shared = _TEXTS.get(text)
-    if shared is None:
-        if len(_TEXTS) >= 16384:  # bounded: a crawl of distinct URLs empties it
-            _TEXTS.clear()
-        shared = _TEXTS[text] = text
-    return shared
-
-
-def _trimmed(tx: Transaction) -> Transaction:
-    """The transaction with only the headers a view keeps and no body prefixes (equal to building
-    it anew: unchanged parts are shared)."""
-    req = tx.request
-    request = _new_request(
-        req.method, _one_text(req.target), _one_text(req.url), req.scheme, req.host, _one_text(req.path), req.version,
-        _trimmed_headers(req.headers, _view_request_header), _without_prefix(req.body),
-    )
-    response = tx.response
-    if response is not None:
-        response = _new_response(
-            response.status, response.reason, response.version,
-            _trimmed_headers(response.headers, _view_response_header), _without_prefix(response.body),
-            response.from_cache,
-        )
-    return _new_transaction(
-        tx.id, tx.input, request, response, tx.timing, tx.provenance, tx.client, tx.server, tx.client_label,
-        tx.connection, tx.depth, tx.error, tx.notes,
-    )
 
 
 # -- the worker ---------------------------------------------------------------------------------

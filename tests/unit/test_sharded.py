@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import glob
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from stickyforensics.config import Config, load_config
-from stickyforensics.model import (
-    BodyInfo,
-    ClientSession,
-    CookieEventKind,
-    Headers,
-    Provenance,
-    Request,
-    Response,
-    Timing,
-    Transaction,
-)
 from stickyforensics.pipeline import analyze
 from stickyforensics.report.html import clients_shown, render_html
 from stickyforensics.report.json import render_json
 from stickyforensics.report.redact import Redactor
 from stickyforensics.report.sarif import render_sarif
-from stickyforensics.sharded import VIEW_REQUEST_HEADERS, VIEW_RESPONSE_HEADERS, _trimmed, global_view, summary_of
 
 ROOT = Path(__file__).resolve().parents[2]
 REDACTOR = Redactor(b"k" * 32)
@@ -158,72 +145,3 @@ def test_unreadable_capture_fails_from_the_splitting_child(tmp_path: Path) -> No
     bad.write_bytes(b"\xd4\xc3\xb2\xa1" + b"\0" * 10)  # a pcap magic and a cut header
     with pytest.raises(StickyError, match=r"bad\.pcap"):
         analyze([str(bad), str(ROOT / "samples/noise/capture.pcap")], Config(), jobs=2)
-
-
-def _reference_view(session: ClientSession, config: Config) -> ClientSession:
-    """``global_view`` as ``dataclasses.replace`` spells it (the implementation builds it positionally)."""
-    every_sent = config.expectations.no_shared_session_tokens
-    events = tuple(
-        ev
-        for ev in session.cookie_events
-        if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED)
-        or (ev.kind is CookieEventKind.SENT and (every_sent or ev.detail))
-    )
-    wanted = {ev.transaction_id for ev in events}
-
-    def trimmed(tx: Transaction) -> Transaction:
-        req = replace(
-            tx.request,
-            headers=Headers(tuple(h for h in tx.request.headers.items if h[0].lower() in VIEW_REQUEST_HEADERS)),
-            body=replace(tx.request.body, prefix=b""),
-        )
-        resp = tx.response
-        if resp is not None:
-            resp = replace(
-                resp,
-                headers=Headers(tuple(h for h in resp.headers.items if h[0].lower() in VIEW_RESPONSE_HEADERS)),
-                body=replace(resp.body, prefix=b""),
-            )
-        return replace(tx, request=req, response=resp)
-
-    summary = replace(
-        session, transactions=(), cookie_events=(), backends=(), transaction_count=session.transaction_count,
-        first_seen=session.first_seen, last_seen=session.last_seen, backend_keys=session.backends_seen,
-    )  # fmt: skip
-    return replace(
-        summary, transactions=tuple(trimmed(tx) for tx in session.transactions if tx.id in wanted), cookie_events=events
-    )
-
-
-@pytest.mark.parametrize("every_sent", [False, True])
-def test_views_equal_the_field_by_field_reference(every_sent: bool) -> None:
-    config = replace(Config(), expectations=replace(Config().expectations, no_shared_session_tokens=every_sent))
-    report = analyze(sorted(glob.glob(str(ROOT / "samples/*/*.pcap"))), config, shard_bytes=0)
-    assert report.sessions
-    for session in report.sessions:
-        view = global_view(session, config)
-        assert view == _reference_view(session, config) and repr(view) == repr(_reference_view(session, config))
-        assert summary_of(session) == replace(view, transactions=(), cookie_events=())
-        assert not summary_of(session).backends and summary_of(session).backend_keys == session.backends_seen
-
-
-def test_trimmed_shares_header_names_and_bodies() -> None:
-    body = BodyInfo(12, "ab" * 32, b"hello world!", True)
-    headers = Headers((("Set-Cookie", "a=1"), ("Server", "x"), ("DATE", "Mon"), ("Cookie", "no")))
-    request = Request("GET", "/", "http://h/", "http", "h", "/", headers=Headers((("cookie", "a=1"), ("Host", "h"))))
-    response = Response(200, headers=headers, body=body)
-    tx = Transaction("1.0.0", "in", request, response, Timing(1.0), Provenance("in", "pcap"))
-    first, second = _trimmed(tx), _trimmed(replace(tx, id="1.0.1"))
-    assert first.request.headers.items == (("cookie", "a=1"),)
-    assert first.response is not None and second.response is not None
-    assert first.response.headers.items == (("Set-Cookie", "a=1"), ("DATE", "Mon"))
-    assert first.response.body == BodyInfo(12, "ab" * 32, b"", True) and first.request.body == BodyInfo()
-    assert second.response.body is first.response.body  # equal trimmed bodies: one object to pickle
-    # another message spelling the names alike (other string objects) gets the same strings
-    copied = Headers(tuple(("".join(list(name)), value) for name, value in headers.items))
-    third = _trimmed(replace(tx, response=Response(200, headers=copied)))
-    assert third.response is not None
-    pairs = zip(third.response.headers.items, first.response.headers.items, strict=True)
-    assert all(a is b for (a, _), (b, _) in pairs)
-    url = "".join(list(request.url))  # an equal URL, another string object
-    assert _trimmed(replace(tx, request=replace(request, url=url))).request.url is first.request.url

@@ -9,7 +9,7 @@ from pathlib import Path
 from stickyforensics.config import Config
 from stickyforensics.model import AnalysisReport, ClientSession
 from stickyforensics.pipeline import analyze
-from stickyforensics.sharded import global_view, summary_of
+from stickyforensics.shard_views import global_view, summary_of
 
 ROOT = Path(__file__).resolve().parents[3]
 
