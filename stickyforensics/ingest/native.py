@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.partition import Partition, read_spill
 from stickyforensics.ingest.pcapread import open_capture
+from stickyforensics.ingest.segment_reader import ReaderFacts
 from stickyforensics.model import DiagLevel, Diagnostic, Transaction
 from stickyforensics.reconstruct.pairing import HttpReconstructor, capture_order, non_http_diagnostic
 
@@ -32,16 +33,11 @@ class CapturePart:
     path: str
     format: str
     transactions: tuple[Transaction, ...]
-    reader_diagnostics: tuple[Diagnostic, ...]
-    """About the file itself: the same in every shard."""
+    reader: ReaderFacts
+    """About the file itself: counted once, by the process that read the file."""
     stream_diagnostics: tuple[Diagnostic, ...]
     """About the shard's connections (reassembly, HTTP), unaggregated."""
     stats: tuple[tuple[str, int], ...]
-    frames: int
-    tcp_segments: int
-    truncated_frames: int
-    tls_client_hellos: int
-    tls_servers: tuple[tuple[str, int, str | None], ...]
 
 
 def read_capture(
@@ -75,14 +71,9 @@ def read_capture_part(
         path=path,
         format=info.format,
         transactions=result.transactions,
-        reader_diagnostics=tuple(reader.diagnostics),
+        reader=reader.facts(),
         stream_diagnostics=result.diagnostics,
         stats=result.stats,
-        frames=reader.frames,
-        tcp_segments=reader.tcp_segments,
-        truncated_frames=reader.truncated_frames,
-        tls_client_hellos=reader.tls_client_hellos,
-        tls_servers=tuple(reader.tls_servers),
     )
 
 
@@ -104,14 +95,9 @@ def read_spill_part(
         path=partition.path,
         format=partition.format,
         transactions=result.transactions,
-        reader_diagnostics=(),
+        reader=ReaderFacts(),
         stream_diagnostics=result.diagnostics,
         stats=result.stats,
-        frames=0,
-        tcp_segments=0,
-        truncated_frames=0,
-        tls_client_hellos=0,
-        tls_servers=(),
     )
 
 
@@ -121,14 +107,9 @@ def partition_part(partition: Partition) -> CapturePart:
         path=partition.path,
         format=partition.format,
         transactions=(),
-        reader_diagnostics=partition.reader_diagnostics,
+        reader=partition.reader,
         stream_diagnostics=partition.numbering_diagnostics,
         stats=(("tcp_streams", partition.tcp_streams),),
-        frames=partition.frames,
-        tcp_segments=partition.tcp_segments,
-        truncated_frames=partition.truncated_frames,
-        tls_client_hellos=partition.tls_client_hellos,
-        tls_servers=partition.tls_servers,
     )
 
 
@@ -161,26 +142,27 @@ def assemble_capture(parts: Sequence[CapturePart], *, transaction_count: int | N
     stream_diags.sort(key=_frame_order)
     if stats.get("non_http_streams"):
         stream_diags.append(non_http_diagnostic(path, stats["non_http_streams"]))
-    diagnostics: list[Diagnostic] = [*first.reader_diagnostics, *stream_diags]
+    facts = first.reader
+    diagnostics: list[Diagnostic] = [*facts.diagnostics, *stream_diags]
     count = len(transactions) if transaction_count is None else transaction_count
 
     cookie_data = "present"
-    if first.tls_client_hellos > 0 or first.tls_servers:
+    if facts.tls_client_hellos > 0 or facts.tls_servers:
         no_http = not count and stats.get("http_streams", 0) == 0
-        diagnostics.append(_tls_diagnostic(path, first.tls_client_hellos, list(first.tls_servers), no_http))
+        diagnostics.append(_tls_diagnostic(path, facts.tls_client_hellos, list(facts.tls_servers), no_http))
         if no_http:
             cookie_data = "absent"
 
     extra = (
-        ("packets", str(first.frames)),
-        ("tcp_segments", str(first.tcp_segments)),
+        ("packets", str(facts.frames)),
+        ("tcp_segments", str(facts.tcp_segments)),
         ("tcp_streams", str(stats.get("tcp_streams", 0))),
         ("http_streams", str(stats.get("http_streams", 0))),
         ("non_http_streams", str(stats.get("non_http_streams", 0))),
         ("upgraded_streams", str(stats.get("upgraded_streams", 0))),
         ("http_transactions", str(count)),
-        ("tls_connections", str(first.tls_client_hellos)),
-        ("truncated_frames", str(first.truncated_frames)),
+        ("tls_connections", str(facts.tls_client_hellos)),
+        ("truncated_frames", str(facts.truncated_frames)),
         ("tcp_gaps", str(stats.get("tcp_gaps", 0))),
         ("tcp_missing_bytes", str(stats.get("tcp_missing_bytes", 0))),
     )

@@ -40,11 +40,10 @@ import traceback
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from stickyforensics.errors import InputError, StickyError
 from stickyforensics.ingest.pcapread import open_capture
-from stickyforensics.ingest.segment_reader import SegmentReader
+from stickyforensics.ingest.segment_reader import ReaderFacts, SegmentReader
 from stickyforensics.model import Diagnostic
 from stickyforensics.reconstruct.segments import TcpSegment
 from stickyforensics.reconstruct.shard import owner_of
@@ -78,12 +77,7 @@ class Partition:
     format: str
     spill_files: tuple[str, ...]
     tcp_streams: int
-    frames: int
-    tcp_segments: int
-    truncated_frames: int
-    tls_client_hellos: int
-    tls_servers: tuple[tuple[str, int, str | None], ...]
-    reader_diagnostics: tuple[Diagnostic, ...]
+    reader: ReaderFacts
     numbering_diagnostics: tuple[Diagnostic, ...]
 
 
@@ -195,17 +189,7 @@ def encode_segments(reader: SegmentReader) -> Iterator[bytes]:
                 extend(_POSITION.pack(PROGRESS, position))
             yield bytes(buf)
             buf.clear()
-    facts = pickle.dumps(
-        {
-            "frames": reader.frames,
-            "tcp_segments": reader.tcp_segments,
-            "truncated_frames": reader.truncated_frames,
-            "tls_client_hellos": reader.tls_client_hellos,
-            "tls_servers": tuple(reader.tls_servers),
-            "diagnostics": tuple(reader.diagnostics),
-        },
-        protocol=pickle.HIGHEST_PROTOCOL,
-    )
+    facts = pickle.dumps(reader.facts(), protocol=pickle.HIGHEST_PROTOCOL)
     extend(_POSITION.pack(PROGRESS, reader.file_position))
     extend(_LENGTH.pack(FACTS, len(facts)) + facts)
     yield bytes(buf)
@@ -310,12 +294,7 @@ def partition_capture(
         format=info.format,
         spill_files=files,
         tcp_streams=tcp.streams,
-        frames=facts["frames"],
-        tcp_segments=facts["tcp_segments"],
-        truncated_frames=facts["truncated_frames"],
-        tls_client_hellos=facts["tls_client_hellos"],
-        tls_servers=facts["tls_servers"],
-        reader_diagnostics=facts["diagnostics"],
+        reader=facts,
         numbering_diagnostics=tuple(diagnostics),
     )
 
@@ -327,7 +306,7 @@ def _number(
     routes: array[int],
     writers: list[SpillWriter],
     progress: Callable[[int], None] | None,
-) -> dict[str, Any]:
+) -> ReaderFacts:
     """Number the reader's records and append each to its shard's spill file; the reader's facts."""
     addresses: list[bytes] = []
     texts: list[str] = []
@@ -394,7 +373,7 @@ def _number(
                         raise StickyError(text)
                     raise RuntimeError(f"the capture reader failed: {text.strip().splitlines()[-1]}")
                 view.release()
-                facts: dict[str, Any] = pickle.loads(data)
+                facts: ReaderFacts = pickle.loads(data)
                 return facts
             else:
                 raise AssertionError(f"reader record of kind {kind} at {pos}")

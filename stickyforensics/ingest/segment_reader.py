@@ -18,7 +18,7 @@ import contextlib
 import lzma
 import zlib
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from struct import Struct
 from typing import IO, Any
 
@@ -32,10 +32,22 @@ from stickyforensics.ingest.capture_formats import (
 )
 from stickyforensics.ingest.capture_stream import CHUNK, ByteStream, ExhaustedStream, PartialRead, read_compressed
 from stickyforensics.ingest.frames import ETH_IPV4_TCP, FrameDecoder
-from stickyforensics.model import DiagLevel
+from stickyforensics.model import DiagLevel, Diagnostic
 from stickyforensics.reconstruct.segments import TcpSegment
 
 __all__ = ["SegmentReader"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderFacts:
+    """What reading a capture learnt of the file itself (whichever process reassembles its connections)."""
+
+    frames: int = 0
+    tcp_segments: int = 0
+    truncated_frames: int = 0
+    tls_client_hellos: int = 0
+    tls_servers: tuple[tuple[str, int, str | None], ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
 
 
 class SegmentReader(FrameDecoder):
@@ -98,6 +110,17 @@ class SegmentReader(FrameDecoder):
             return self._raw.tell()
         except (OSError, ValueError):
             return 0
+
+    def facts(self) -> ReaderFacts:
+        """The counters and diagnostics so far (final once the iterator is exhausted or closed)."""
+        return ReaderFacts(
+            self.frames,
+            self.tcp_segments,
+            self.truncated_frames,
+            self.tls_client_hellos,
+            tuple(self.tls_servers),
+            tuple(self.diagnostics),
+        )
 
     def close(self) -> None:
         """Stop reading, close the file and finalise counters and diagnostics.
