@@ -121,7 +121,33 @@ def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_b
             with contextlib.suppress(OSError):
                 total += os.stat(path).st_size
     passes = max(1, -(-total // (max(shard_bytes, 1) * jobs)))
+    # The partitioning pass holds one spill file open per shard: past the open-file limit the shards
+    # grow instead (a 100 GB capture at 40 MB would need 2,500).
+    passes = min(passes, max(1, spill_file_budget() // jobs))
     return jobs * passes
+
+
+FILES_KEPT_FREE = 64
+"""Open files left for everything but the spill files (the capture, pipes, libraries, the report)."""
+
+
+def spill_file_budget() -> int:
+    """How many spill files one process may hold open: the open-file limit, raised to the hard limit
+    where it is lower (the processes forked afterwards inherit it), less ``FILES_KEPT_FREE``."""
+    try:
+        import resource
+
+        infinity = resource.RLIM_INFINITY
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = 1 << 16 if hard == infinity else hard
+        if soft != infinity and soft < target:
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        limit = 1 << 16 if soft == infinity else soft
+    except ImportError:  # no resource module (Windows): the C runtime's usual limit
+        limit = 512
+    return max(1, limit - FILES_KEPT_FREE)
 
 
 class WorkerFailed(StickyError):

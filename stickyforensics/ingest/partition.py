@@ -33,6 +33,7 @@ Records (little-endian; written and read by the same program version). A record 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pickle
 import struct
@@ -62,6 +63,8 @@ _FAILED = struct.Struct("<BBI")
 SEGMENT, ADDRESS, SWEEP, END = b"SAWE"
 UNNUMBERED, PROGRESS, FACTS, FAILED = b"UPFX"
 FLUSH_BYTES = 1 << 20
+SPILL_BUFFER_BYTES = 32 << 20
+"""What the spill writers of one pass buffer together at most: a pass with many shards flushes each sooner."""
 READ_BYTES = 4 << 20
 PROGRESS_BYTES = 8 << 20
 """File bytes between two progress records."""
@@ -84,8 +87,9 @@ class Partition:
 class SpillWriter:
     """Appends records to one shard's spill file through a bounded buffer."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, flush_bytes: int = FLUSH_BYTES) -> None:
         self.path = path
+        self.flush_bytes = flush_bytes
         self._file = open(path, "wb")  # noqa: SIM115 - closed by ``close``, kept open across the pass
         self._buf = bytearray()
         self._known: set[int] = set()
@@ -101,7 +105,7 @@ class SpillWriter:
             seg.truncated, src, dst, seg.wire_len, len(payload),
         )
         self._buf += payload
-        if len(self._buf) >= FLUSH_BYTES:
+        if len(self._buf) >= self.flush_bytes:
             self._flush()
 
     def _number(self, text: str) -> int:
@@ -127,7 +131,7 @@ class SpillWriter:
         buf = self._buf
         buf += _S_HEAD.pack(SEGMENT, stream)
         buf += record
-        if len(buf) >= FLUSH_BYTES:
+        if len(buf) >= self.flush_bytes:
             self._flush()
 
     def marker(self, kind: int, ts: float) -> None:
@@ -276,15 +280,20 @@ def partition_capture(
     files = tuple(os.path.join(directory, f"input{input_index}.shard{k}.spill") for k in range(shards))
     writers: list[SpillWriter] = []
     try:
-        writers = [SpillWriter(f) for f in files]
+        flush = max(64 << 10, min(FLUSH_BYTES, SPILL_BUFFER_BYTES // max(shards, 1)))
+        writers = [SpillWriter(f, flush) for f in files]
         chunks = _reader_process(reader) if pipelined else encode_segments(reader)
         facts = _number(path, chunks, tcp, routes, writers, progress)
         for writer in writers:
             writer.marker(END, tcp.now)
             writer.close()
     except OSError as exc:
-        raise InputError(path, f"cannot write the spill files in {directory}: {exc.strerror or exc} "
-                         "(set TMPDIR to a directory with room for about the capture's size)") from None
+        hint = (
+            "too many spill files open at once: give fewer shards a larger --shard-mb"
+            if exc.errno in (errno.EMFILE, errno.ENFILE)
+            else "set TMPDIR to a directory with room for about the capture's size"
+        )
+        raise InputError(path, f"cannot write the spill files in {directory}: {exc.strerror or exc} ({hint})") from None
     finally:
         reader.close()
         for writer in writers:

@@ -145,3 +145,28 @@ def test_unreadable_capture_fails_from_the_splitting_child(tmp_path: Path) -> No
     bad.write_bytes(b"\xd4\xc3\xb2\xa1" + b"\0" * 10)  # a pcap magic and a cut header
     with pytest.raises(StickyError, match=r"bad\.pcap"):
         analyze([str(bad), str(ROOT / "samples/noise/capture.pcap")], Config(), jobs=2)
+
+
+def test_shards_stay_within_the_open_file_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stickyforensics import sharded
+
+    capture = str(ROOT / "samples/noise/capture.pcap")
+    assert sharded.shard_count([capture], ["pcap"], 2, shard_bytes=1) > 10  # a shard per few bytes, uncapped
+    monkeypatch.setattr(sharded, "spill_file_budget", lambda: 11)
+    assert sharded.shard_count([capture], ["pcap"], 2, shard_bytes=1) == 10  # a multiple of the jobs
+
+
+def test_the_open_file_limit_is_raised_to_the_hard_limit() -> None:
+    resource = pytest.importorskip("resource")
+    from stickyforensics.sharded import FILES_KEPT_FREE, spill_file_budget
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard <= 256:
+        pytest.skip(f"hard open-file limit {hard}: nothing to raise")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        budget = spill_file_budget()
+        raised = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        assert raised > 256 and budget == min(raised, 1 << 16) - FILES_KEPT_FREE
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

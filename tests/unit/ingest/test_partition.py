@@ -202,3 +202,25 @@ def test_shard_bounds() -> None:
     with pytest.raises(ValueError):
         Shard(2, 2)
     assert Shard(1, 2).owns_input(3) and not Shard(0, 2).owns_input(3)
+
+
+def test_many_shards_buffer_less_each_and_still_assemble(tmp_path: Path) -> None:
+    capture = next(c for c in CAPTURES if "missing_cookie" in c)
+    partition = partition_capture(capture, 700, str(tmp_path), pipelined=True)
+    joined = assemble_capture([partition_part(partition), *(read_spill_part(partition, k) for k in range(700))])
+    assert joined == read_capture(capture)
+
+
+def test_running_out_of_file_handles_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import stickyforensics.ingest.partition as partition
+
+    class Exhausted(SpillWriter):
+        def __init__(self, path: str, flush_bytes: int = 0) -> None:
+            raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(partition, "SpillWriter", Exhausted)
+    capture = next(c for c in CAPTURES if "missing_cookie" in c)
+    with pytest.raises(InputError, match="too many spill files open at once: give fewer shards a larger --shard-mb"):
+        partition_capture(capture, 2, str(tmp_path))
