@@ -50,6 +50,10 @@ def _tshark_json(pcap: Path, keylog: Path | None, display_filter: str, protocols
     argv = ["tshark", "-n", "-r", str(pcap), "-Y", display_filter, "-T", "json", "--no-duplicate-keys", "-J", protocols]
     if keylog is not None:
         argv[1:1] = ["-o", f"tls.keylog_file:{keylog}"]
+        # TLS on the lab's servers' ports whatever the client's port: an ephemeral port that is some
+        # protocol's registered one (34980 is EtherCAT's) otherwise wins and the connection stays undecoded.
+        for port in _server_ports(pcap):
+            argv[1:1] = ["-d", f"tcp.port=={port},tls"]
     try:
         done = subprocess.run(argv, capture_output=True, timeout=_TSHARK_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -58,6 +62,17 @@ def _tshark_json(pcap: Path, keylog: Path | None, display_filter: str, protocols
         raise LabError(f"tshark failed on {pcap}: {done.stderr.decode(errors='replace')[-500:]}")
     text = done.stdout.decode("utf-8", errors="replace").strip()
     return json.loads(text) if text else []
+
+
+def _server_ports(pcap: Path) -> list[int]:
+    """The ports the connections of ``pcap`` were opened to (their SYNs' destination ports)."""
+    argv = ["tshark", "-n", "-r", str(pcap), "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 0", "-T", "fields",
+            "-e", "tcp.dstport"]  # fmt: skip
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=_TSHARK_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise LabError(f"tshark cannot read {pcap}: {exc}") from exc
+    return sorted({int(line) for line in done.stdout.decode().split() if line.isdigit()})
 
 
 def _http1(packets: list[dict[str, Any]]) -> list[Exchange]:

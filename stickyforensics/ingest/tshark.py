@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from stickyforensics.errors import InputError
+from stickyforensics.errors import InputError, StickyError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.tshark_capture import CaptureAssembler
 from stickyforensics.ingest.tshark_fields import tshark_command
@@ -112,6 +112,25 @@ def _run(cmd: list[str], assembler: CaptureAssembler) -> tuple[int, str]:
         return returncode, errors.read().decode("utf-8", "replace")
 
 
+def tls_server_ports(path: str) -> tuple[int, ...]:
+    """The server ports of the TLS ClientHellos in ``path`` (a pass of the native reader), for tshark to
+    decode as TLS: otherwise a connection whose client port is some protocol's registered port (34980
+    is EtherCAT's) goes to that dissector and is neither decrypted nor reported. Empty when the native
+    reader cannot read the file (tshark may still)."""
+    from stickyforensics.ingest.pcapread import open_capture
+
+    try:
+        _info, reader = open_capture(path)
+    except StickyError:
+        return ()
+    try:
+        for _segment in reader:
+            pass
+    finally:
+        reader.close()
+    return tuple(sorted({port for _server, port, _sni in reader.tls_servers}))
+
+
 def read_capture_tshark(path: str, *, input_index: int = 0, keylog: str | None = None) -> IngestResult:
     """Read one pcap/pcapng with tshark; decrypt TLS with ``keylog`` (SSLKEYLOGFILE / NSS key log format).
 
@@ -128,7 +147,8 @@ def read_capture_tshark(path: str, *, input_index: int = 0, keylog: str | None =
     kind = _capture_format(path)
     assembler = CaptureAssembler(path, kind, input_index, keylog)
     with _gc_paused():
-        returncode, stderr = _run(tshark_command(exe, path, keylog), assembler)
+        tls_ports = tls_server_ports(path) if keylog is not None else ()
+        returncode, stderr = _run(tshark_command(exe, path, keylog, tls_ports), assembler)
         result = assembler.finish()
     extra_diags: list[Diagnostic] = []
     if returncode != 0:

@@ -18,6 +18,8 @@ So TAB, LF and form feed never appear raw inside a value: TAB splits columns, LF
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 AGGREGATOR = "\f"
 """Joins occurrences of one field; tshark escapes a form feed inside values, so this one is ours."""
 
@@ -118,7 +120,7 @@ class C:
     """Columns from here on are empty on a frame that carries neither TLS nor HTTP (most frames)."""
 
 
-def tshark_command(tshark: str, path: str, keylog: str | None) -> list[str]:
+def tshark_command(tshark: str, path: str, keylog: str | None, tls_ports: Sequence[int] = ()) -> list[str]:
     """The one tshark run per file: every frame (no display filter, so every frame's time is known).
 
     ``tcp.reassemble_out_of_order`` stays off (tshark's default), measured both ways: on, one segment
@@ -130,6 +132,8 @@ def tshark_command(tshark: str, path: str, keylog: str | None) -> list[str]:
     cmd = [tshark, "-n", "-r", path]
     if keylog is not None:
         cmd += ["-o", f"tls.keylog_file:{keylog}"]
+    for port in tls_ports:  # ``tshark.tls_server_ports``: TLS there, whatever the client's port
+        cmd += ["-d", f"tcp.port=={port},tls"]
     cmd += [
         "-T", "fields",
         "-E", "header=n",

@@ -463,3 +463,22 @@ def test_http2_body_size_is_as_sent_and_prefix_is_decoded() -> None:
 )
 def test_header_line(line: str, expected: tuple[str, str] | None) -> None:
     assert header_line(line) == expected
+
+
+@needs_tshark
+def test_tls_on_a_client_port_another_protocol_registers_is_still_decrypted() -> None:
+    # A lab capture (HAProxy TLS on 18800, curl) whose first HTTP/2 client port, 34980, is EtherCAT's: tshark
+    # gave that connection to the EtherCAT dissector, and its POST /login was lost without a word.
+    from stickyforensics.ingest.tshark import tls_server_ports
+
+    capture, keys = str(DATA / "client_port_34980.pcap"), str(DATA / "client_port_34980.keys")
+    assert tls_server_ports(capture) == (18800,)
+    result = read_capture_tshark(capture, keylog=keys)
+    logins = [tx for tx in result.transactions if tx.request.method == "POST" and tx.request.path == "/login"]
+    assert sorted((tx.client.ip if tx.client else "", tx.request.version) for tx in logins) == [
+        ("127.0.8.11", "HTTP/1.1"),
+        ("127.0.8.12", "HTTP/2"),
+        ("127.0.8.12", "HTTP/2"),
+    ]
+    assert len(result.transactions) == 15
+    assert tls_server_ports(PLAIN) == ()  # no ClientHello: nothing decoded as TLS
