@@ -55,6 +55,8 @@ class NestingGuard:
 
     def feed(self, data: bytes) -> int | None:
         """Take the next chunk; the index of the byte that goes deeper than ``MAX_DEPTH``, or None."""
+        if not data:
+            return None  # an empty read: a pending escape still applies to the next byte
         state = (self.depth, self.in_string, self.escape)
         body = data[1:] if self.escape else data
         self.escape = False

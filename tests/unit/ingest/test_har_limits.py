@@ -159,3 +159,10 @@ def test_a_bomb_with_nothing_usable_is_a_one_line_input_error(tmp_path: Path) ->
         read_har(path)
     message = str(caught.value)
     assert message.startswith(path) and "reading stopped at near byte" in message and "\n" not in message
+
+
+def test_an_empty_chunk_keeps_a_pending_escape() -> None:
+    guard = NestingGuard()
+    for chunk in (b'["\\', b"", b'"', b'"]'):  # the escaped quote does not end the string
+        assert guard.feed(chunk) is None
+    assert (guard.depth, guard.in_string, guard.escape) == (0, False, False)
