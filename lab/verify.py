@@ -50,10 +50,10 @@ def _tshark_json(pcap: Path, keylog: Path | None, display_filter: str, protocols
     argv = ["tshark", "-n", "-r", str(pcap), "-Y", display_filter, "-T", "json", "--no-duplicate-keys", "-J", protocols]
     if keylog is not None:
         argv[1:1] = ["-o", f"tls.keylog_file:{keylog}"]
-        # TLS on the lab's servers' ports whatever the client's port: an ephemeral port that is some
-        # protocol's registered one (34980 is EtherCAT's) otherwise wins and the connection stays undecoded.
-        for port in _server_ports(pcap):
-            argv[1:1] = ["-d", f"tcp.port=={port},tls"]
+    # TLS (or HTTP) on the lab's servers' ports whatever the client's port: an ephemeral port that is some
+    # protocol's registered one (34980 is EtherCAT's) otherwise wins and the connection goes unread.
+    for port in _server_ports(pcap):
+        argv[1:1] = ["-d", f"tcp.port=={port},{'tls' if keylog is not None else 'http'}"]
     try:
         done = subprocess.run(argv, capture_output=True, timeout=_TSHARK_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
