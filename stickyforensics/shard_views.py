@@ -45,21 +45,12 @@ def _summary(
         session.transaction_count,
         session.first_seen,
         session.last_seen,
-        _shared_keys(session.backends_seen),
+        _BACKEND_KEYS.one(session.backends_seen),
     )
 
 
-_BACKEND_KEYS: Memo[tuple[str, ...], tuple[str, ...]] = Memo()
+_BACKEND_KEYS: Memo[tuple[str, ...], tuple[str, ...]] = Memo(4096)
 """One tuple per distinct list of backends seen (most clients see the same few): pickled once."""
-
-
-def _shared_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
-    shared = _BACKEND_KEYS.get(keys)
-    if shared is None:
-        if len(_BACKEND_KEYS) >= 4096:  # bounded: clients that each saw other backends empty it
-            _BACKEND_KEYS.clear()
-        shared = _BACKEND_KEYS[keys] = keys
-    return shared
 
 
 def global_view(session: ClientSession, config: Config) -> ClientSession:
@@ -94,14 +85,11 @@ class _ViewHeaderName(Memo[str, str | None]):
     """
 
     def __init__(self, names: frozenset[str]) -> None:
-        super().__init__()
+        super().__init__(4096)
         self._names = names
 
     def __missing__(self, key: str) -> str | None:
-        if len(self) >= 4096:
-            self.clear()
-        kept = self[key] = key if key.lower() in self._names else None
-        return kept
+        return self.remember(key, key if key.lower() in self._names else None)
 
 
 _view_request_header = _ViewHeaderName(VIEW_REQUEST_HEADERS)
@@ -123,7 +111,7 @@ def _trimmed_headers(headers: Headers, keep: _ViewHeaderName) -> Headers:
     return _new_headers(tuple(kept))
 
 
-_BODIES: Memo[tuple[int, str | None, bool], BodyInfo] = Memo()
+_BODIES: Memo[tuple[int, str | None, bool], BodyInfo] = Memo(4096)
 """Trimmed bodies by value: responses repeat bodies, and the views pickle each object once."""
 
 
@@ -133,23 +121,13 @@ def _without_prefix(body: BodyInfo) -> BodyInfo:
     key = (body.size, body.sha256, body.complete)
     trimmed = _BODIES.get(key)
     if trimmed is None:
-        if len(_BODIES) >= 4096:  # bounded: a capture of distinct bodies empties it
-            _BODIES.clear()
-        trimmed = _BODIES[key] = _new_body(body.size, body.sha256, b"", body.complete)
+        trimmed = _BODIES.remember(key, _new_body(body.size, body.sha256, b"", body.complete))
     return trimmed
 
 
-_TEXTS: Memo[str, str] = Memo()
+_TEXTS: Memo[str, str] = Memo(16384)
 """One string per distinct request target, URL and path (clients repeat them): pickled once."""
-
-
-def _one_text(text: str) -> str:
-    shared = _TEXTS.get(text)
-    if shared is None:
-        if len(_TEXTS) >= 16384:  # bounded: a crawl of distinct URLs empties it
-            _TEXTS.clear()
-        shared = _TEXTS[text] = text
-    return shared
+_one_text = _TEXTS.one
 
 
 def _trimmed(tx: Transaction) -> Transaction:

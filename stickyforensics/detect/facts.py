@@ -12,7 +12,7 @@ from stickyforensics.track.memo import Memo
 
 _EXCERPT_LIMIT = 300
 
-_STATIC: Memo[tuple[str, str, str], bool] = Memo()
+_STATIC: Memo[tuple[str, str, str], bool] = Memo(65536)
 """``Config.is_static`` answers by (static pattern, path, method): all it depends on."""
 
 
@@ -21,9 +21,7 @@ def is_static(config: Config, path: str, method: str = "GET") -> bool:
     key = (config.static_pattern, path, method)
     found = _STATIC.get(key)
     if found is None:
-        if len(_STATIC) >= 65536:
-            _STATIC.clear()
-        found = _STATIC[key] = config.is_static(path, method)
+        found = _STATIC.remember(key, config.is_static(path, method))
     return found
 
 

@@ -93,29 +93,9 @@ class SpillWriter:
         self._file = open(path, "wb")  # noqa: SIM115 - closed by ``close``, kept open across the pass
         self._buf = bytearray()
         self._known: set[int] = set()
-        self._numbers: dict[str, int] = {}
+        """The addresses this file has announced."""
 
-    def segment(self, seg: TcpSegment, stream: int) -> None:
-        """Append a decoded segment (its addresses numbered by this writer)."""
-        src = self._number(seg.src_ip)
-        dst = self._number(seg.dst_ip)
-        payload = seg.payload
-        self._buf += _S.pack(
-            SEGMENT, stream, seg.frame, seg.ts, seg.seq, seg.ack, seg.src_port, seg.dst_port, seg.flags,
-            seg.truncated, src, dst, seg.wire_len, len(payload),
-        )
-        self._buf += payload
-        if len(self._buf) >= self.flush_bytes:
-            self._flush()
-
-    def _number(self, text: str) -> int:
-        number = self._numbers.get(text)
-        if number is None:
-            number = self._numbers[text] = len(self._numbers)
-            self.address(number, text.encode("ascii"))
-        return number
-
-    def address(self, number: int, raw: bytes) -> None:
+    def _address(self, number: int, raw: bytes) -> None:
         """Announce address ``number`` (a record before the first segment that uses it)."""
         self._known.add(number)
         self._buf += _ADDRESS.pack(ADDRESS, number, len(raw))
@@ -125,9 +105,9 @@ class SpillWriter:
         """Append a reader's ``U`` record (``record`` without its kind byte) as segment of ``stream``."""
         known = self._known
         if src not in known:
-            self.address(src, addresses[src])
+            self._address(src, addresses[src])
         if dst not in known:
-            self.address(dst, addresses[dst])
+            self._address(dst, addresses[dst])
         buf = self._buf
         buf += _S_HEAD.pack(SEGMENT, stream)
         buf += record
@@ -214,17 +194,15 @@ def _reader_process(reader: SegmentReader) -> Iterator[bytes]:
         fcntl.fcntl(write_end, 1031, FLUSH_BYTES)  # F_SETPIPE_SZ
     pid = os.fork()
     if pid == 0:  # the reader: never returns into the caller
-        code = 0
+        code = 1
         try:
             os.close(read_end)
             try:
                 for chunk in encode_segments(reader):
                     _write_all(write_end, chunk)
-            except BaseException as exc:  # the numberer raises it
-                code = 1
+                code = 0
+            except BaseException as exc:  # the numberer raises it (if the pipe still takes it)
                 _write_all(write_end, _failure(exc))
-        except BaseException:
-            code = 1
         finally:
             os._exit(code)
     os.close(write_end)

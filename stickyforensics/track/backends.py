@@ -27,6 +27,7 @@ from stickyforensics.model.frozen_build import builder
 from stickyforensics.track.capture_facts import decide_facts
 from stickyforensics.track.cookieparse import request_cookies, response_set_cookies
 from stickyforensics.track.enum_members import ROUTING
+from stickyforensics.track.memo import IdentityMemo
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
@@ -149,9 +150,6 @@ def _body_backend(tx: Transaction, patterns: tuple[re.Pattern[str], ...]) -> str
 
 SentRoute = tuple[str, str | None, str] | None
 """(backend, datacenter, cookie name) of the first sent cookie that decodes to a backend, or None."""
-SentRoutes = dict[int, tuple[tuple[CookiePair, ...], SentRoute]]
-"""``SentRoute`` per parsed Cookie header, by identity (``parse_cookie_header`` shares them), for one
-classifier: a client sends the same header again and again."""
 
 
 def _sent_route(pairs: tuple[CookiePair, ...], identify: Identify) -> SentRoute:
@@ -188,7 +186,9 @@ class BackendObserver:
         self._backend_names = tuple(config.backend_headers)
         self._roles = _header_roles(self._backend_names, tuple(config.datacenter_headers))
         self._patterns = _compiled(tuple(config.backend_body_patterns))
-        self._routes: SentRoutes = {}
+        self._routes: IdentityMemo[tuple[CookiePair, ...], SentRoute] = IdentityMemo(4096)
+        """``SentRoute`` per parsed Cookie header (``parse_cookie_header`` shares them): a client sends
+        the same header again and again."""
 
     def observe(
         self, tx: Transaction, cookies: tuple[tuple[CookiePair, ...], tuple[SetCookie, ...]] | None = None
@@ -230,14 +230,10 @@ class BackendObserver:
         return _new_observation(tx.id, at, None, datacenter, "none", "low")
 
     def _sent_route(self, pairs: tuple[CookiePair, ...]) -> SentRoute:
-        known = self._routes.get(id(pairs))
-        if known is not None and known[0] is pairs:  # the entry holds ``pairs``: its id was not reused
+        known = self._routes.entry(pairs)
+        if known is not None:
             return known[1]
-        route = _sent_route(pairs, self.identify)
-        if len(self._routes) >= 4096:
-            self._routes.clear()
-        self._routes[id(pairs)] = (pairs, route)
-        return route
+        return self._routes.remember(pairs, _sent_route(pairs, self.identify))
 
 
 def hosts_with_several_addresses(transactions: Sequence[Transaction]) -> frozenset[str]:

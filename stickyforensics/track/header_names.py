@@ -16,12 +16,9 @@ class HeaderNameIs(Memo[str, bool]):
     """
 
     def __init__(self, name: str) -> None:
-        super().__init__()
+        super().__init__(4096)
         self._name = name.lower()
         self._size = len(self._name)
 
     def __missing__(self, key: str) -> bool:
-        if len(self) >= 4096:
-            self.clear()
-        found = self[key] = len(key) == self._size and key.lower() == self._name
-        return found
+        return self.remember(key, len(key) == self._size and key.lower() == self._name)

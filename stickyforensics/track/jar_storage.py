@@ -69,7 +69,7 @@ StorageScope = tuple[str, bool, str, str | None, bool, tuple[str, str] | None]
 """(canonical host, secure origin?, cookie path, domain, host-only?, the rejection or None) of one
 ``Set-Cookie`` from one origin: what storing it depends on before the jar's contents."""
 
-_SCOPES: Memo[tuple[int, str, str, str | None], tuple[SetCookie, StorageScope]] = Memo()
+_SCOPES: Memo[tuple[int, str, str, str | None], tuple[SetCookie, StorageScope]] = Memo(8192)
 """``storage_scope`` answers by parsed header (identity: ``parse_set_cookie`` shares them) and origin."""
 
 
@@ -88,9 +88,7 @@ def storage_scope(sc: SetCookie, *, scheme: str, host: str, path: str) -> Storag
     if problem is None and domain is None:  # not reached: a None domain always comes with a problem
         problem = ("domain_mismatch", "no usable domain")
     scope = (host, secure_ok, cookie_path, domain, host_only, problem)
-    if len(_SCOPES) >= 8192:
-        _SCOPES.clear()
-    _SCOPES[key] = (sc, scope)
+    _SCOPES.remember(key, (sc, scope))
     return scope
 
 

@@ -49,7 +49,7 @@ from stickyforensics.track.enum_members import (
     UNEXPECTED,
 )
 from stickyforensics.track.jar import CookieJar, StoredCookie, registrable_domain
-from stickyforensics.track.memo import Memo
+from stickyforensics.track.memo import IdentityMemo, Memo
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
@@ -57,26 +57,20 @@ _new_event = builder(CookieEvent)
 """``CookieEvent`` from every field, positionally: half the cost of its ``__init__`` (several per request)."""
 
 
-_SUMMARIES: Memo[int, tuple[SetCookie, tuple[str, ...]]] = Memo()
+_SUMMARIES: IdentityMemo[SetCookie, tuple[str, ...]] = IdentityMemo(8192)
 """``_attr_summary`` per parsed Set-Cookie (by identity; ``parse_set_cookie`` shares them), so the
 events of one header line share one tuple of strings."""
 
-_SHARED_SUMMARIES: Memo[tuple[str, ...], tuple[str, ...]] = Memo()
+_SHARED_SUMMARIES: Memo[tuple[str, ...], tuple[str, ...]] = Memo(8192)
 """One tuple per distinct summary: the lines of a capture have a few, and ``--jobs`` views pickle
 each object once."""
 
 
 def _attr_summary(sc: SetCookie) -> tuple[str, ...]:
-    hit = _SUMMARIES.get(id(sc))
-    if hit is not None and hit[0] is sc:  # the entry holds ``sc``, so its id cannot have been reused
+    hit = _SUMMARIES.entry(sc)
+    if hit is not None:
         return hit[1]
-    summary = _summarize(sc)
-    if len(_SUMMARIES) >= 8192:
-        _SUMMARIES.clear()
-        _SHARED_SUMMARIES.clear()
-    summary = _SHARED_SUMMARIES.setdefault(summary, summary)
-    _SUMMARIES[id(sc)] = (sc, summary)
-    return summary
+    return _SUMMARIES.remember(sc, _SHARED_SUMMARIES.one(_summarize(sc)))
 
 
 def _summarize(sc: SetCookie) -> tuple[str, ...]:

@@ -153,8 +153,7 @@ def oversized_cookie_header(ctx: DetectContext, rule: Rule) -> list[Finding]:
     out = []
     for session in ctx.sessions:
         big: list[Transaction] = []
-        size = 0
-        """The largest of the headers over the limit."""
+        size = 0  # the largest of the headers over the limit
         for tx, headers in zip(session.transactions, ctx.cookie_headers(session), strict=True):
             total = sum(map(len, headers))
             if total > limit:

@@ -30,6 +30,7 @@ from stickyforensics.errors import ConfigError
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
 from stickyforensics.track.lb import heuristics
 from stickyforensics.track.lb.catalog import CONFIDENCES, CookieFamily
+from stickyforensics.track.memo import Memo
 
 DecodeFn = Callable[[str, str], PersistenceInfo]
 """A decoder: ``(cookie name, value) -> PersistenceInfo``; must not raise on any input."""
@@ -157,7 +158,7 @@ class Classifier:
                 self._declared_exact[key] = role
         self._by_name = lru_cache(maxsize=NAME_CACHE_SIZE)(self._name_facts)
         self._cached = lru_cache(maxsize=cache_size)(self._classify_shared)
-        self._shared: dict[PersistenceInfo, PersistenceInfo] = {}
+        self._shared: Memo[PersistenceInfo, PersistenceInfo] = Memo(SHARED_ANSWERS)
         """One object per distinct answer (a capture's many session cookie values have a handful)."""
 
     # -- public -------------------------------------------------------------------------------
@@ -196,12 +197,7 @@ class Classifier:
         info = self._classify(name, raw_value)
         if info is None:
             return None
-        shared = self._shared.get(info)
-        if shared is None:
-            if len(self._shared) >= SHARED_ANSWERS:
-                self._shared.clear()
-            shared = self._shared[info] = info
-        return shared
+        return self._shared.one(info)
 
     def _classify(self, name: str, raw_value: str) -> PersistenceInfo | None:
         value = raw_value.strip()

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stickyforensics.errors import InputError, StickyError
+from stickyforensics.ingest import partition as partition_module
 from stickyforensics.ingest.native import (
     assemble_capture,
     partition_part,
@@ -85,10 +86,25 @@ def test_sweeps_and_port_reuse_match_one_process(
     assert len({tx.provenance.tcp_stream for tx in joined.transactions}) == 32  # 1 quiet, 30 busy, the reused port
 
 
+def _spill(writer: SpillWriter, seg: TcpSegment, stream: int, addresses: list[bytes]) -> None:
+    """Append ``seg`` as the numbering pass does: encoded as the reader's record, copied with its stream."""
+    numbers = []
+    for ip in (seg.src_ip, seg.dst_ip):
+        raw = ip.encode("ascii")
+        if raw not in addresses:
+            addresses.append(raw)
+        numbers.append(addresses.index(raw))
+    record = partition_module._U.pack(
+        ord("U"), seg.frame, seg.ts, seg.seq, seg.ack, seg.src_port, seg.dst_port, seg.flags, seg.truncated,
+        numbers[0], numbers[1], seg.wire_len, len(seg.payload),
+    ) + seg.payload  # fmt: skip
+    writer.copy(stream, memoryview(record)[1:], numbers[0], numbers[1], addresses)
+
+
 def test_spill_round_trip(tmp_path: Path) -> None:
     seg = TcpSegment(7, 1.5, "2001:db8::1", "10.0.0.9", 1, 65535, 0xFFFFFFFF, 3, 0x18, b"x" * 70_000, True, 80_000)
     writer = SpillWriter(str(tmp_path / "s"))
-    writer.segment(seg, 4)
+    _spill(writer, seg, 4, [])
     writer.marker(ord("W"), 9.0)
     writer.close()
     sweeps: list[float] = []
@@ -119,8 +135,9 @@ segments = st.builds(
 def test_spill_keeps_every_field(tmp_path_factory: pytest.TempPathFactory, items: list[tuple[TcpSegment, int]]) -> None:
     path = str(tmp_path_factory.mktemp("spill") / "s")
     writer = SpillWriter(path)
+    addresses: list[bytes] = []
     for seg, stream in items:
-        writer.segment(seg, stream)
+        _spill(writer, seg, stream, addresses)
     writer.close()
     import stickyforensics.ingest.partition as partition
 
