@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from stickyforensics.model import (
     Endpoint,
@@ -15,6 +17,13 @@ from stickyforensics.model import (
     Timing,
     Transaction,
 )
+
+# The suite is a gate (CI, a user's setup check): the same examples every run, so a red run means a
+# change, not the dice. SF_HYPOTHESIS_EXPLORE=1 searches afresh each run, to hunt for new failures;
+# one found that way is replayed from .hypothesis/ on the next runs.
+settings.register_profile("gate", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("explore" if os.environ.get("SF_HYPOTHESIS_EXPLORE") else "gate")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
