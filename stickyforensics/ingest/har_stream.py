@@ -45,6 +45,7 @@ from typing import Any, Protocol
 import ijson
 
 from stickyforensics.errors import InputError
+from stickyforensics.ingest.har_fast import FastPathUnavailable, fast_entries
 from stickyforensics.ingest.har_limits import MAX_ENTRY_BYTES, HarLimitExceeded, NestingGuard, too_deep, too_large
 from stickyforensics.ingest.sniff import InputLimitExceeded, compression, open_decompressed
 
@@ -155,6 +156,15 @@ class _CountingReader:
             deep = self._guard.feed(out)
             if deep is not None:
                 out, self._pending, self._error = out[:deep], b"", too_deep()
+        self.consumed += len(out)
+        return out
+
+    def read_large(self, size: int) -> bytes:
+        """Up to ``size`` bytes for the fast reader, unguarded: straight from a plain file, else as ``read``."""
+        if self._decoder is not None or self._guard is not None or not isinstance(self._raw, io.BufferedReader):
+            return self.read(size)
+        out, self._pending = self._pending, b""
+        out += self._raw.read(max(0, size - len(out)))
         self.consumed += len(out)
         return out
 
@@ -343,14 +353,27 @@ def _kind(event: str) -> str:
     }.get(event, event)
 
 
-def iter_entries(path: str, notes: list[str] | None = None) -> Iterator[Any]:
+def iter_entries(path: str, notes: list[str] | None = None, *, fast: bool = True) -> Iterator[Any]:
     """Yield each ``log.entries`` item; on a break, raise ``HarBreak`` after the good ones.
 
-    When the fast parser meets what only the pure-Python one reads (see the module
-    docstring), the stream is read again from the start with the latter, the
-    entries already yielded are skipped, and a note is appended to ``notes``.
+    The entries come from ``har_fast`` (msgspec) as long as it can take the file;
+    past any point it cannot, ijson reads it again from the start, skipping the
+    entries already yielded. When yajl meets what only the pure-Python parser
+    reads (see the module docstring), the same happens again with the latter, and
+    a note is appended to ``notes``. ``fast=False``: ijson from the start (the reference).
     """
     yielded = 0
+    if fast:
+        raw, reader = open_har_stream(path, guarded=False)
+        try:
+            for item in fast_entries(reader.read_large, MAX_ENTRY_BYTES // 2):
+                yielded += 1
+                yield item
+            return
+        except (FastPathUnavailable, *_READ_ERRORS):
+            pass  # read again the exact way below, past the entries already yielded
+        finally:
+            raw.close()
     backend: Any = ijson
     while True:
         raw, reader = open_har_stream(path)

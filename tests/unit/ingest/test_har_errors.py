@@ -251,7 +251,7 @@ def test_invalid_utf8_byte_position(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("number", "kept", "slow"),
     [
-        pytest.param(b"9" * 30, 3, True, id="beyond-64-bits"),
+        pytest.param(b"9" * 30, 3, False, id="beyond-64-bits"),  # msgspec (har_fast) takes it
         pytest.param(b"1e999", 3, True, id="float-overflow"),
         pytest.param(b"1e" + b"9" * 5000, 1, True, id="exponent-beyond-digit-limit"),
         pytest.param(b"1." + b"9" * 5000, 3, False, id="long-fraction"),
