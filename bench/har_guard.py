@@ -12,6 +12,8 @@ tests/, ../shared/corpus/ HARs when present, and the fuzz corpus of the ``har`` 
 that real exports rarely do.
 
 ``--check`` compares the inputs recorded that still exist; inputs added since are listed, not failed.
+``--processes 2`` reads every input with ``read_har(processes=2)``, whatever its size (``har_split``):
+checked against digests recorded the ordinary way, it shows the two-process read gives the same.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from stickyforensics.config import Config  # noqa: E402
 from stickyforensics.errors import StickyError  # noqa: E402
+from stickyforensics.ingest import har_split  # noqa: E402
 from stickyforensics.ingest.har import read_har  # noqa: E402
 from stickyforensics.track.body_prefix import body_prefix_filter  # noqa: E402
 
@@ -46,9 +49,12 @@ def hars(quick: bool) -> Iterator[Path]:
             yield from sorted(p for p in top.rglob("*") if p.is_file() and p.name.lower().endswith(HAR_SUFFIXES))
 
 
+PROCESSES = 1
+
+
 def har_digest(path: str, keep: Keep) -> str:
     try:
-        result = read_har(path, keep_body_prefix=keep)
+        result = read_har(path, keep_body_prefix=keep, processes=PROCESSES)
         lines = [repr(tx) for tx in result.transactions]
         lines += [repr(d) for d in result.diagnostics]
         lines += [repr(result.cookie_data), repr(result.extra)]
@@ -85,7 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--record", metavar="DIR", help="store the digests in DIR/digests.json")
     mode.add_argument("--check", metavar="DIR", help="compare with DIR/digests.json; exit 1 on a difference")
     parser.add_argument("--quick", action="store_true", help="skip the two 30 MB files of bench/data")
+    parser.add_argument("--processes", type=int, default=1, help="read_har's processes (2: split every file)")
     args = parser.parse_args(argv)
+    if args.processes > 1:
+        global PROCESSES
+        PROCESSES = args.processes
+        har_split.SPLIT_MIN_BYTES = 0
     current = digests(args.quick)
     if args.record:
         target = Path(args.record)

@@ -35,6 +35,8 @@ class EngineOptions:
     tls_keylog: str | None = None
     keep_body_prefix: Callable[[bytes], bool] | None = None
     """Native engine: which body prefixes to keep (``track.body_prefix``); every one when None."""
+    har_processes: int = 1
+    """Processes that read one large HAR file (``ingest.har_split``: two halves of its entries)."""
 
 
 def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
@@ -45,7 +47,9 @@ def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
     if fmt == "har":
         from stickyforensics.ingest.har import read_har
 
-        return read_har(path, input_index=index, keep_body_prefix=options.keep_body_prefix)
+        return read_har(
+            path, input_index=index, keep_body_prefix=options.keep_body_prefix, processes=options.har_processes
+        )
     if options.engine == "tshark" or options.tls_keylog:
         from stickyforensics.ingest.tshark import read_capture_tshark
 
@@ -122,7 +126,8 @@ def analyze(
 ) -> AnalysisReport:
     """Analyze files and folders (recursed) and return the report every output format renders.
 
-    ``jobs`` > 1 splits the work by client over that many processes (``sharded``), and so does a
+    ``jobs`` > 1 splits the work by client over that many processes (``sharded``; a lone HAR file is read
+    by two processes instead, ``ingest.har_split``), and so does a
     capture larger than ``shard_bytes`` (default ``sharded.SHARD_BYTES``; 0: never), in several
     passes to bound memory: the same report, except that sessions are summaries (no transactions)
     unless ``detail`` names them.
@@ -144,7 +149,10 @@ def analyze(
         formats = [sniff(path) for path in files]
         jobs = max(jobs, 1)
         shards = shard_count(files, formats, jobs, shard_bytes or SHARD_BYTES) if shard_bytes != 0 else jobs
-        if shards > 1:
+        if formats == ["har"]:
+            # One HAR file is one client: no shards to spread; its entries are read by two processes instead.
+            options = replace(options, har_processes=min(jobs, 2))
+        elif shards > 1:
             return analyze_sharded(
                 files, formats, config, options, load_rules(), jobs, shards, detail=detail, progress=progress
             )

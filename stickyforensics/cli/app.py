@@ -138,11 +138,13 @@ AUTO_JOBS_MIN_BYTES = 50_000_000
 
 def auto_jobs(files: list[str]) -> int:
     """Every core (at most 8) when there is enough to split: captures of 50 MB or more in all (they split by
-    client), or several HAR files of that size (one HAR file is one client and cannot be split)."""
+    client), several HAR files of that size, or one HAR file large enough to read its two halves apart
+    (``ingest.har_split``)."""
     from stickyforensics.errors import InputError
+    from stickyforensics.ingest.har_split import SPLIT_MIN_BYTES
     from stickyforensics.ingest.sniff import sniff
 
-    captures = hars = har_files = 0
+    captures = hars = har_files = largest_har = 0
     for path in files:
         try:
             size, fmt = Path(path).stat().st_size, sniff(path)
@@ -151,9 +153,14 @@ def auto_jobs(files: list[str]) -> int:
         if fmt == "har":
             hars += size
             har_files += 1
+            largest_har = max(largest_har, size)
         else:
             captures += size
-    worth = captures >= AUTO_JOBS_MIN_BYTES or (har_files > 1 and hars >= AUTO_JOBS_MIN_BYTES)
+    worth = (
+        captures >= AUTO_JOBS_MIN_BYTES
+        or (har_files > 1 and hars >= AUTO_JOBS_MIN_BYTES)
+        or (len(files) == 1 and largest_har >= SPLIT_MIN_BYTES)
+    )
     return max(1, min(os.cpu_count() or 1, 8)) if worth else 1
 
 
@@ -534,9 +541,7 @@ def cookie_timeline(
             cfg = replace(cfg, session_cookies=cfg.session_cookies + tuple(session_cookie))
         files = expand_inputs(inputs)
         # every client's whole timeline: one process, one pass (summaries would have no events to show)
-        report = analyze(
-            files, cfg, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog), shard_bytes=0
-        )
+        report = analyze(files, cfg, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog), shard_bytes=0)
     except StickyError as exc:
         raise _fail(str(exc)) from None
     redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)

@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.har_cookie_data import CookieSurvey
 from stickyforensics.ingest.har_diag import DiagnosticLog
 from stickyforensics.ingest.har_entry import EntryContext, EntryInvalid, EntryNotHttp, build_transaction
+from stickyforensics.ingest.har_split import read_split, splittable
 from stickyforensics.ingest.har_stream import (
     HarBreak,
     JsonBreak,
@@ -46,13 +48,18 @@ FAST_BACKEND = "yajl2_c"
 
 
 def read_har(
-    path: str, *, input_index: int = 0, keep_body_prefix: Callable[[bytes], bool] | None = None
+    path: str,
+    *,
+    input_index: int = 0,
+    keep_body_prefix: Callable[[bytes], bool] | None = None,
+    processes: int = 1,
 ) -> IngestResult:
     """Read a HAR (plain, gzip, xz or bzip2; UTF-8 with or without BOM, UTF-16) into transactions.
 
     Transaction ids are ``"{input_index}.e{entry}"``; the client is the file's
     base name (each HAR file is one client). ``keep_body_prefix``: which body
     prefixes to keep (``track.body_prefix``, as for captures); all when None.
+    ``processes`` > 1: a large file's entries are read by two processes (``har_split``), same result.
     Raises ``InputError`` when the file is not a HAR or no entry could be read
     before the JSON broke.
     """
@@ -78,34 +85,23 @@ def read_har(
     entries = 0
     brk: JsonBreak | None = None
     parser_notes: list[str] = []
+
+    def counted() -> Iterator[tuple[int, Any]]:
+        nonlocal entries
+        for index, entry in enumerate(iter_entries(path, parser_notes)):
+            entries = index + 1
+            yield index, entry
+
     # As the capture engines do: a large HAR makes ~50 long-lived objects per entry and every full
     # collection would walk them all again; the few cycles made meanwhile are collected afterwards.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for index, entry in enumerate(iter_entries(path, parser_notes)):
-            entries += 1
-            try:
-                transactions.append(build_transaction(entry, index, ctx))
-            except EntryNotHttp as exc:
-                log.add(
-                    "har.entry_not_http",
-                    f"entry {index}: {exc.reason}; skipped",
-                    f"entry {index}",
-                    DiagLevel.INFO,
-                )
-            except EntryInvalid as exc:
-                log.add("har.entry_invalid", f"entry {index}: {exc.reason}; skipped", f"entry {index}")
-            except Exception as exc:
-                # A bug of ours, not of the input: one entry must not sink a 300 MB analysis.
-                # Say so loudly and keep the rest of the file.
-                log.add(
-                    "har.entry_error",
-                    f"entry {index}: internal error while reading it ({type(exc).__name__}: {exc}); "
-                    "skipped, please report it",
-                    f"entry {index}",
-                    DiagLevel.ERROR,
-                )
+        split = read_split(path, ctx, map_entries) if processes > 1 and splittable(path) else None
+        if split is not None:
+            transactions, entries = split
+        else:
+            map_entries(counted(), ctx, transactions)
     except HarBreak as exc:
         brk = exc.brk
     finally:
@@ -144,3 +140,25 @@ def read_har(
         cookie_data=verdict.cookie_data,
         extra=extra,
     )
+
+
+def map_entries(entries: Iterator[tuple[int, Any]], ctx: EntryContext, transactions: list[Transaction]) -> None:
+    """Each (index, entry) to a transaction appended to ``transactions``, or to a diagnostic in ``ctx.log``."""
+    log = ctx.log
+    for index, entry in entries:
+        try:
+            transactions.append(build_transaction(entry, index, ctx))
+        except EntryNotHttp as exc:
+            log.add("har.entry_not_http", f"entry {index}: {exc.reason}; skipped", f"entry {index}", DiagLevel.INFO)
+        except EntryInvalid as exc:
+            log.add("har.entry_invalid", f"entry {index}: {exc.reason}; skipped", f"entry {index}")
+        except Exception as exc:
+            # A bug of ours, not of the input: one entry must not sink a 300 MB analysis.
+            # Say so loudly and keep the rest of the file.
+            log.add(
+                "har.entry_error",
+                f"entry {index}: internal error while reading it ({type(exc).__name__}: {exc}); "
+                "skipped, please report it",
+                f"entry {index}",
+                DiagLevel.ERROR,
+            )

@@ -128,9 +128,20 @@ class _Cutter:
             pos = 0
 
 
-def fast_entries(read: Callable[[int], bytes], value_limit: int) -> Iterator[Any]:
+SKIPPED = object()
+"""Yielded by ``fast_entries`` for an entry before ``decode_from``: cut, not decoded."""
+
+
+def fast_entries(
+    read: Callable[[int], bytes], value_limit: int, *, decode_from: int = 0, stop_before: int | None = None
+) -> Iterator[Any]:
     """Yield each ``log.entries`` item of the stream ``read`` gives (BOM skipped, UTF-8) as
-    ``iter_entries`` would; ``FastPathUnavailable`` when it cannot."""
+    ``iter_entries`` would; ``FastPathUnavailable`` when it cannot.
+
+    Two processes can share a file (``har.read_har``'s split): an entry that starts before the stream
+    byte ``decode_from`` is only cut, and ``SKIPPED`` stands for it; with ``stop_before``, the reading
+    ends without a word before the first entry that starts at or after that byte (the rest is not checked).
+    """
     window = _Window(read, value_limit)
     cutter = _Cutter(window)
     decode = msgspec.json.Decoder().decode
@@ -138,18 +149,23 @@ def fast_entries(read: Callable[[int], bytes], value_limit: int) -> Iterator[Any
     pos = window.skip_ws(pos)
     if window.data[pos] != _CLOSE_ARRAY:
         while True:
+            if stop_before is not None and window.base + pos >= stop_before:
+                return
             start, end = cutter.value_end(pos)
             data = window.data
             separator = data[end]
             if separator != _COMMA and separator != _CLOSE_ARRAY:
                 raise FastPathUnavailable("no separator after an entry")
-            try:
-                entry = decode(memoryview(data)[start:end])
-            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-                raise FastPathUnavailable(str(exc)) from None
-            if _too_deep(data, start, end, entry):
-                raise FastPathUnavailable("nested deeper than the bound")
-            yield entry
+            if window.base + start < decode_from:
+                yield SKIPPED
+            else:
+                try:
+                    entry = decode(memoryview(data)[start:end])
+                except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                    raise FastPathUnavailable(str(exc)) from None
+                if _too_deep(data, start, end, entry):
+                    raise FastPathUnavailable("nested deeper than the bound")
+                yield entry
             if separator == _CLOSE_ARRAY:
                 pos = end + 1
                 break

@@ -58,7 +58,7 @@ _RAW_PIECE = 16 * 1024
 EXACT_POSITION_LIMIT = 16 * 1024 * 1024
 """Up to this many (decompressed) bytes, a parse error position is located exactly."""
 
-_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, UnicodeDecodeError)
+READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, UnicodeDecodeError)
 """What reading a damaged gzip / xz / bzip2 / UTF-16 stream raises (gzip.BadGzipFile is an OSError)."""
 
 
@@ -132,7 +132,7 @@ class _CountingReader:
         while got < want:
             try:
                 raw = self._raw.read(min(want, _RAW_PIECE))
-            except _READ_ERRORS as exc:
+            except READ_ERRORS as exc:
                 if not got:
                     raise
                 self._error = exc
@@ -204,7 +204,7 @@ def open_har_stream(path: str, *, guarded: bool = True) -> tuple[_Raw, _Counting
     raw = _open_raw(path)
     try:
         return raw, _CountingReader(raw, guarded=guarded)
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raw.close()
         raise InputError(path, f"cannot read: {exc}") from None
 
@@ -293,7 +293,7 @@ def _read_head(path: str, backend: Any) -> HarHead:
     except InputLimitExceeded as exc:
         brk = _read_break(reader, exc)
         raise InputError(path, f"reading stopped at {brk.where}: {brk.message}", position=brk.where) from None
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         where = f"near byte {reader.consumed + reader.bom_len}"
         raise InputError(path, f"cannot read at {where}: {exc}", position=where) from None
     finally:
@@ -370,7 +370,7 @@ def iter_entries(path: str, notes: list[str] | None = None, *, fast: bool = True
                 yielded += 1
                 yield item
             return
-        except (FastPathUnavailable, *_READ_ERRORS):
+        except (FastPathUnavailable, *READ_ERRORS):
             pass  # read again the exact way below, past the entries already yielded
         finally:
             raw.close()
@@ -398,7 +398,7 @@ def iter_entries(path: str, notes: list[str] | None = None, *, fast: bool = True
         except (ValueError, ArithmeticError) as exc:
             # The pure-Python parser: an integer of more than 4300 digits, an exponent out of range.
             raise HarBreak(JsonBreak(reader.consumed + reader.bom_len, f"unreadable number: {exc}", False)) from None
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise HarBreak(_read_break(reader, exc)) from None
         finally:
             raw.close()
@@ -457,7 +457,7 @@ def _exact_break(path: str) -> JsonBreak | None:
         return None
     try:
         data = reader.read(EXACT_POSITION_LIMIT + 1)
-    except _READ_ERRORS:
+    except READ_ERRORS:
         return None
     finally:
         raw.close()

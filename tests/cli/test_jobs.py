@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
-from stickyforensics.cli.app import AUTO_JOBS_MIN_BYTES, app, auto_jobs
+from stickyforensics.cli.app import app, auto_jobs
+from stickyforensics.ingest.har_split import SPLIT_MIN_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = CliRunner()
@@ -17,10 +20,35 @@ def test_small_inputs_run_in_one_process() -> None:
     assert auto_jobs([str(p) for p in (ROOT / "samples").rglob("*.pcap")]) == 1
 
 
-def test_one_large_har_is_not_split(tmp_path: Path) -> None:
+def test_one_large_har_is_read_by_two_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One HAR is one client, but its two halves of entries can be read apart (ingest.har_split).
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     har = tmp_path / "big.har"
-    har.write_bytes(b'{"log": {"version": "1.2", "entries": []}}' + b" " * AUTO_JOBS_MIN_BYTES)
+    har.write_bytes(b'{"log": {"version": "1.2", "entries": []}}' + b" " * SPLIT_MIN_BYTES)
+    assert auto_jobs([str(har)]) == 2
+    har.write_bytes(b'{"log": {"version": "1.2", "entries": []}}')
     assert auto_jobs([str(har)]) == 1
+
+
+def test_a_lone_har_with_jobs_is_read_in_two_halves_not_sharded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stickyforensics.ingest import har_split
+    from stickyforensics.pipeline import analyze
+
+    monkeypatch.setattr(har_split, "SPLIT_MIN_BYTES", 0)
+    calls: list[object] = []
+    real = har_split.read_split
+
+    def spy(*args: object) -> object:
+        calls.append(result := real(*args))  # type: ignore[arg-type]
+        return result
+
+    monkeypatch.setattr("stickyforensics.ingest.har.read_split", spy)
+    path = str(ROOT / "samples" / "browser_har" / "browser-sticky.har")
+    one, two = analyze([path], jobs=1), analyze([path], jobs=2)
+    assert calls and calls[0] is not None
+    assert one == two
 
 
 def test_cli_output_is_the_same_with_two_jobs(tmp_path: Path) -> None:

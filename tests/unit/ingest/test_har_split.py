@@ -1,0 +1,124 @@
+"""A HAR read by two processes gives exactly what one process gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stickyforensics.ingest import har, har_split
+from stickyforensics.ingest.base import IngestResult
+from stickyforensics.ingest.har import read_har
+from stickyforensics.ingest.har_split import read_split
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _dump(result: IngestResult) -> str:
+    return "\n".join(
+        [repr(tx) for tx in result.transactions]
+        + [repr(d) for d in result.diagnostics]
+        + [repr(result.cookie_data), repr(result.extra)]
+    )
+
+
+def _hars() -> list[Path]:
+    found = [p for top in ("samples", "tests/data") for p in (ROOT / top).rglob("*.har")]
+    return sorted(found)
+
+
+@pytest.fixture(autouse=True)
+def _split_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(har_split, "SPLIT_MIN_BYTES", 0)
+
+
+@pytest.mark.parametrize("path", _hars(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_two_processes_read_what_one_reads(path: Path) -> None:
+    try:
+        one = _dump(read_har(str(path)))
+    except Exception as exc:  # the same error either way
+        with pytest.raises(type(exc)):
+            read_har(str(path), processes=2)
+        return
+    assert _dump(read_har(str(path), processes=2)) == one
+
+
+def _entry(i: int, started: Any = None, cookie: str = "") -> dict[str, Any]:
+    headers = [{"name": "Cookie", "value": cookie}] if cookie else []
+    return {
+        "startedDateTime": started if started is not None else f"2024-03-01T10:00:{i % 60:02d}.000Z",
+        "time": 5,
+        "request": {"method": "GET", "url": f"https://a.example/{i}", "httpVersion": "HTTP/1.1", "headers": headers},
+        "response": {
+            "status": 200,
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": "Set-Cookie", "value": f"s={i}; Path=/"}],
+            "content": {"size": 0, "text": "x" * 200},
+        },
+        "timings": {"send": 1, "wait": 2, "receive": 2},
+    }
+
+
+def _write(tmp_path: Path, entries: list[Any], tail: bytes = b"") -> str:
+    path = tmp_path / "s.har"
+    text = json.dumps(
+        {"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": entries}}, indent=1
+    )
+    path.write_bytes(text.encode() + tail)
+    return str(path)
+
+
+def _same_both_ways(path: str, *, split: bool | None = None) -> IngestResult:
+    """Both ways alike; ``split``: whether the two processes' halves were used (else the ordinary read)."""
+    one = read_har(path)
+    outcomes: list[object] = []
+
+    def spy(*args: Any) -> Any:
+        outcomes.append(result := read_split(*args))
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(har, "read_split", spy)
+        assert _dump(read_har(path, processes=2)) == _dump(one)
+    if split is not None:
+        assert (outcomes[0] is not None) is split
+    return one
+
+
+def test_ordered_state_is_replayed_in_entry_order(tmp_path: Path) -> None:
+    # Diagnostics listed then folded past PER_CODE, and the survey's "sent no cookie after a Set-Cookie".
+    # Unreadable times far from the middle (the child's first entry, near 30, has its own time).
+    bad = {i for i in range(1, 60) if i % 2 == 0 and not 20 <= i <= 40}
+    entries = [_entry(i, started="not a date" if i in bad else None) for i in range(60)]
+    result = _same_both_ways(_write(tmp_path, entries), split=True)
+    assert any(d.code == "har.bad_time" and d.count for d in result.diagnostics)
+
+
+def test_a_child_half_that_starts_with_an_unreadable_time_is_read_again_here(tmp_path: Path) -> None:
+    # It takes the previous entry's time, which is in the other half.
+    entries = [_entry(i, started="bad" if i >= 20 else None) for i in range(40)]
+    result = _same_both_ways(_write(tmp_path, entries), split=False)
+    assert result.transactions[-1].timing == result.transactions[19].timing
+
+
+def test_broken_json_in_either_half_is_read_the_ordinary_way(tmp_path: Path) -> None:
+    path = _write(tmp_path, [_entry(i) for i in range(40)], tail=b"}")  # trailing garbage: the child's half
+    result = _same_both_ways(path, split=False)
+    assert any(d.code == "har.truncated" for d in result.diagnostics)
+    text = Path(path).read_bytes()
+    Path(path).write_bytes(text.replace(b'"https://a.example/3"', b'"https://a.example/3\xff"', 1))  # ours
+    _same_both_ways(path, split=False)
+
+
+def test_only_large_plain_files_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, [_entry(i) for i in range(3)])
+    assert har_split.splittable(path)
+    monkeypatch.setattr(har_split, "SPLIT_MIN_BYTES", 1 << 30)
+    assert not har_split.splittable(path)
+    monkeypatch.setattr(har_split, "SPLIT_MIN_BYTES", 0)
+    utf16 = tmp_path / "u.har"
+    utf16.write_bytes(Path(path).read_text().encode("utf-16"))
+    assert not har_split.splittable(str(utf16))
+    assert not har_split.splittable(str(tmp_path / "missing.har"))
