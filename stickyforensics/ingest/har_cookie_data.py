@@ -75,6 +75,9 @@ _BROWSERS = re.compile(r"chrome|webinspector|edge|chromium|firefox|safari|webkit
 _MEMO_LIMIT = 50_000
 """Distinct values remembered per file by the survey's memos."""
 
+_BLANK = ("", False)
+"""``CookieSurvey._crumbs`` entry of a crumb that is only blanks (not counted)."""
+
 PLACEHOLDER_MAX_LEN = 48
 """Placeholders are short words; longer values are real tokens and skip the regex."""
 
@@ -87,6 +90,13 @@ _WORDS = frozenset(
 )  # fmt: skip
 
 
+_NEEDLES = (
+    "redacted", "saniti", "removed", "hidden", "filtered", "scrubbed", "obfuscated", "masked", "censored",
+    "omitted", "stripped", "elided", "anonymi", "placeholder", "***", "xxxx", "...", "{{", "<",
+)  # fmt: skip
+"""Text one of ``_PLACEHOLDER``'s branches needs (lower case): an ASCII value without any cannot match."""
+
+
 def is_placeholder(value: str) -> bool:
     """True for values a sanitizer wrote in place of the real one."""
     if not 0 < len(value) <= PLACEHOLDER_MAX_LEN:
@@ -95,6 +105,15 @@ def is_placeholder(value: str) -> bool:
         # Most real tokens; only a bare placeholder word or "xxxx" can match.
         lowered = value.lower()
         return lowered in _WORDS or (len(value) >= 4 and lowered.count("x") == len(value))
+    if value.isascii():
+        # Substring tests cost a fraction of the regex (which backtracks on dotted tokens). Only for
+        # ASCII: IGNORECASE also folds non-ASCII letters (U+017F matches "s"), lower() does not.
+        lowered = value.lower()
+        for needle in _NEEDLES:  # a loop, not any(): no generator per value
+            if needle in lowered:
+                break
+        else:
+            return False
     return _PLACEHOLDER.match(value) is not None
 
 
@@ -120,8 +139,12 @@ class CookieSurvey:
     """Host -> entry index of its first persistent Set-Cookie."""
     after_set_without: Counter[str] = field(default_factory=Counter)
     """Host -> requests without any cookie seen after that host set one."""
-    _crumbs: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    """Cookie header value -> its (name, value) crumbs: a session sends the same header many times."""
+    _cookies: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
+    """Cookie header value -> (its crumbs, the names of those whose value is a placeholder, in order):
+    a session sends the same header many times."""
+    _crumbs: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """One raw ``;``-separated crumb -> (name, placeholder?), or ``_BLANK``: a header seen for the first
+    time is mostly crumbs seen before (one token changed)."""
     _placeholder: dict[str, bool] = field(default_factory=dict)
     """Memo of ``is_placeholder`` (cookie values repeat on most requests)."""
 
@@ -138,13 +161,15 @@ class CookieSurvey:
         if crumbs:
             self.requests_with_cookies += 1
             for value in crumbs:
-                pairs = self._crumbs.get(value)
-                if pairs is None:
-                    pairs = _split_crumbs(value)
-                    if len(self._crumbs) < _MEMO_LIMIT:
-                        self._crumbs[value] = pairs
-                for name, val in pairs:
-                    self._value(name, val)
+                found = self._cookies.get(value)
+                if found is None:
+                    found = self._cookie_facts(value)
+                    if len(self._cookies) < _MEMO_LIMIT:
+                        self._cookies[value] = found
+                count, names = found
+                self.values += count
+                for name in names:
+                    self._placeholder_of(name)
         elif host in self.set_hosts:
             self.after_set_without[host] += 1
         if set_cookies is None:
@@ -162,6 +187,31 @@ class CookieSurvey:
             if not _deletes(attrs) and not self._is_placeholder(val):
                 self.set_hosts[host] = index
 
+    def _cookie_facts(self, value: str) -> tuple[int, tuple[str, ...]]:
+        """(non-empty crumbs, names of those whose value is a placeholder) of a ``Cookie`` header value.
+
+        As ``_value`` would count each crumb: a crumb without ``=`` is a nameless value.
+        """
+        count = 0
+        names: list[str] = []
+        memo = self._crumbs
+        for crumb in value.split(";"):
+            found = memo.get(crumb)
+            if found is None:
+                text = crumb.strip()
+                if text:
+                    name, eq, val = text.partition("=")
+                    found = (name.strip() if eq else "", self._is_placeholder(val if eq else name))
+                else:
+                    found = _BLANK
+                if len(memo) < _MEMO_LIMIT:
+                    memo[crumb] = found
+            if found is not _BLANK:
+                count += 1
+                if found[1]:
+                    names.append(found[0])
+        return count, tuple(names)
+
     def _is_placeholder(self, value: str) -> bool:
         found = self._placeholder.get(value)
         if found is None:
@@ -173,9 +223,13 @@ class CookieSurvey:
     def _value(self, name: str, value: str) -> None:
         self.values += 1
         if self._is_placeholder(value):
-            self.placeholders += 1
-            if name in self.placeholder_names or len(self.placeholder_names) < _NAME_LIMIT:
-                self.placeholder_names[name or "(nameless)"] += 1
+            self._placeholder_of(name)
+
+    def _placeholder_of(self, name: str) -> None:
+        """Count one placeholder value, of the cookie ``name``."""
+        self.placeholders += 1
+        if name in self.placeholder_names or len(self.placeholder_names) < _NAME_LIMIT:
+            self.placeholder_names[name or "(nameless)"] += 1
 
     def verdict(self, producer: str | None) -> CookieVerdict:
         """The file's cookie_data and the diagnostics that explain it."""
@@ -217,16 +271,6 @@ class CookieSurvey:
         if self.requests_with_cookies:
             return []
         return sorted(h for h, n in self.after_set_without.items() if n >= STRIPPED_REQUESTS_MIN)
-
-
-def _split_crumbs(value: str) -> tuple[tuple[str, str], ...]:
-    """(name, value) of each non-empty crumb of a ``Cookie`` header; a crumb without ``=`` is a nameless value."""
-    out = []
-    for crumb in value.split(";"):
-        if crumb.strip():
-            name, eq, val = crumb.strip().partition("=")
-            out.append((name.strip() if eq else "", val if eq else name))
-    return tuple(out)
 
 
 _MAX_AGE = re.compile(r"max-age\s*=\s*(-?\d+)", re.IGNORECASE)

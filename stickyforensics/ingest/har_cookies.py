@@ -61,6 +61,12 @@ def cookie_array(value: Any) -> tuple[list[dict[str, Any]], int]:
     """
     if value is None:
         return [], 0
+    if type(value) is list:
+        for item in value:
+            if not (isinstance(item, dict) and isinstance(item.get("name"), str)):
+                break
+        else:
+            return value, 0  # all usable (the usual case): no copy (callers only read the items)
     items = [value] if isinstance(value, dict) else value if isinstance(value, list) else None
     if items is None:
         return [], 1
@@ -125,7 +131,7 @@ def reconcile_request(
     if cookie_values is None:
         cookie_values = [value for name, value in headers if name.lower() == "cookie"]
     has_header = bool(cookie_values)
-    present = _crumb_names(cookie_values)
+    present = _crumb_names_of(cookie_values[0]) if len(cookie_values) == 1 else _crumb_names(cookie_values)
     missing = [c for c in cookies if not has_header or _clean_name(c["name"]) not in present]
     if not missing:
         return headers, None

@@ -50,6 +50,7 @@ from stickyforensics.model import (
     Timing,
     Transaction,
 )
+from stickyforensics.model.frozen_build import builder
 
 _SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -65,6 +66,16 @@ _OTHER, _PSEUDO, _COOKIE, _SET_COOKIE = 0, 1, 2, 3
 """What a header name is, for the per-message scan (``_HeaderFacts``)."""
 _NO_BODY = BodyInfo()
 """No body text and no declared size (most requests, every 204 / 304): one shared frozen object."""
+
+# The model objects of every entry are made by ``frozen_build`` builders (every field positional, in
+# declaration order, noted per call): half the cost of the dataclasses' own ``__init__``.
+_new_headers = builder(Headers)
+_new_body_info = builder(BodyInfo)
+_new_request = builder(Request)
+_new_response = builder(Response)
+_new_timing = builder(Timing)
+_new_provenance = builder(Provenance)
+_new_transaction = builder(Transaction)
 
 
 class EntryInvalid(Exception):
@@ -172,16 +183,17 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
         if fix is not None:
             _note_fix(fix, "request", scope)
             cookie_values = _facts(req_headers, ctx.kinds)[1]
-    request = Request(
-        method=ctx.canon(method.strip()),
-        target=target,
-        url=url,
-        scheme=scheme,
-        host=ctx.canon(host),
-        path=path,
-        version=req_version,
-        headers=Headers(tuple(req_headers)),
-        body=_request_body(req, scope),
+    # Request(method, target, url, scheme, host, path, version, headers, body)
+    request = _new_request(
+        ctx.canon(method.strip()),
+        target,
+        url,
+        scheme,
+        ctx.canon(host),
+        path,
+        req_version,
+        _new_headers(tuple(req_headers)),
+        _request_body(req, scope),
     )
 
     response, error, set_cookie_values = _response(entry, scope, has_pseudo)
@@ -189,19 +201,25 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
     if scope.odd_version is not None:
         _tally_version(scope, scope.odd_version[0])
     ctx.survey.observe_values(index, host, cookie_values, set_cookie_values)
-    return Transaction(
-        id=f"{ctx.input_index}.e{index}",
-        input=ctx.path,
-        request=request,
-        response=response,
-        timing=timing,
-        provenance=Provenance(source=ctx.path, kind="har", har_entry=index),
-        server=_server(entry, scheme, port, ctx),
-        client=_client(entry),
-        client_label=ctx.client_label,
-        connection=_connection(entry.get("connection"), ctx),
-        error=error,
-        notes=tuple(dict.fromkeys(scope.notes)) if scope.notes else (),
+    server = _server(entry, scheme, port, ctx)
+    client = _client(entry)
+    # Transaction(id, input, request, response, timing, provenance, client, server, client_label, connection,
+    #             depth, error, notes); Provenance(source, kind, request_frames, response_frames, tcp_stream,
+    #             har_entry, http2_stream)
+    return _new_transaction(
+        f"{ctx.input_index}.e{index}",
+        ctx.path,
+        request,
+        response,
+        timing,
+        _new_provenance(ctx.path, "har", (), (), None, index, None),
+        client,
+        server,
+        ctx.client_label,
+        _connection(entry.get("connection"), ctx),
+        0,
+        error,
+        tuple(dict.fromkeys(scope.notes)) if scope.notes else (),
     )
 
 
@@ -231,7 +249,11 @@ def _headers(value: Any, where: str, scope: _Scope) -> HeaderList:
     split = False
     for item in items:
         if type(item) is dict:
-            name, val = item.get("name"), item.get("value")
+            try:  # subscripts cost less than .get() calls; both keys are there but in odd files
+                name = item["name"]
+                val = item["value"]
+            except KeyError:
+                name, val = item.get("name"), item.get("value")
             if type(name) is str and type(val) is str:
                 pair = pairs.get((name, val))
                 if pair is not None:
@@ -273,8 +295,9 @@ def _facts(headers: HeaderList, kinds: dict[str, int]) -> tuple[bool, list[str],
     cookies: list[str] = []
     set_cookies: list[str] = []
     for name, value in headers:
-        kind = kinds.get(name)
-        if kind is None:
+        try:
+            kind = kinds[name]  # a subscript costs less than .get(); a name misses once per file
+        except KeyError:
             lowered = name.lower()
             kind = (
                 _PSEUDO
@@ -399,14 +422,8 @@ def _response(
     content = content if isinstance(content, dict) else {}
     body = _body(content.get("text"), as_text(content.get("encoding")), as_int(content.get("size")), "response", scope)
     return (
-        Response(
-            status=status,
-            reason=reason,
-            version=version,
-            headers=Headers(tuple(headers)),
-            body=body,
-            from_cache=_from_cache(entry, resp),
-        ),
+        # Response(status, reason, version, headers, body, from_cache)
+        _new_response(status, reason, version, _new_headers(tuple(headers)), body, _from_cache(entry, resp)),
         None,
         set_cookies,
     )
@@ -448,7 +465,7 @@ def _request_body(req: dict[str, Any], scope: _Scope) -> BodyInfo:
     if not isinstance(post, dict):
         if not size_hint or size_hint <= 0:
             return _NO_BODY
-        return BodyInfo(size=size_hint, complete=False)
+        return _new_body_info(size_hint, None, b"", False)  # BodyInfo(size, sha256, prefix, complete)
     text = post.get("text")
     encoding = as_text(post.get("encoding"))
     if not isinstance(text, str) and isinstance(post.get("_textBase64"), str):
@@ -461,7 +478,7 @@ def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, sco
     declared = size_hint if size_hint is not None and size_hint >= 0 else None
     if not isinstance(text, str) or text == "":
         # No body text exported (the usual case): only the declared size is known.
-        return BodyInfo(size=declared, complete=False) if declared else _NO_BODY
+        return _new_body_info(declared, None, b"", False) if declared else _NO_BODY
     data: bytes
     if encoding is not None and encoding.strip().lower() == "base64":
         try:
@@ -481,11 +498,8 @@ def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, sco
     keep = scope.ctx.keep_body_prefix
     if keep is not None and prefix and not keep(prefix):
         prefix = b""  # no marker can match in it: ~2 KB less kept per body (images, scripts)
-    return BodyInfo(
-        size=declared if declared is not None else len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        prefix=prefix,
-        complete=complete,
+    return _new_body_info(
+        declared if declared is not None else len(data), hashlib.sha256(data).hexdigest(), prefix, complete
     )
 
 
@@ -533,7 +547,7 @@ def _timing(entry: dict[str, Any], scope: _Scope) -> Timing:
         receive = as_float(phase("receive"))
         if receive is not None and receive >= 0:
             finished = response_started + receive / 1000.0
-    return Timing(started=started, request_done=request_done, response_started=response_started, finished=finished)
+    return _new_timing(started, request_done, response_started, finished)
 
 
 def _server(entry: dict[str, Any], scheme: str, port: int | None, ctx: EntryContext) -> Endpoint | None:

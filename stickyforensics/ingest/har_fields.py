@@ -41,8 +41,13 @@ def as_int(value: Any) -> int | None:
 
 def as_float(value: Any) -> float | None:
     """A finite float from a JSON number or numeric string."""
-    if type(value) is float:  # the usual case first
+    if type(value) is float:  # the usual cases first (HAR timings are floats and -1 / 0)
         return value if math.isfinite(value) else None
+    if type(value) is int:
+        try:
+            return float(value)  # finite, or OverflowError
+        except OverflowError:
+            return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float | Decimal):
@@ -82,6 +87,8 @@ def parse_time(value: Any) -> tuple[float | None, bool]:
     Naive dates are taken as UTC (never the analyst's local zone), and the caller
     is told so it can say the times may be shifted.
     """
+    if type(value) is str:  # the usual case first
+        return _parse_text_time(value)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         number = as_float(value)
         if number is None or number <= 0:
@@ -92,6 +99,10 @@ def parse_time(value: Any) -> tuple[float | None, bool]:
         return number, True
     if not isinstance(value, str):
         return None, True
+    return _parse_text_time(value)
+
+
+def _parse_text_time(value: str) -> tuple[float | None, bool]:
     text = value.strip()
     if not text:
         return None, True
@@ -147,17 +158,33 @@ def http_version(value: Any, *, has_pseudo_headers: bool) -> tuple[str, bool]:
     for some entries; those fall back to what the headers show (pseudo-headers
     mean HTTP/2 or later), else HTTP/1.1.
     """
+    if type(value) is str:
+        known = _KNOWN_VERSIONS.get(value)
+        if known is not None:
+            return known
     fallback = "HTTP/2" if has_pseudo_headers else "HTTP/1.1"
     if not isinstance(value, str):
         return fallback, False
     key = value.strip().upper()
     if key in _VERSIONS:
-        return _VERSIONS[key], True
+        return _known_version(value, _VERSIONS[key])
     if key.startswith(("H3-", "H3Q", "HTTP/3")):
-        return "HTTP/3", True
+        return _known_version(value, "HTTP/3")
     if key.startswith("SPDY"):
-        return "HTTP/2", True
+        return _known_version(value, "HTTP/2")
     return fallback, False
+
+
+_KNOWN_VERSIONS: dict[str, tuple[str, bool]] = {}
+"""Raw ``httpVersion`` text that was understood -> its result (the headers do not matter then)."""
+_KNOWN_VERSIONS_LIMIT = 1024
+
+
+def _known_version(value: str, version: str) -> tuple[str, bool]:
+    result = (version, True)
+    if len(_KNOWN_VERSIONS) < _KNOWN_VERSIONS_LIMIT:
+        _KNOWN_VERSIONS[value] = result
+    return result
 
 
 def encodable(text: str) -> str:
