@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "fuzz"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from digest_store import add_mode_arguments, record_or_check  # noqa: E402
 from recon_shapes import shapes  # noqa: E402
 from segcodec import decode_conversation, decode_segments  # noqa: E402  (bench/fuzz is not a package)
 
@@ -110,29 +110,10 @@ def digests(quick: bool) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--record", metavar="DIR", help="store the digests in DIR/digests.json")
-    mode.add_argument("--check", metavar="DIR", help="compare with DIR/digests.json; exit 1 on a difference")
+    add_mode_arguments(parser)
     parser.add_argument("--quick", action="store_true", help="skip bench/data/medium.pcap")
     args = parser.parse_args(argv)
-    current = digests(args.quick)
-    if args.record:
-        target = Path(args.record)
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "digests.json").write_text(json.dumps(current, indent=1, sort_keys=True))
-        print(f"recorded {len(current)} results in {target / 'digests.json'}")
-        return 0
-    recorded: dict[str, str] = json.loads((Path(args.check) / "digests.json").read_text())
-    differ = sorted(k for k, v in recorded.items() if k in current and current[k] != v)
-    gone = [k for k in recorded if k not in current]
-    added = [k for k in current if k not in recorded]
-    for key in differ:
-        print(f"DIFFERS {key}")
-    print(
-        f"{len(recorded) - len(gone) - len(differ)} identical, {len(differ)} differ, "
-        f"{len(gone)} not checked (absent now), {len(added)} new (not recorded)"
-    )
-    return 1 if differ else 0
+    return record_or_check(args, digests(args.quick))
 
 
 if __name__ == "__main__":
