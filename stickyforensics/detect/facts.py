@@ -31,10 +31,27 @@ def _lowered_markers(markers: tuple[str, ...]) -> tuple[tuple[str, str, bytes], 
     return tuple((m, m.lower(), m.lower().encode("utf-8", "surrogatepass")) for m in markers if m)
 
 
-def _first_marker(prefix: bytes, markers: tuple[tuple[str, str, bytes], ...]) -> str | None:
-    """The first marker (case-insensitive) in a body prefix, or None."""
-    if prefix.isascii():
-        # ASCII decodes to itself and lower-cases alike as bytes: no decoding, no copy of the text
+def _ascii_lowered(markers: tuple[tuple[str, str, bytes], ...]) -> bool:
+    """Whether every lower-cased marker is ASCII (``_first_marker`` may then search the bytes)."""
+    return all(encoded.isascii() for _marker, _lowered, encoded in markers)
+
+
+def _first_marker(prefix: bytes, markers: tuple[tuple[str, str, bytes], ...], ascii_lowered: bool) -> str | None:
+    """The first marker (case-insensitive) in a body prefix, or None.
+
+    ``ascii_lowered``: ``_ascii_lowered(markers)``.
+    """
+    if prefix.isascii() or (
+        ascii_lowered
+        # U+0130 and the Kelvin sign U+212A are the only characters beyond ASCII whose lower case holds
+        # an ASCII one (``i`` and a combining dot, ``k``); a single byte rules each out fastest
+        and (b"\xb0" not in prefix or b"\xc4\xb0" not in prefix)
+        and (b"\xaa" not in prefix or b"\xe2\x84\xaa" not in prefix)
+    ):
+        # ASCII decodes to itself and lower-cases alike as bytes. Beyond ASCII (without those two),
+        # decoding never joins an ASCII byte to other bytes and lower-casing maps every other
+        # character to characters beyond ASCII: an ASCII marker is in the lower-cased text exactly
+        # where it is in the lower-cased bytes. No decoding, no copy of the text.
         low = prefix.lower()
         for marker, _lowered, encoded in markers:
             if encoded in low:
@@ -58,6 +75,7 @@ class BodyMarkers:
     def __init__(self, markers: tuple[str, ...]) -> None:
         self.markers = markers
         self._lowered = _lowered_markers(markers)
+        self._ascii = _ascii_lowered(self._lowered)
         self._found: dict[bytes, str | None] = {}
 
     def first_in(self, prefix: bytes) -> str | None:
@@ -67,7 +85,7 @@ class BodyMarkers:
             pass
         if len(self._found) >= 16384:
             self._found.clear()
-        found = self._found[prefix] = _first_marker(prefix, self._lowered)
+        found = self._found[prefix] = _first_marker(prefix, self._lowered, self._ascii)
         return found
 
 
@@ -94,7 +112,8 @@ def session_lost(tx: Transaction, config: Config, markers: BodyMarkers | None = 
         if markers is not None and markers.markers == config.body_markers:
             marker = markers.first_in(prefix)
         else:
-            marker = _first_marker(prefix, _lowered_markers(tuple(config.body_markers)))
+            lowered = _lowered_markers(tuple(config.body_markers))
+            marker = _first_marker(prefix, lowered, _ascii_lowered(lowered))
         if marker is not None:
             return f"{resp.status} with body '{marker}'"
     if resp.status in config.session_lost_statuses:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import statistics
 from collections import defaultdict
@@ -42,7 +43,23 @@ def find_polling(txs: Sequence[Transaction], min_requests: int) -> list[Polling]
         mean = statistics.fmean(gaps)
         if mean <= 0.05:
             continue
-        spread = statistics.pstdev(gaps) / mean
-        if spread <= 0.35:
+        if _regular(gaps, mean):
             out.append((path, mean, len(times), times[0], times[-1]))
     return out
+
+
+_SPREAD = 0.35
+"""Largest relative spread (population standard deviation / mean) of the gaps of a polled path."""
+
+
+def _regular(gaps: list[float], mean: float) -> bool:
+    """``statistics.pstdev(gaps) / mean <= _SPREAD``; ``mean``: ``statistics.fmean(gaps)``.
+
+    ``pstdev`` is exact (it sums fractions) and costs about a microsecond per gap; only the side of
+    the bound counts, so a float two-pass estimate (accurate to far better than 1e-9) decides, and
+    the exact one only when the estimate is that close to the bound.
+    """
+    estimate = math.sqrt(math.fsum([(g - mean) * (g - mean) for g in gaps]) / len(gaps)) / mean
+    if abs(estimate - _SPREAD) > 1e-9:
+        return estimate <= _SPREAD
+    return statistics.pstdev(gaps) / mean <= _SPREAD

@@ -235,6 +235,8 @@ def _decoded_dates(info: PersistenceInfo | None) -> tuple[float | None, float | 
     last = first = None
     for key, value in info.decoded:
         k = key.lower()
+        if "last" not in k and "first" not in k:
+            continue  # no date field (an address, a server id...): not worth a failing ``float``
         try:
             number = float(value)
         except ValueError:

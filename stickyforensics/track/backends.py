@@ -24,6 +24,7 @@ from stickyforensics.model import (
     Transaction,
 )
 from stickyforensics.model.frozen_build import builder
+from stickyforensics.track.body_prefix import _literal_start
 from stickyforensics.track.capture_facts import decide_facts
 from stickyforensics.track.cookieparse import request_cookies, response_set_cookies
 from stickyforensics.track.enum_members import ROUTING
@@ -108,9 +109,53 @@ def _header_facts(
     return backend, None
 
 
+BodyPattern = tuple[re.Pattern[str], bytes | None]
+"""A backend body pattern and the ASCII text every match of it starts with, when it has one."""
+
+
 @lru_cache(maxsize=64)
-def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p) for p in patterns)
+def _compiled(patterns: tuple[str, ...]) -> tuple[BodyPattern, ...]:
+    return tuple((compiled, _required_start(compiled)) for compiled in map(re.compile, patterns))
+
+
+def _required_start(pattern: re.Pattern[str]) -> bytes | None:
+    """The literal start of ``pattern`` as bytes when every match begins with it, else None.
+
+    ASCII characters of a decoded body are its ASCII bytes, in the same runs (UTF-8 decoding never
+    joins an ASCII byte to others): a body whose bytes lack that start has no match, undecoded.
+    """
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE) or _may_start_otherwise(pattern.pattern):
+        return None
+    literal = _literal_start(pattern.pattern)
+    return literal.encode() if literal is not None else None
+
+
+def _may_start_otherwise(pattern: str) -> bool:
+    """Whether a match may begin with something other than the literal start: an alternation at the
+    top level (or a comment, which this scan does not read)."""
+    if "(?#" in pattern:
+        return True
+    depth = 0
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 2 if pattern.startswith("^]", i + 1) else 1 if pattern.startswith(("^", "]"), i + 1) else 0
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth <= 0:
+            return True
+        i += 1
+    return depth != 0
 
 
 @lru_cache(maxsize=1024)
@@ -131,14 +176,18 @@ def _opaque_label(name: str, backend: str) -> str:
     return f"{name}#{hashlib.sha256(backend.encode()).hexdigest()[:8]}"
 
 
-def _body_backend(tx: Transaction, patterns: tuple[re.Pattern[str], ...]) -> str | None:
+def _body_backend(tx: Transaction, patterns: tuple[BodyPattern, ...]) -> str | None:
     if not patterns or tx.response is None:
         return None
     prefix = tx.response.body.prefix
     if not prefix:
         return None
-    text = prefix.decode("utf-8", "replace")
-    for pattern in patterns:
+    text: str | None = None
+    for pattern, required in patterns:
+        if required is not None and required not in prefix:
+            continue  # no match can start here (most bodies name no backend): not even decoded
+        if text is None:
+            text = prefix.decode("utf-8", "replace")
         match = pattern.search(text)
         if match:
             try:

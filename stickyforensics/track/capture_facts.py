@@ -45,9 +45,7 @@ class FactCounts:
                 mine.setdefault(key, set()).update(values)
 
     def decide(self) -> TrackFacts:
-        xff = frozenset(
-            path for path, hops in self.xff_hops.items() if len(hops) > len(self.client_ips.get(path, ()))
-        )
+        xff = frozenset(path for path, hops in self.xff_hops.items() if len(hops) > len(self.client_ips.get(path, ())))
         multi = frozenset(host for host, addrs in self.host_addresses.items() if len(addrs) > 1)
         return TrackFacts(xff, multi)
 

@@ -26,11 +26,14 @@ a result. The functions run on every message of large captures, so they use
 from __future__ import annotations
 
 import calendar
+import datetime
 import re
 from functools import lru_cache
 
 from stickyforensics.model import CookiePair, Headers, SetCookie
+from stickyforensics.model.frozen_build import builder
 from stickyforensics.track.header_names import HeaderNameIs
+from stickyforensics.track.memo import Memo
 
 ATTRIBUTE_VALUE_LIMIT = 1024
 """rfc6265bis §5.6: "If the attribute-value is longer than 1024 octets, ignore the cookie-av"."""
@@ -166,9 +169,20 @@ def _date_value(year: int, month: int, day: int, time_: tuple[int, int, int]) ->
     hour, minute, second = time_
     if not 1 <= day <= 31 or year < 1601 or hour > 23 or minute > 59 or second > 59:
         return None
-    if day > calendar.monthrange(year, month)[1]:
+    first, days = _month(year, month)
+    if day > days:
         return None
-    return float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))
+    # ``calendar.timegm``'s arithmetic, with the month's part remembered
+    return float((((first + day - 1) * 24 + hour) * 60 + minute) * 60 + second)
+
+
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+
+
+@lru_cache(maxsize=1024)
+def _month(year: int, month: int) -> tuple[int, int]:
+    """(days from the epoch to the month's first day, days in the month): a capture's dates fall in a few."""
+    return datetime.date(year, month, 1).toordinal() - _EPOCH_ORDINAL, calendar.monthrange(year, month)[1]
 
 
 # --------------------------------------------------------------------------- Set-Cookie
@@ -179,13 +193,37 @@ def _add(problems: list[str], code: str) -> None:
         problems.append(code)
 
 
+_Attributes = tuple[
+    tuple[tuple[str, str | None], ...],
+    str | None,
+    str | None,
+    float | None,
+    int | None,
+    bool,
+    bool,
+    str | None,
+    bool,
+    tuple[str, ...],
+]
+"""What the attributes after a Set-Cookie's first ``;`` say: attributes, domain, path, expires, max_age,
+secure, httponly, samesite, partitioned and their problems (``SetCookie``'s fields in its order)."""
+
+_NO_ATTRIBUTES: _Attributes = ((), None, None, None, None, False, False, None, False, ())
+
+_ATTRIBUTES: Memo[str, _Attributes] = Memo(8192)
+"""``_parse_attributes`` per attribute text: a server sends the same attributes with every value of a
+cookie (a rotating token), so the value changes far more often than what follows it."""
+
+_new_set_cookie = builder(SetCookie)
+"""``SetCookie`` from every field, positionally (about half the cost of its ``__init__``)."""
+
+
 @lru_cache(maxsize=8192)
 def parse_set_cookie(value: str) -> SetCookie:
     """One ``Set-Cookie`` header value, read as a browser reads it. Never raises.
 
     Cached per value (the result is immutable): load balancers repeat the same line to many responses.
     """
-    raw = value
     problems: list[str] = []
     pair, semi, rest = value.partition(";")
     name, eq, cvalue = pair.partition("=")
@@ -199,10 +237,28 @@ def parse_set_cookie(value: str) -> SetCookie:
         _add(problems, "empty_name" if cvalue else "empty_cookie")
     if octets(name) + octets(cvalue) > NAME_VALUE_LIMIT:
         _add(problems, "too_large")
-    has_ctl = _CTL.search(value) is not None
-    if has_ctl and (_CTL.search(name) or _CTL.search(cvalue)):
+    # the name and value lie within the pair: without a CTL there, there is none in them
+    if _CTL.search(pair) is not None and (_CTL.search(name) or _CTL.search(cvalue)):
         _add(problems, "control_characters")
+    if semi:
+        attrs = _ATTRIBUTES.get(rest)
+        if attrs is None:
+            attrs = _ATTRIBUTES.remember(rest, _parse_attributes(rest))
+    else:
+        attrs = _NO_ATTRIBUTES
+    attributes, domain, path, expires, max_age, secure, httponly, samesite, partitioned, attr_problems = attrs
+    # the pair's problem codes and the attributes' are distinct: joining them repeats none
+    all_problems = (*problems, *attr_problems) if problems else attr_problems
+    return _new_set_cookie(
+        name, cvalue, value, attributes, domain, path, expires, max_age, secure, httponly, samesite, partitioned,
+        all_problems,
+    )  # fmt: skip
 
+
+def _parse_attributes(rest: str) -> _Attributes:
+    """The attributes of a Set-Cookie value after its first ``;`` (RFC 6265 §5.2 steps 2-3)."""
+    problems: list[str] = []
+    has_ctl = _CTL.search(rest) is not None
     attributes: list[tuple[str, str | None]] = []
     domain: str | None = None
     path: str | None = None
@@ -210,76 +266,71 @@ def parse_set_cookie(value: str) -> SetCookie:
     max_age: int | None = None
     secure = httponly = partitioned = False
     samesite: str | None = None
-    if semi:
-        for item in rest.split(";"):
-            aname, aeq, avalue = item.partition("=")
-            aname = aname.strip(_WSP)
-            if not aname and not aeq:
-                continue  # ";;" or a trailing ";"
-            avalue = avalue.strip(_WSP)
-            attributes.append((aname, avalue if aeq else None))
-            if has_ctl and _CTL.search(item):
-                _add(problems, "attribute_control_characters")
-            if len(avalue) > ATTRIBUTE_VALUE_LIMIT // 4 and octets(avalue) > ATTRIBUTE_VALUE_LIMIT:
-                _add(problems, "attribute_too_long")
-                continue
-            key = aname.lower()
-            if key == "expires":
-                when = parse_http_date(avalue)
-                if when is None:
-                    _add(problems, "bad_expires")
-                else:
-                    expires = when
-            elif key == "max-age":
-                # RFC 6265 §5.2.2: first char DIGIT or "-", the rest DIGITs, else ignore.
-                body = avalue[1:] if avalue[:1] == "-" else avalue
-                if body and body.isascii() and body.isdigit():
-                    max_age = int(avalue)
-                else:
-                    _add(problems, "bad_max_age")
-            elif key == "domain":
-                # RFC 6265 §5.2.3: empty -> ignore the attribute; drop one leading "."; lower-case.
-                dom = avalue[1:] if avalue.startswith(".") else avalue
-                if dom:
-                    domain = dom.lower()
-                else:
-                    _add(problems, "empty_domain")
-            elif key == "path":
-                # RFC 6265 §5.2.4: empty or not starting with "/" -> the default-path applies.
-                if avalue.startswith("/"):
-                    path = avalue
-                else:
-                    path = None
-                    _add(problems, "bad_path")
-            elif key == "secure":
-                secure = True
-            elif key == "httponly":
-                httponly = True
-            elif key == "samesite":
-                canonical = _SAMESITE.get(avalue.lower())
-                if canonical is None:
-                    _add(problems, "unknown_samesite")
-                samesite = canonical if canonical is not None else avalue
-            elif key == "partitioned":
-                partitioned = True
-    return SetCookie(
-        name=name,
-        value=cvalue,
-        raw=raw,
-        attributes=tuple(attributes),
-        domain=domain,
-        path=path,
-        expires=expires,
-        max_age=max_age,
-        secure=secure,
-        httponly=httponly,
-        samesite=samesite,
-        partitioned=partitioned,
-        problems=tuple(problems),
-    )
+    for item in rest.split(";"):
+        aname, aeq, avalue = item.partition("=")
+        aname = aname.strip(_WSP)
+        if not aname and not aeq:
+            continue  # ";;" or a trailing ";"
+        avalue = avalue.strip(_WSP)
+        attributes.append((aname, avalue if aeq else None))
+        if has_ctl and _CTL.search(item):
+            _add(problems, "attribute_control_characters")
+        if len(avalue) > ATTRIBUTE_VALUE_LIMIT // 4 and octets(avalue) > ATTRIBUTE_VALUE_LIMIT:
+            _add(problems, "attribute_too_long")
+            continue
+        key = aname.lower()
+        if key == "expires":
+            when = parse_http_date(avalue)
+            if when is None:
+                _add(problems, "bad_expires")
+            else:
+                expires = when
+        elif key == "max-age":
+            # RFC 6265 §5.2.2: first char DIGIT or "-", the rest DIGITs, else ignore.
+            body = avalue[1:] if avalue[:1] == "-" else avalue
+            if body and body.isascii() and body.isdigit():
+                max_age = int(avalue)
+            else:
+                _add(problems, "bad_max_age")
+        elif key == "domain":
+            # RFC 6265 §5.2.3: empty -> ignore the attribute; drop one leading "."; lower-case.
+            dom = avalue[1:] if avalue.startswith(".") else avalue
+            if dom:
+                domain = dom.lower()
+            else:
+                _add(problems, "empty_domain")
+        elif key == "path":
+            # RFC 6265 §5.2.4: empty or not starting with "/" -> the default-path applies.
+            if avalue.startswith("/"):
+                path = avalue
+            else:
+                path = None
+                _add(problems, "bad_path")
+        elif key == "secure":
+            secure = True
+        elif key == "httponly":
+            httponly = True
+        elif key == "samesite":
+            canonical = _SAMESITE.get(avalue.lower())
+            if canonical is None:
+                _add(problems, "unknown_samesite")
+            samesite = canonical if canonical is not None else avalue
+        elif key == "partitioned":
+            partitioned = True
+    return (tuple(attributes), domain, path, expires, max_age, secure, httponly, samesite, partitioned, tuple(problems))
 
 
 # --------------------------------------------------------------------------- Cookie
+
+
+_new_pair = builder(CookiePair)
+
+_SKIP = CookiePair("", "")
+"""``_ITEMS``' answer for an empty item, told from parsed pairs by identity."""
+
+_ITEMS: Memo[str, CookiePair] = Memo(16384)
+"""The pair of one ``;``-separated item of a Cookie header: a client's headers differ from one request to
+the next by a value or two, the other items repeat."""
 
 
 @lru_cache(maxsize=16384)
@@ -295,15 +346,23 @@ def parse_cookie_header(value: str) -> tuple[CookiePair, ...]:
     the request agree on it. Empty items (``a=1;;b=2``) are skipped.
     """
     out: list[CookiePair] = []
+    items = _ITEMS
     for item in value.split(";"):
-        name, eq, cvalue = item.partition("=")
-        if eq:
-            out.append(CookiePair(name.strip(_WSP), cvalue.strip(_WSP)))
-        else:
-            bare = name.strip(_WSP)
-            if bare:
-                out.append(CookiePair("", bare))
+        pair = items.get(item)
+        if pair is None:
+            pair = items.remember(item, _item_pair(item))
+        if pair is not _SKIP:
+            out.append(pair)
     return tuple(out)
+
+
+def _item_pair(item: str) -> CookiePair:
+    """One item of a Cookie header as a pair, or ``_SKIP``."""
+    name, eq, cvalue = item.partition("=")
+    if eq:
+        return _new_pair(name.strip(_WSP), cvalue.strip(_WSP))
+    bare = name.strip(_WSP)
+    return _new_pair("", bare) if bare else _SKIP
 
 
 IS_COOKIE = HeaderNameIs("Cookie")

@@ -257,12 +257,6 @@ class CookieJar:
         self._lru.pop(key, None)
         return cookie
 
-    def _touch(self, key: CookieKey) -> None:
-        self._lru.move_to_end(key)
-        site_bucket = self._by_site.get(registrable_domain(key[1]))
-        if site_bucket is not None and key in site_bucket:
-            site_bucket.move_to_end(key)
-
     def _purge_expired(self, at: float) -> None:
         heap = self._expiry
         while heap and heap[0][0] <= at:
@@ -541,8 +535,15 @@ class CookieJar:
     def _used(self, found: list[tuple[CookieKey, StoredCookie]]) -> list[StoredCookie]:
         """Mark ``found``'s cookies used (in order) and return them; ``_touched_cookies`` after all."""
         if found is not self._touched:  # marking the same cookies used in the same order again is a no-op
+            # each cookie goes last in the jar's and its site's use order (what eviction reads); inline:
+            # this runs for every request after any change to the jar
+            lru_move = self._lru.move_to_end
+            by_site = self._by_site
             for key, _ in found:
-                self._touch(key)
+                lru_move(key)
+                site_bucket = by_site.get(registrable_domain(key[1]))
+                if site_bucket is not None and key in site_bucket:
+                    site_bucket.move_to_end(key)
             self._touched = found
             self._touched_cookies = [c for _, c in found]
         return self._touched_cookies

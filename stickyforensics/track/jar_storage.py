@@ -69,16 +69,28 @@ StorageScope = tuple[str, bool, str, str | None, bool, tuple[str, str] | None]
 """(canonical host, secure origin?, cookie path, domain, host-only?, the rejection or None) of one
 ``Set-Cookie`` from one origin: what storing it depends on before the jar's contents."""
 
-_SCOPES: Memo[tuple[int, str, str, str | None], tuple[SetCookie, StorageScope]] = Memo(8192)
-"""``storage_scope`` answers by parsed header (identity: ``parse_set_cookie`` shares them) and origin."""
+_SCOPES: Memo[tuple[object, ...], tuple[SetCookie | None, StorageScope]] = Memo(8192)
+"""``storage_scope`` answers by origin and either what the rules read of an ordinary header (a named
+cookie without parse problems: its name and attributes, not its value) or the parsed header itself
+(identity: ``parse_set_cookie`` shares them)."""
 
 
 def storage_scope(sc: SetCookie, *, scheme: str, host: str, path: str) -> StorageScope:
     """RFC 6265 §5.3 steps 4-6 (domain, path) and the storage rules of ``rejection`` for ``sc`` received
-    from ``scheme://host/path``. Remembered: load balancers send the same line to every client."""
-    key = (id(sc), scheme, host, path if sc.path is None else None)  # the path counts only as default
+    from ``scheme://host/path``. Remembered: load balancers send the same line to every client, and a
+    rotating cookie the same name and attributes with every value."""
+    default = path if sc.path is None else None  # the path counts only as default
+    key: tuple[object, ...]
+    if sc.name and not sc.problems:
+        # ``rejection`` reads the value only for control characters, size (both problems when they
+        # apply) and emptiness or a prefix (of a nameless cookie): here it cannot change the answer
+        key = (sc.name, sc.domain, sc.path, sc.secure, sc.samesite, sc.partitioned, scheme, host, default)
+        owner = None
+    else:
+        key = (id(sc), scheme, host, default)
+        owner = sc
     known = _SCOPES.get(key)
-    if known is not None and known[0] is sc:  # the entry holds ``sc``: its id was not reused
+    if known is not None and known[0] is owner:  # an identity entry holds ``sc``: its id was not reused
         return known[1]
     host = canonical_host(host)
     secure_ok = secure_origin(scheme, host)
@@ -88,7 +100,7 @@ def storage_scope(sc: SetCookie, *, scheme: str, host: str, path: str) -> Storag
     if problem is None and domain is None:  # not reached: a None domain always comes with a problem
         problem = ("domain_mismatch", "no usable domain")
     scope = (host, secure_ok, cookie_path, domain, host_only, problem)
-    _SCOPES.remember(key, (sc, scope))
+    _SCOPES.remember(key, (owner, scope))
     return scope
 
 

@@ -103,7 +103,7 @@ def is_token(value: str, info: PersistenceInfo | None) -> bool:
     """Whether a cookie value names one browser (see the module notes)."""
     if info is not None and info.role is ROUTING and info.change_meaning is not ROTATES:
         return False
-    return len(value) >= TOKEN_MIN_LENGTH and len(set(value)) >= TOKEN_MIN_SYMBOLS and any(c.isdigit() for c in value)
+    return len(value) >= TOKEN_MIN_LENGTH and len(set(value)) >= TOKEN_MIN_SYMBOLS and any(map(str.isdigit, value))
 
 
 class _Roots:
@@ -296,7 +296,8 @@ class LineageSplitter:
         known = self._token_pairs.get(id(pairs))
         if known is not None and known[0] is pairs:  # the entry holds ``pairs``: its id was not reused
             return known[1], known[2]
-        found = tuple((pair.name, pair.value) for pair in pairs if self._is_token(pair.name, pair.value))
+        check = self._is_token
+        found = tuple([(pair.name, pair.value) for pair in pairs if check(pair.name, pair.value)])
         single = len(set(found)) == len({name for name, _ in found})
         self._token_pairs[id(pairs)] = (pairs, found, single)
         return found, single

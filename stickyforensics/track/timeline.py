@@ -49,7 +49,7 @@ from stickyforensics.track.enum_members import (
     UNEXPECTED,
 )
 from stickyforensics.track.jar import CookieJar, StoredCookie, registrable_domain
-from stickyforensics.track.memo import IdentityMemo, Memo
+from stickyforensics.track.memo import Memo
 
 Identify = Callable[[str, str], PersistenceInfo | None]
 
@@ -57,9 +57,9 @@ _new_event = builder(CookieEvent)
 """``CookieEvent`` from every field, positionally: half the cost of its ``__init__`` (several per request)."""
 
 
-_SUMMARIES: IdentityMemo[SetCookie, tuple[str, ...]] = IdentityMemo(8192)
-"""``_attr_summary`` per parsed Set-Cookie (by identity; ``parse_set_cookie`` shares them), so the
-events of one header line share one tuple of strings."""
+_SUMMARIES: Memo[tuple[object, ...], tuple[str, ...]] = Memo(8192)
+"""``_attr_summary`` by what it reads of a Set-Cookie: the lines of a capture have a few (a rotating
+cookie's values come with the same attributes), so building the strings again is rare."""
 
 _SHARED_SUMMARIES: Memo[tuple[str, ...], tuple[str, ...]] = Memo(8192)
 """One tuple per distinct summary: the lines of a capture have a few, and ``--jobs`` views pickle
@@ -67,10 +67,11 @@ each object once."""
 
 
 def _attr_summary(sc: SetCookie) -> tuple[str, ...]:
-    hit = _SUMMARIES.entry(sc)
-    if hit is not None:
-        return hit[1]
-    return _SUMMARIES.remember(sc, _SHARED_SUMMARIES.one(_summarize(sc)))
+    key = (sc.domain, sc.path, sc.max_age, sc.expires is not None, sc.secure, sc.httponly, sc.samesite)
+    found = _SUMMARIES.get(key)
+    if found is not None:
+        return found
+    return _SUMMARIES.remember(key, _SHARED_SUMMARIES.one(_summarize(sc)))
 
 
 def _summarize(sc: SetCookie) -> tuple[str, ...]:
@@ -311,5 +312,5 @@ def cookie_timeline(
                     kind, sc.name, tx_id, resp_at, sc.value, previous, decision.reason, None, info, sc.domain, sc.path,
                     attrs,
                 )
-            )
+            )  # fmt: skip
     return tuple(events)

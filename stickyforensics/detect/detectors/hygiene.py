@@ -111,7 +111,10 @@ def _doubled_pairs(pairs: Iterable[CookiePair]) -> tuple[str, ...]:
 @lru_cache(maxsize=4096)
 def _doubled(header: str) -> tuple[str, ...]:
     """``_doubled_pairs`` of one ``Cookie`` header value: a client repeats the same header many times."""
-    return _doubled_pairs(parse_cookie_header(header))
+    pairs = parse_cookie_header(header)
+    if len({pair.name for pair in pairs}) == len(pairs):
+        return ()  # no name twice (the usual header): no value to compare
+    return _doubled_pairs(pairs)
 
 
 def duplicate_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:

@@ -16,6 +16,7 @@ from stickyforensics.model import (
     Transaction,
 )
 from stickyforensics.track.enum_members import ROTATES, ROUTING, SENT, SESSION, SET_OR_CHANGED, TRACKED_ROLES
+from stickyforensics.track.memo import Memo
 
 _HIT = re.compile(r"\bhit\b", re.IGNORECASE)
 _CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Status", "CF-Cache-Status", "X-Varnish", "Via", "Date", "Cache-Control")
@@ -131,8 +132,31 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
     return out
 
 
+_ASK_SIGNALS = "\x00signals"
+"""``_by_cache_control``'s answer when Cache-Control leaves it to the cache headers (``cache_signals``)."""
+
+_BY_CACHE_CONTROL: Memo[str | None, str | None] = Memo(1024)
+"""``_by_cache_control`` per Cache-Control value: a site sends a handful."""
+
+
 def _cacheable(resp: Response) -> str | None:
-    cc = (resp.headers.get("Cache-Control") or "").lower()
+    raw = resp.headers.get("Cache-Control")
+    if raw in _BY_CACHE_CONTROL:
+        verdict = _BY_CACHE_CONTROL[raw]
+    else:
+        verdict = _BY_CACHE_CONTROL.remember(raw, _by_cache_control(raw))
+    if verdict is not _ASK_SIGNALS:
+        return verdict
+    signals = cache_signals(resp)
+    if signals:
+        return signals[0]
+    return None
+
+
+def _by_cache_control(raw: str | None) -> str | None:
+    """What the Cache-Control value alone says: why a cache may store the response, None when it may
+    not, or ``_ASK_SIGNALS``."""
+    cc = (raw or "").lower()
     if any(tok in cc for tok in ("private", "no-store")) or re.search(r"no-cache(?!\s*=)", cc):
         return None
     if re.search(r'no-cache\s*=\s*"?[^"]*set-cookie', cc):
@@ -142,10 +166,7 @@ def _cacheable(resp: Response) -> str | None:
     m = re.search(r"(s-maxage|max-age)\s*=\s*(\d+)", cc)
     if m and int(m.group(2)) > 0:
         return f"Cache-Control: {cc}"
-    signals = cache_signals(resp)
-    if signals:
-        return signals[0]
-    return None
+    return _ASK_SIGNALS
 
 
 def cacheable_set_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:

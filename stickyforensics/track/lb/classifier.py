@@ -30,7 +30,7 @@ from stickyforensics.errors import ConfigError
 from stickyforensics.model import ChangeMeaning, CookieRole, PersistenceInfo
 from stickyforensics.track.lb import heuristics
 from stickyforensics.track.lb.catalog import CONFIDENCES, CookieFamily
-from stickyforensics.track.memo import Memo
+from stickyforensics.track.memo import IdentityMemo, Memo
 
 DecodeFn = Callable[[str, str], PersistenceInfo]
 """A decoder: ``(cookie name, value) -> PersistenceInfo``; must not raise on any input."""
@@ -160,6 +160,12 @@ class Classifier:
         self._cached = lru_cache(maxsize=cache_size)(self._classify_shared)
         self._shared: Memo[PersistenceInfo, PersistenceInfo] = Memo(SHARED_ANSWERS)
         """One object per distinct answer (a capture's many session cookie values have a handful)."""
+        self._opaque: IdentityMemo[CookieFamily, PersistenceInfo] = IdentityMemo(SHARED_ANSWERS)
+        """``_for_family``'s answer for a printable value of a family without decoder whose value
+        changes do not mean a backend change (it does not depend on the value)."""
+        self._canonical: IdentityMemo[PersistenceInfo, PersistenceInfo] = IdentityMemo(SHARED_ANSWERS)
+        """``_shared``'s object per answer object already looked up: the catalog's value-independent
+        answers come back as the same object (``_plain``), and hashing every field costs more."""
 
     # -- public -------------------------------------------------------------------------------
 
@@ -173,6 +179,8 @@ class Classifier:
         self._by_name.cache_clear()
         self._cached.cache_clear()
         self._shared.clear()
+        self._canonical.cache_clear()
+        self._opaque.cache_clear()
 
     # -- per name ---------------------------------------------------------------------------
 
@@ -197,7 +205,10 @@ class Classifier:
         info = self._classify(name, raw_value)
         if info is None:
             return None
-        return self._shared.one(info)
+        known = self._canonical.entry(info)
+        if known is not None:
+            return known[1]
+        return self._canonical.remember(info, self._shared.one(info))
 
     def _classify(self, name: str, raw_value: str) -> PersistenceInfo | None:
         value = raw_value.strip()
@@ -259,9 +270,14 @@ class Classifier:
                     confidence=_cap(got.confidence, family.confidence),
                     note=_join(got.note, f"value has the {got.vendor} layout"),
                 )
-        note = _OPAQUE_NOTES.get(family.change_meaning)
         if family.change_meaning is not ChangeMeaning.BACKEND_CHANGE:
-            return _stamp(family, "opaque", confidence=family.confidence, note=note)
+            # the same answer for every value (a CSRF token, a rotating id): built once per family
+            known = self._opaque.entry(family)
+            if known is not None:
+                return known[1]
+            note = _OPAQUE_NOTES.get(family.change_meaning)
+            return self._opaque.remember(family, _stamp(family, "opaque", confidence=family.confidence, note=note))
+        note = _OPAQUE_NOTES.get(family.change_meaning)
         return PersistenceInfo(
             family=family.id,
             vendor=family.vendor,

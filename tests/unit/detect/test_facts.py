@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
@@ -55,3 +56,21 @@ def test_is_static_is_the_configurations_answer(path: str, method: str) -> None:
     for config in (Config(), replace(Config(), static_pattern=r"^/api/")):
         assert is_static(config, path, method) == config.is_static(path, method)
         assert is_static(config, path, method) == config.is_static(path, method)
+
+
+def test_markers_found_in_bytes_as_in_the_decoded_lower_cased_text() -> None:
+    """The byte-level search beyond ASCII answers as decoding and lower-casing the text would."""
+    rng = random.Random(7)
+    markers = ("session expired", "please log in", "SESSION TIMED OUT", "k", "sesi\u00f3n caducada")
+    pieces = [
+        *(m.encode() for m in markers), b"SESSION EXPIRED", b"Please Log In", b"\xc3\xa9", b"\xe2\x80\x93",
+        "\u0130".encode(), "\u212a".encode(), b"\xff", b"\xe2\x84", b"\xc4", b" ", b"x", b"K", "SESI\u00d3N".encode(),
+    ]  # fmt: skip
+    for ascii_only in (True, False):
+        config = Config(body_markers=markers[:4] if ascii_only else markers)
+        shared = BodyMarkers(config.body_markers)
+        for _ in range(400):
+            body = b"".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12)))
+            text = body.decode("utf-8", "replace").lower()
+            expected = next((m for m in config.body_markers if m.lower() in text), None)
+            assert session_lost(answered(body), config, shared) == (f"200 with body '{expected}'" if expected else None)
