@@ -24,7 +24,7 @@ from stickyforensics.model import (
     Transaction,
 )
 from stickyforensics.model.frozen_build import builder
-from stickyforensics.track.body_prefix import _literal_start
+from stickyforensics.track.body_prefix import literal_start
 from stickyforensics.track.capture_facts import decide_facts
 from stickyforensics.track.cookieparse import request_cookies, response_set_cookies
 from stickyforensics.track.enum_members import ROUTING
@@ -124,38 +124,10 @@ def _required_start(pattern: re.Pattern[str]) -> bytes | None:
     ASCII characters of a decoded body are its ASCII bytes, in the same runs (UTF-8 decoding never
     joins an ASCII byte to others): a body whose bytes lack that start has no match, undecoded.
     """
-    if pattern.flags & (re.IGNORECASE | re.VERBOSE) or _may_start_otherwise(pattern.pattern):
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
         return None
-    literal = _literal_start(pattern.pattern)
+    literal = literal_start(pattern.pattern)
     return literal.encode() if literal is not None else None
-
-
-def _may_start_otherwise(pattern: str) -> bool:
-    """Whether a match may begin with something other than the literal start: an alternation at the
-    top level (or a comment, which this scan does not read)."""
-    if "(?#" in pattern:
-        return True
-    depth = 0
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            i += 2 if pattern.startswith("^]", i + 1) else 1 if pattern.startswith(("^", "]"), i + 1) else 0
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth <= 0:
-            return True
-        i += 1
-    return depth != 0
 
 
 @lru_cache(maxsize=1024)

@@ -23,7 +23,10 @@ _MEMO_BYTES = 1 << 20
 """Prefix bytes remembered per filter (see ``keep``)."""
 
 
-def _literal_start(pattern: str) -> str | None:
+def literal_start(pattern: str) -> str | None:
+    """The literal text every match of ``pattern`` begins with (3 ASCII characters at least), or None."""
+    if _may_start_otherwise(pattern):
+        return None
     out = []
     for ch in pattern:
         if ch in _META:
@@ -36,11 +39,39 @@ def _literal_start(pattern: str) -> str | None:
     return literal if len(literal) >= _MIN_LITERAL and literal.isascii() else None
 
 
+def _may_start_otherwise(pattern: str) -> bool:
+    """Whether a match may begin with something other than the literal start: an alternation at the
+    top level (or a comment, which this scan does not read)."""
+    if "(?#" in pattern:
+        return True
+    depth = 0
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 2 if pattern.startswith("^]", i + 1) else 1 if pattern.startswith(("^", "]"), i + 1) else 0
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth <= 0:
+            return True
+        i += 1
+    return depth != 0
+
+
 def body_prefix_filter(config: Config) -> Callable[[bytes], bool] | None:
     """A predicate ``keep(prefix)``, or None when every prefix must be kept."""
     words = [m for m in config.body_markers if m]
     for pattern in config.backend_body_patterns:
-        literal = _literal_start(pattern)
+        literal = literal_start(pattern)
         if literal is None:
             return None
         words.append(literal)

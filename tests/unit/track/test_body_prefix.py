@@ -12,16 +12,27 @@ from stickyforensics.config import Config
 from stickyforensics.pipeline import EngineOptions, analyze
 from stickyforensics.report.json import render_json
 from stickyforensics.report.redact import Redactor
-from stickyforensics.track.body_prefix import _literal_start, body_prefix_filter
+from stickyforensics.track.body_prefix import body_prefix_filter, literal_start
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_literal_start_of_patterns() -> None:
-    assert _literal_start(r"Served by (?P<backend>[\w.:-]+)") == "Served by "
-    assert _literal_start(r"nodes? (\d+)") == "node"
-    assert _literal_start(r"(?i)x") is None
-    assert _literal_start(r"ab\d") is None  # too short to scan for
+    assert literal_start(r"Served by (?P<backend>[\w.:-]+)") == "Served by "
+    assert literal_start(r"nodes? (\d+)") == "node"
+    assert literal_start(r"(?i)x") is None
+    assert literal_start(r"ab\d") is None  # too short to scan for
+    # Every match must begin with it: an alternation at the top level (or a comment) gives none.
+    assert literal_start(r"Served by x|node-\d") is None
+    assert literal_start(r"Served by (x|node-\d)") == "Served by "
+    assert literal_start(r"Served by [|]x") == "Served by "
+    assert literal_start(r"Served by \|x") == "Served by "
+    assert literal_start(r"Served by (?#x|y)x") is None
+
+
+def test_a_body_the_other_alternative_matches_keeps_its_prefix() -> None:
+    keep = body_prefix_filter(replace(Config(), body_markers=(), backend_body_patterns=(r"Served by x|node-\d",)))
+    assert keep is None or keep(b"<!-- node-7 -->")
 
 
 def test_markers_and_patterns_are_found_in_any_case() -> None:
