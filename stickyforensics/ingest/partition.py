@@ -63,8 +63,9 @@ _FAILED = struct.Struct("<BBI")
 SEGMENT, ADDRESS, SWEEP, END = b"SAWE"
 UNNUMBERED, PROGRESS, FACTS, FAILED = b"UPFX"
 FLUSH_BYTES = 1 << 20
-SPILL_BUFFER_BYTES = 32 << 20
-"""What the spill writers of one pass buffer together at most: a pass with many shards flushes each sooner."""
+SPILL_BUFFER_BYTES = 8 << 20
+"""What the spill writers of one pass buffer together at most: a pass with many shards flushes each sooner.
+(32 MB made the partitioning process the tree's peak at -j 2; 8 MB: same pass time, bench/README.md.)"""
 READ_BYTES = 4 << 20
 PROGRESS_BYTES = 8 << 20
 """File bytes between two progress records."""

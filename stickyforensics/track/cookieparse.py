@@ -210,7 +210,7 @@ secure, httponly, samesite, partitioned and their problems (``SetCookie``'s fiel
 
 _NO_ATTRIBUTES: _Attributes = ((), None, None, None, None, False, False, None, False, ())
 
-_ATTRIBUTES: Memo[str, _Attributes] = Memo(8192)
+_ATTRIBUTES: Memo[str, _Attributes] = Memo(2048)
 """``_parse_attributes`` per attribute text: a server sends the same attributes with every value of a
 cookie (a rotating token), so the value changes far more often than what follows it."""
 
@@ -218,7 +218,7 @@ _new_set_cookie = builder(SetCookie)
 """``SetCookie`` from every field, positionally (about half the cost of its ``__init__``)."""
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def parse_set_cookie(value: str) -> SetCookie:
     """One ``Set-Cookie`` header value, read as a browser reads it. Never raises.
 
@@ -328,12 +328,13 @@ _new_pair = builder(CookiePair)
 _SKIP = CookiePair("", "")
 """``_ITEMS``' answer for an empty item, told from parsed pairs by identity."""
 
-_ITEMS: Memo[str, CookiePair] = Memo(16384)
+_ITEMS: Memo[str, CookiePair] = Memo(4096)
 """The pair of one ``;``-separated item of a Cookie header: a client's headers differ from one request to
-the next by a value or two, the other items repeat."""
+the next by a value or two, the other items repeat. These caches are sized for what repeats soon: four
+times larger, a --jobs worker held ~9 MB more of unique values, for the same CPU (bench/README.md)."""
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def parse_cookie_header(value: str) -> tuple[CookiePair, ...]:
     """The pairs of one ``Cookie`` header, in order, duplicates kept.
 
