@@ -5,16 +5,24 @@
 being received), with the transactions they came in, trimmed to the headers those rules quote. Views
 are pickled to the spill directory and loaded by the parent, so they are built with the model's fast
 constructors and share equal strings, bodies and lists (each pickled once).
+``token_counts`` / ``pruned_views``: the parent keeps only the session tokens two clients hold (the
+workers count them), so what it loads no longer grows with every client's own session ids.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Container, Iterable
+from dataclasses import replace
+
 from stickyforensics.config import Config
+from stickyforensics.detect.detectors.replay import per_client_token
 from stickyforensics.model import (
     BodyInfo,
     ClientSession,
     CookieEvent,
     CookieEventKind,
+    CookieRole,
     Headers,
     Request,
     Response,
@@ -22,6 +30,7 @@ from stickyforensics.model import (
 )
 from stickyforensics.model.frozen_build import builder
 from stickyforensics.track.memo import Memo
+from stickyforensics.track.sessions import session_order
 
 
 def summary_of(session: ClientSession) -> ClientSession:
@@ -148,4 +157,58 @@ def _trimmed(tx: Transaction) -> Transaction:
     return _new_transaction(
         tx.id, tx.input, request, response, tx.timing, tx.provenance, tx.client, tx.server, tx.client_label,
         tx.connection, tx.depth, tx.error, tx.notes,
+    )
+
+
+def _is_token(ev: CookieEvent) -> bool:
+    """A per-client token event the cross-client rules compare between clients (``replay``, the
+    ``no_shared_session_tokens`` expectation): in a view, every SET / CHANGED / SENT event qualifies."""
+    return per_client_token(ev.persistence, ev.value or "")
+
+
+def token_counts(views: Iterable[ClientSession]) -> Counter[int]:
+    """In how many of these clients each per-client token (a hash of name and value) appears."""
+    counts: Counter[int] = Counter()
+    for view in views:
+        counts.update({hash((ev.name, ev.value or "")) for ev in view.cookie_events if _is_token(ev)})
+    return counts
+
+
+def pruned_views(views: Iterable[ClientSession], shared: Container[int]) -> list[ClientSession]:
+    """``views`` (sorted by ``session_order``) without the session tokens that no other client has.
+
+    Exact for the cross-client rules: such an event can make no replay or shared-token finding (they
+    need a value held by two clients); SF201 reads only routing cookies and SF401 only values that
+    disclose an address, which are kept; replay names a cookie's kind after the last token event of
+    that name, which is kept (the last of these views: the last of all is among the kept ones). The
+    transactions no kept event refers to go too. ``shared``: the hashes of tokens held by two clients
+    (``token_counts`` summed over every shard); a hash collision only keeps more.
+    """
+    ordered = sorted(views, key=session_order)
+    last: dict[str, CookieEvent] = {}
+    for view in ordered:
+        for ev in view.cookie_events:
+            if ev.kind is not CookieEventKind.SENT and _is_token(ev):
+                last[ev.name] = ev
+    naming = {id(ev) for ev in last.values()}
+    out = []
+    for view in ordered:
+        events = tuple(ev for ev in view.cookie_events if id(ev) in naming or not _private(ev, shared))
+        if len(events) == len(view.cookie_events):
+            out.append(view)
+            continue
+        wanted = {ev.transaction_id for ev in events}
+        transactions = tuple(tx for tx in view.transactions if tx.id in wanted)
+        out.append(replace(view, transactions=transactions, cookie_events=events))
+    return out
+
+
+def _private(ev: CookieEvent, shared: Container[int]) -> bool:
+    info = ev.persistence
+    return (
+        info is not None
+        and info.role is CookieRole.SESSION
+        and not info.discloses_internal_address
+        and _is_token(ev)
+        and hash((ev.name, ev.value or "")) not in shared
     )

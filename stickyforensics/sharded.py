@@ -31,6 +31,7 @@ import os
 import pickle
 import tempfile
 import traceback
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
@@ -53,7 +54,7 @@ from stickyforensics.model import (
     finding_sort_key,
 )
 from stickyforensics.reconstruct.shard import Shard
-from stickyforensics.shard_views import global_view, summary_of
+from stickyforensics.shard_views import global_view, pruned_views, summary_of, token_counts
 from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
@@ -90,6 +91,8 @@ class ShardResult:
     runs: tuple[RuleRun, ...]
     counts: FactCounts
     """What the shard saw of the cross-client facts."""
+    tokens: Counter[int]
+    """In how many of its clients each per-client token appears (``shard_views.token_counts``)."""
     facts: TrackFacts
     """The decisions it was tracked with."""
 
@@ -109,8 +112,10 @@ class ShardJob:
     spill_dir: str
 
 
-SHARD_BYTES = 40_000_000
-"""Capture bytes per shard: about 40 MiB more in a worker while it holds one (bench/README.md, "Sharded analysis")."""
+SHARD_BYTES = 30_000_000
+"""Capture bytes per shard: a worker holds one at a time (bench/README.md, "Sharded analysis"). 40 MB
+before session 5; at 30 MB the -j 2 tree peak on the 1M-packet bench capture is 118 against 127 MiB,
+for the same time."""
 
 
 def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_bytes: int = SHARD_BYTES) -> int:
@@ -122,7 +127,7 @@ def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_b
                 total += os.stat(path).st_size
     passes = max(1, -(-total // (max(shard_bytes, 1) * jobs)))
     # The partitioning pass holds one spill file open per shard: past the open-file limit the shards
-    # grow instead (a 100 GB capture at 40 MB would need 2,500).
+    # grow instead (a 100 GB capture at 30 MB would need 3,300).
     passes = min(passes, max(1, spill_file_budget() // jobs))
     return jobs * passes
 
@@ -221,14 +226,16 @@ def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[
     del transactions
     inputs = _local_inputs(job.files, job.formats, parts)
     findings, runs = run_rules(job.rules, sessions, inputs, config, scope="session")
+    views = tuple(global_view(s, config) for s in sessions)
     result = ShardResult(
         shard=index,
         inputs=tuple(parts),
         summaries=tuple(summary_of(s) for s in sessions),
-        views_file=_write_views(job, index, tuple(global_view(s, config) for s in sessions)),
+        views_file=_write_views(job, index, views),
         findings=findings,
         runs=runs,
         counts=counts,
+        tokens=token_counts(views),
         facts=used,
     )
     return result, sessions
@@ -242,10 +249,16 @@ def _write_views(job: ShardJob, index: int, views: tuple[ClientSession, ...]) ->
 
 
 def _load_views(results: Sequence[ShardResult]) -> list[ClientSession]:
+    """Every shard's views, pruned as each is loaded (``shard_views.pruned_views``)."""
+    total: Counter[int] = Counter()
+    for result in results:
+        total.update(result.tokens)
+    shared = {token for token, clients in total.items() if clients > 1}
+    del total
     out: list[ClientSession] = []
     for result in results:
         with open(result.views_file, "rb") as f:
-            out.extend(pickle.load(f))
+            out.extend(pruned_views(pickle.load(f), shared))
     return out
 
 

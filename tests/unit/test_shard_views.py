@@ -94,3 +94,47 @@ def test_trimmed_shares_header_names_and_bodies() -> None:
     assert all(a is b for (a, _), (b, _) in pairs)
     url = "".join(list(request.url))  # an equal URL, another string object
     assert _trimmed(replace(tx, request=replace(request, url=url))).request.url is first.request.url
+
+
+FIXTURES = sorted(p for p in glob.glob(str(ROOT / "tests/rules/SF*/*")) if p.endswith((".har", ".pcap", ".pcapng")))
+
+
+def _global_findings(views: list[ClientSession], inputs: object, config: Config) -> str:
+    from stickyforensics.detect.catalog import load_rules
+    from stickyforensics.detect.engine import run_rules
+
+    findings, runs = run_rules(load_rules(), tuple(views), inputs, config, scope="global")  # type: ignore[arg-type]
+    return repr((findings, runs))
+
+
+@pytest.mark.parametrize("inputs", [[str(ROOT / "samples")], *([f] for f in FIXTURES)], ids=lambda p: Path(p[0]).name)
+def test_pruned_views_give_the_cross_client_rules_the_same_findings(inputs: list[str]) -> None:
+    from stickyforensics.config import load_config
+    from stickyforensics.shard_views import pruned_views, token_counts
+    from stickyforensics.track.sessions import session_order
+
+    config, _ = load_config(None, start=Path(inputs[0]).parent)
+    for every_sent in (False, True):
+        config = replace(config, expectations=replace(config.expectations, no_shared_session_tokens=every_sent))
+        report = analyze(inputs, config, shard_bytes=0)
+        views = sorted((global_view(s, config) for s in report.sessions), key=session_order)
+        counts = token_counts(views)
+        shared = {token for token, clients in counts.items() if clients > 1}
+        pruned = pruned_views(views, shared)
+        assert _global_findings(pruned, report.inputs, config) == _global_findings(views, report.inputs, config)
+
+
+def test_private_session_tokens_and_their_transactions_are_pruned() -> None:
+    from stickyforensics.shard_views import pruned_views, token_counts
+
+    report = analyze([str(ROOT / "samples")], Config(), shard_bytes=0)
+    views = [global_view(s, Config()) for s in report.sessions]
+    pruned = pruned_views(views, shared=set())
+    before = sum(len(v.cookie_events) for v in views)
+    after = sum(len(v.cookie_events) for v in pruned)
+    assert after < before
+    kept = {tx.id for v in pruned for tx in v.transactions}
+    assert kept == {ev.transaction_id for v in pruned for ev in v.cookie_events}
+    # With every token shared, nothing goes.
+    every = set(token_counts(views))
+    assert sum(len(v.cookie_events) for v in pruned_views(views, every)) == before

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from stickyforensics.detect.context import DetectContext, make_finding
-from stickyforensics.detect.detectors.replay import _cacheable, _per_client
+from stickyforensics.detect.detectors.replay import _cacheable, per_client_token
 from stickyforensics.detect.facts import evidence, is_static, request_line
 from stickyforensics.detect.rule import Rule
 from stickyforensics.model import ClientSession, Finding, Transaction
@@ -106,7 +106,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
         for session in ctx.sessions:
             by_id = ctx.tx_by_id(session)
             for ev in session.cookie_events:
-                if (ev.kind in SET_OR_CHANGED or ev.kind is SENT) and _per_client(ev.persistence, ev.value or ""):
+                if (ev.kind in SET_OR_CHANGED or ev.kind is SENT) and per_client_token(ev.persistence, ev.value or ""):
                     owners.setdefault((ev.name, ev.value or ""), {}).setdefault(
                         session.key.value, by_id[ev.transaction_id]
                     )

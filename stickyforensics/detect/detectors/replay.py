@@ -22,7 +22,7 @@ _HIT = re.compile(r"\bhit\b", re.IGNORECASE)
 _CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Status", "CF-Cache-Status", "X-Varnish", "Via", "Date", "Cache-Control")
 
 
-def _per_client(info: PersistenceInfo | None, value: str) -> bool:
+def per_client_token(info: PersistenceInfo | None, value: str) -> bool:
     """Values that should differ per user, so the same one reaching two users is a leak."""
     if info is None or len(value) < 8:
         return False
@@ -58,11 +58,11 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
         by_id = ctx.tx_by_id(session)
         for ev in session.cookie_events:
             value = ev.value or ""
-            if ev.kind in SET_OR_CHANGED and _per_client(ev.persistence, value):
+            if ev.kind in SET_OR_CHANGED and per_client_token(ev.persistence, value):
                 receivers[(ev.name, value)].append((ev.at, session.key.value, by_id[ev.transaction_id], "set"))
                 if ev.persistence is not None:
                     infos[ev.name] = ev.persistence
-            elif ev.kind is SENT and ev.detail and _per_client(ev.persistence, value):
+            elif ev.kind is SENT and ev.detail and per_client_token(ev.persistence, value):
                 # a token the client presented without receiving it in view
                 receivers[(ev.name, value)].append((ev.at, session.key.value, by_id[ev.transaction_id], "sent"))
     out: list[Finding] = []
