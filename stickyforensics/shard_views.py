@@ -24,11 +24,9 @@ from stickyforensics.model import (
     CookieEventKind,
     CookieRole,
     Headers,
-    Request,
-    Response,
     Transaction,
 )
-from stickyforensics.model.frozen_build import builder
+from stickyforensics.model.builders import new_body_info, new_headers, new_request, new_response, new_transaction
 from stickyforensics.track.memo import Memo
 from stickyforensics.track.sessions import session_order
 
@@ -79,8 +77,19 @@ def global_view(session: ClientSession, config: Config) -> ClientSession:
 
 VIEW_REQUEST_HEADERS = frozenset({"cookie"})
 VIEW_RESPONSE_HEADERS = frozenset(
-    {"set-cookie", "date", "age", "via", "cache-control", "x-cache", "x-cache-status", "cf-cache-status",
-     "x-cache-lookup", "x-proxy-cache", "x-varnish"}
+    {
+        "set-cookie",
+        "date",
+        "age",
+        "via",
+        "cache-control",
+        "x-cache",
+        "x-cache-status",
+        "cf-cache-status",
+        "x-cache-lookup",
+        "x-proxy-cache",
+        "x-varnish",
+    }
 )
 """The headers the cross-client rules read or quote (``detect.detectors.replay``, ``hygiene``,
 ``expectations``); a view keeps only these. The tests comparing --jobs 1 and 2 guard the list."""
@@ -103,12 +112,6 @@ class _ViewHeaderName(Memo[str, str | None]):
 
 _view_request_header = _ViewHeaderName(VIEW_REQUEST_HEADERS)
 _view_response_header = _ViewHeaderName(VIEW_RESPONSE_HEADERS)
-# The model's fast exact constructors (none of these classes has a __post_init__).
-_new_headers = builder(Headers)
-_new_body = builder(BodyInfo)
-_new_request = builder(Request)
-_new_response = builder(Response)
-_new_transaction = builder(Transaction)
 
 
 def _trimmed_headers(headers: Headers, keep: _ViewHeaderName) -> Headers:
@@ -117,7 +120,7 @@ def _trimmed_headers(headers: Headers, keep: _ViewHeaderName) -> Headers:
         name = keep[item[0]]
         if name is not None:
             kept.append(item if name is item[0] else (name, item[1]))
-    return _new_headers(tuple(kept))
+    return new_headers(tuple(kept))
 
 
 _BODIES: Memo[tuple[int, str | None, bool], BodyInfo] = Memo(4096)
@@ -130,7 +133,7 @@ def _without_prefix(body: BodyInfo) -> BodyInfo:
     key = (body.size, body.sha256, body.complete)
     trimmed = _BODIES.get(key)
     if trimmed is None:
-        trimmed = _BODIES.remember(key, _new_body(body.size, body.sha256, b"", body.complete))
+        trimmed = _BODIES.remember(key, new_body_info(body.size, body.sha256, b"", body.complete))
     return trimmed
 
 
@@ -143,20 +146,41 @@ def _trimmed(tx: Transaction) -> Transaction:
     """The transaction with only the headers a view keeps and no body prefixes (equal to building
     it anew: unchanged parts are shared)."""
     req = tx.request
-    request = _new_request(
-        req.method, _one_text(req.target), _one_text(req.url), req.scheme, req.host, _one_text(req.path), req.version,
-        _trimmed_headers(req.headers, _view_request_header), _without_prefix(req.body),
+    request = new_request(
+        req.method,
+        _one_text(req.target),
+        _one_text(req.url),
+        req.scheme,
+        req.host,
+        _one_text(req.path),
+        req.version,
+        _trimmed_headers(req.headers, _view_request_header),
+        _without_prefix(req.body),
     )
     response = tx.response
     if response is not None:
-        response = _new_response(
-            response.status, response.reason, response.version,
-            _trimmed_headers(response.headers, _view_response_header), _without_prefix(response.body),
+        response = new_response(
+            response.status,
+            response.reason,
+            response.version,
+            _trimmed_headers(response.headers, _view_response_header),
+            _without_prefix(response.body),
             response.from_cache,
         )
-    return _new_transaction(
-        tx.id, tx.input, request, response, tx.timing, tx.provenance, tx.client, tx.server, tx.client_label,
-        tx.connection, tx.depth, tx.error, tx.notes,
+    return new_transaction(
+        tx.id,
+        tx.input,
+        request,
+        response,
+        tx.timing,
+        tx.provenance,
+        tx.client,
+        tx.server,
+        tx.client_label,
+        tx.connection,
+        tx.depth,
+        tx.error,
+        tx.notes,
     )
 
 

@@ -43,14 +43,19 @@ from stickyforensics.model import (
     BodyInfo,
     DiagLevel,
     Endpoint,
-    Headers,
-    Provenance,
-    Request,
     Response,
     Timing,
     Transaction,
 )
-from stickyforensics.model.frozen_build import builder
+from stickyforensics.model.builders import (
+    new_body_info,
+    new_headers,
+    new_provenance,
+    new_request,
+    new_response,
+    new_timing,
+    new_transaction,
+)
 
 _SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -66,16 +71,6 @@ _OTHER, _PSEUDO, _COOKIE, _SET_COOKIE = 0, 1, 2, 3
 """What a header name is, for the per-message scan (``_HeaderFacts``)."""
 _NO_BODY = BodyInfo()
 """No body text and no declared size (most requests, every 204 / 304): one shared frozen object."""
-
-# The model objects of every entry are made by ``frozen_build`` builders (every field positional, in
-# declaration order, noted per call): half the cost of the dataclasses' own ``__init__``.
-_new_headers = builder(Headers)
-_new_body_info = builder(BodyInfo)
-_new_request = builder(Request)
-_new_response = builder(Response)
-_new_timing = builder(Timing)
-_new_provenance = builder(Provenance)
-_new_transaction = builder(Transaction)
 
 
 class EntryInvalid(Exception):
@@ -184,7 +179,7 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
             _note_fix(fix, "request", scope)
             cookie_values = _facts(req_headers, ctx.kinds)[1]
     # Request(method, target, url, scheme, host, path, version, headers, body)
-    request = _new_request(
+    request = new_request(
         ctx.canon(method.strip()),
         target,
         url,
@@ -192,7 +187,7 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
         ctx.canon(host),
         path,
         req_version,
-        _new_headers(tuple(req_headers)),
+        new_headers(tuple(req_headers)),
         _request_body(req, scope),
     )
 
@@ -206,13 +201,13 @@ def build_transaction(entry: Any, index: int, ctx: EntryContext) -> Transaction:
     # Transaction(id, input, request, response, timing, provenance, client, server, client_label, connection,
     #             depth, error, notes); Provenance(source, kind, request_frames, response_frames, tcp_stream,
     #             har_entry, http2_stream)
-    return _new_transaction(
+    return new_transaction(
         f"{ctx.input_index}.e{index}",
         ctx.path,
         request,
         response,
         timing,
-        _new_provenance(ctx.path, "har", (), (), None, index, None),
+        new_provenance(ctx.path, "har", (), (), None, index, None),
         client,
         server,
         ctx.client_label,
@@ -423,7 +418,7 @@ def _response(
     body = _body(content.get("text"), as_text(content.get("encoding")), as_int(content.get("size")), "response", scope)
     return (
         # Response(status, reason, version, headers, body, from_cache)
-        _new_response(status, reason, version, _new_headers(tuple(headers)), body, _from_cache(entry, resp)),
+        new_response(status, reason, version, new_headers(tuple(headers)), body, _from_cache(entry, resp)),
         None,
         set_cookies,
     )
@@ -465,7 +460,7 @@ def _request_body(req: dict[str, Any], scope: _Scope) -> BodyInfo:
     if not isinstance(post, dict):
         if not size_hint or size_hint <= 0:
             return _NO_BODY
-        return _new_body_info(size_hint, None, b"", False)  # BodyInfo(size, sha256, prefix, complete)
+        return new_body_info(size_hint, None, b"", False)  # BodyInfo(size, sha256, prefix, complete)
     text = post.get("text")
     encoding = as_text(post.get("encoding"))
     if not isinstance(text, str) and isinstance(post.get("_textBase64"), str):
@@ -478,7 +473,7 @@ def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, sco
     declared = size_hint if size_hint is not None and size_hint >= 0 else None
     if not isinstance(text, str) or text == "":
         # No body text exported (the usual case): only the declared size is known.
-        return _new_body_info(declared, None, b"", False) if declared else _NO_BODY
+        return new_body_info(declared, None, b"", False) if declared else _NO_BODY
     data: bytes
     if encoding is not None and encoding.strip().lower() == "base64":
         try:
@@ -498,7 +493,7 @@ def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, sco
     keep = scope.ctx.keep_body_prefix
     if keep is not None and prefix and not keep(prefix):
         prefix = b""  # no marker can match in it: ~2 KB less kept per body (images, scripts)
-    return _new_body_info(
+    return new_body_info(
         declared if declared is not None else len(data), hashlib.sha256(data).hexdigest(), prefix, complete
     )
 
@@ -547,7 +542,7 @@ def _timing(entry: dict[str, Any], scope: _Scope) -> Timing:
         receive = as_float(phase("receive"))
         if receive is not None and receive >= 0:
             finished = response_started + receive / 1000.0
-    return _new_timing(started, request_done, response_started, finished)
+    return new_timing(started, request_done, response_started, finished)
 
 
 def _server(entry: dict[str, Any], scheme: str, port: int | None, ctx: EntryContext) -> Endpoint | None:

@@ -31,14 +31,16 @@ from stickyforensics.model import (
     DiagLevel,
     Diagnostic,
     Endpoint,
-    Headers,
-    Provenance,
-    Request,
-    Response,
-    Timing,
     Transaction,
 )
-from stickyforensics.model.frozen_build import builder
+from stickyforensics.model.builders import (
+    new_headers,
+    new_provenance,
+    new_request,
+    new_response,
+    new_timing,
+    new_transaction,
+)
 from stickyforensics.reconstruct.http1 import (
     ROLE_REQUEST,
     ROLE_RESPONSE,
@@ -371,14 +373,6 @@ _CLOSING = {
 }
 
 
-_new_headers = builder(Headers)
-_new_request = builder(Request)
-_new_response = builder(Response)
-_new_timing = builder(Timing)
-_new_provenance = builder(Provenance)
-_new_transaction = builder(Transaction)
-
-
 def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange, closing: str | None) -> Transaction:
     """Model objects from a parsed exchange.
 
@@ -395,7 +389,7 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
     url, scheme, host, path = request_url(req.method, req.target, req.header("Host"), (server.ip, server.port))
     keep = rec.keep_body_prefix
     # Request(method, target, url, scheme, host, path, version, headers, body)
-    request = _new_request(
+    request = new_request(
         req.method,
         req.target,
         url,
@@ -403,7 +397,7 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
         host,
         path,
         req.version,
-        _new_headers(tuple(req.headers)),
+        new_headers(tuple(req.headers)),
         req.body.info(keep),
     )
     notes = req.notes
@@ -415,8 +409,8 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
     response_started = finished = None
     if resp is not None:
         # Response(status, reason, version, headers, body, from_cache)
-        response = _new_response(
-            resp.status, resp.reason, resp.version, _new_headers(tuple(resp.headers)), resp.body.info(keep), None
+        response = new_response(
+            resp.status, resp.reason, resp.version, new_headers(tuple(resp.headers)), resp.body.info(keep), None
         )
         frames = resp.frames
         resp_frames = tuple(frames) if len(frames) == 1 else tuple(sorted(set(frames)))
@@ -437,13 +431,13 @@ def build_transaction(rec: HttpReconstructor, hc: HttpConnection, ex: _Exchange,
     # Transaction(id, input, request, response, timing, provenance, client, server, client_label, connection,
     #             depth, error, notes); Timing(started, request_done, response_started, finished);
     # Provenance(source, kind, request_frames, response_frames, tcp_stream, har_entry, http2_stream)
-    return _new_transaction(
+    return new_transaction(
         f"{hc.id_prefix}{ex.depth}",
         source,
         request,
         response,
-        _new_timing(req.first_ts, req.last_ts, response_started, finished),
-        _new_provenance(source, rec.kind, req_frames, resp_frames, conn.stream, None, None),
+        new_timing(req.first_ts, req.last_ts, response_started, finished),
+        new_provenance(source, rec.kind, req_frames, resp_frames, conn.stream, None, None),
         client,
         server,
         None,
