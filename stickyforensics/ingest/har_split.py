@@ -18,8 +18,10 @@ per 10 MB) to learn the index of its first entry.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -115,9 +117,13 @@ def read_split(path: str, ctx: EntryContext, map_entries: MapEntries) -> tuple[l
     # Drained meanwhile: the child never waits on a full pipe while we read our half.
     drain = threading.Thread(target=lambda: received.append(_read_all(read_end)), daemon=True)
     drain.start()
+    ours = None
     try:
         ours = _read_half(path, ctx, map_entries, stop_before=middle)
     finally:
+        if ours is None:  # the file is read the ordinary way (or we are failing): the child's half is moot
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         drain.join()
         os.close(read_end)
         _, status = os.waitpid(pid, 0)
