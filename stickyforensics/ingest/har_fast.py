@@ -37,6 +37,12 @@ ENTRIES_DEPTH = 3
 TAIL_LIMIT = 1 << 20
 """Most bytes after the entries array checked here (usually ``]}}``); beyond, the exact path does it."""
 
+WALK_FROM = 16 << 10
+"""Entries larger than this are depth-checked by walking their decoded containers rather than counting
+their bytes' brackets (on bench/data/session-300.har: -11% of the entry reading)."""
+
+_CONTAINERS = (dict, list)
+
 CUT_MARGIN = 64
 """An error this close to the window's end may be the cut, not the JSON: read on and try again."""
 
@@ -176,13 +182,15 @@ def fast_entries(
 
 
 def _too_deep(data: bytes, start: int, end: int, entry: Any) -> bool:
-    """The entry ``data[start:end]`` nests past ``MAX_DEPTH``? The count of openers bounds its depth
-    (two C-level counts): only an entry with many, mostly brackets inside body text, is walked."""
+    """The entry ``data[start:end]`` nests past ``MAX_DEPTH``? A large entry (mostly body text) is walked:
+    its containers are few. A small one is counted first: the openers bound its depth (two C-level counts),
+    and only one with many is walked."""
     limit = MAX_DEPTH - ENTRIES_DEPTH
-    braces = data.count(b"{", start, end)
-    if braces <= limit and braces + data.count(b"[", start, end) <= limit:
-        return False
-    return nesting_depth(entry) > limit
+    if end - start <= WALK_FROM:
+        braces = data.count(b"{", start, end)
+        if braces <= limit and braces + data.count(b"[", start, end) <= limit:
+            return False
+    return _deeper_than(entry, limit)
 
 
 def _entries_start(cutter: _Cutter) -> int:
@@ -259,13 +267,31 @@ def _check_tail(window: _Window, pos: int) -> None:
 
 def nesting_depth(value: Any) -> int:
     """Levels of dicts and lists in a decoded JSON value (a scalar is 0), walked level by level."""
-    level = [value] if isinstance(value, dict | list) else []
     depth = 0
+    level = [value] if type(value) in _CONTAINERS else []
     while level:
         depth += 1
-        below: list[Any] = []
-        for item in level:
-            children = item.values() if isinstance(item, dict) else item
-            below += [child for child in children if isinstance(child, dict | list)]
-        level = below
+        level = _below(level)
     return depth
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """``nesting_depth(value) > limit``, stopping at the first level past ``limit``."""
+    depth = 0
+    level = [value] if type(value) in _CONTAINERS else []
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = _below(level)
+    return False
+
+
+def _below(level: list[Any]) -> list[Any]:
+    # msgspec decodes JSON objects and arrays to exactly dict and list: type() is enough, and faster.
+    below = []
+    for item in level:
+        for child in item.values() if type(item) is dict else item:
+            if type(child) in _CONTAINERS:
+                below.append(child)
+    return below

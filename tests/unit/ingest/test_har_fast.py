@@ -165,3 +165,18 @@ def test_an_integer_beyond_64_bits_gives_the_exact_paths_transactions(
     assert [d.code for d in exact.diagnostics if d.code not in {d.code for d in fast.diagnostics}] == [
         "har.json_slow_path"
     ]
+
+
+@pytest.mark.parametrize("padding", [0, har_fast.WALK_FROM])
+def test_the_depth_bound_holds_for_small_and_large_entries(padding: int) -> None:
+    # A large entry is walked, a small one counted first: the bound is the same.
+    within = MAX_DEPTH - har_fast.ENTRIES_DEPTH
+    text = json.dumps("{[" * (padding // 2))
+    for depth, taken in ((within, True), (within + 1, False)):
+        entry = b'{"t": ' + text.encode() + b', "n": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+        data = b'{"log": {"entries": [' + entry + b"]}}"
+        if taken:
+            assert nesting_depth(_entries(data)[0]) == depth
+        else:
+            with pytest.raises(FastPathUnavailable):
+                _entries(data)
