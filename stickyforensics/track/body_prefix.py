@@ -7,8 +7,8 @@ every response costs about a kilobyte per transaction, a third of the memory of 
 so the capture engine asks this filter first and drops the prefixes in which nothing can match.
 
 The filter is a superset of those checks: a quick case-insensitive scan of the raw bytes for the
-markers and for the literal start of each pattern; a pattern with no literal start, or a body that
-is not ASCII (where lower-casing could differ from the bytes'), always keeps its prefix.
+markers and for the literal start of each pattern; a pattern with no literal start, or a body holding one
+of the two characters beyond ASCII whose lower case is partly ASCII, always keeps its prefix.
 """
 
 from __future__ import annotations
@@ -102,8 +102,13 @@ def body_prefix_filter(config: Config) -> Callable[[bytes], bool] | None:
 
 
 def _mentions(prefix: bytes, lowered: tuple[bytes, ...]) -> bool:
-    """Whether a (lower-case ASCII) word is in the prefix, ignoring case; True for non-ASCII bytes."""
-    if not prefix.isascii():
+    """Whether a (lower-case ASCII) word is in the prefix, ignoring case, as the readers would find it.
+
+    Beyond ASCII the bytes answer as well: decoding never joins an ASCII byte to others, and lower-casing
+    maps every character beyond ASCII to characters beyond it, except U+0130 and the Kelvin sign U+212A
+    (``i`` with a dot, ``k``): a prefix holding either is kept (as ``detect.facts._first_marker`` reads).
+    """
+    if not prefix.isascii() and (b"\xc4\xb0" in prefix or b"\xe2\x84\xaa" in prefix):
         return True
     low = prefix.lower()  # bytes.lower and a substring search: ~10x faster than an IGNORECASE regex
     for word in lowered:  # noqa: SIM110  (a loop, not any(): no generator on this per-body path)
