@@ -321,8 +321,9 @@ JobsOpt = Annotated[
         "--jobs",
         "-j",
         min=0,
-        help="Processes to use, split by client (same result as one). 0 = automatic: every core for inputs "
-        f"over {AUTO_JOBS_MIN_BYTES // 1_000_000} MB in all, else one.",
+        help="Processes to use, split by client (same result as one; one HAR file, a single client, is read "
+        "by two). 0 = automatic: every core for inputs "
+        f"over {AUTO_JOBS_MIN_BYTES // 1_000_000} MB in all or one HAR file over 16 MB, else one.",
     ),
 ]
 
