@@ -106,7 +106,7 @@ class _Cutter:
     def value_end(self, pos: int) -> tuple[int, int]:
         """``(start, end)`` of the value at ``pos``: ``end`` is the first non-whitespace byte after it.
 
-        The window may shift (so ``start`` is returned anew); a value past ``MAX_ENTRY_BYTES`` or one
+        The window may shift (so ``start`` is returned anew); a value longer than ``value_limit`` or one
         msgspec will not skip is ``FastPathUnavailable``.
         """
         window = self.window
