@@ -122,3 +122,16 @@ def test_only_large_plain_files_split(tmp_path: Path, monkeypatch: pytest.Monkey
     utf16.write_bytes(Path(path).read_text().encode("utf-16"))
     assert not har_split.splittable(str(utf16))
     assert not har_split.splittable(str(tmp_path / "missing.har"))
+
+
+def test_a_child_that_fails_leaves_the_ordinary_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bug in the child's half (here: any exception) must cost time, not the result.
+    real = har_split._read_half
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("decode_from"):
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(har_split, "_read_half", failing)
+    _same_both_ways(_write(tmp_path, [_entry(i) for i in range(40)]), split=False)
