@@ -1,8 +1,10 @@
 """What a ``--jobs`` worker keeps of a client session after judging it (``sharded``).
 
 ``summary_of``: the session without transactions, events and observations, as the reports list it.
-``global_view``: what the cross-client rules read (cookies set or changed, tokens presented without
-being received), with the transactions they came in, trimmed to the headers those rules quote. Views
+``global_view``: what the cross-client rules read of the events (per-client tokens set or changed, or
+presented without being received), with the transactions they came in, trimmed to the headers those
+rules quote; what they read of routing and address-disclosing cookies comes from each worker's
+``detect.set_cookie_digest`` instead (one routing event per client was most of the parent's memory). Views
 are pickled to the spill directory and loaded by the parent, so they are built with the model's fast
 constructors and share equal strings, bodies and lists (each pickled once).
 ``token_counts`` / ``pruned_views``: the parent keeps only the session tokens two clients hold (the
@@ -22,7 +24,6 @@ from stickyforensics.model import (
     ClientSession,
     CookieEvent,
     CookieEventKind,
-    CookieRole,
     Headers,
     Transaction,
 )
@@ -61,17 +62,19 @@ _BACKEND_KEYS: Memo[tuple[str, ...], tuple[str, ...]] = Memo(4096)
 
 
 def global_view(session: ClientSession, config: Config) -> ClientSession:
-    """What the cross-client rules read of a session: cookies set or changed, tokens presented
-    without being received (and, for the ``no_shared_session_tokens`` expectation, every cookie
-    sent), with the transactions they came in."""
+    """What the cross-client rules read of a session: the per-client tokens it was set or presented
+    without receiving them (and, for the ``no_shared_session_tokens`` expectation, every one it sent),
+    with the transactions they came in."""
     every_sent = config.expectations.no_shared_session_tokens
     kept = (CookieEventKind.SET, CookieEventKind.CHANGED)
     sent = CookieEventKind.SENT
     events = tuple(
-        ev for ev in session.cookie_events if ev.kind in kept or (ev.kind is sent and (every_sent or ev.detail))
+        ev
+        for ev in session.cookie_events
+        if (ev.kind in kept or (ev.kind is sent and (every_sent or ev.detail))) and _is_token(ev)
     )
     wanted = {ev.transaction_id for ev in events}
-    transactions = tuple(_trimmed(tx) for tx in session.transactions if tx.id in wanted) if wanted else ()
+    transactions = tuple(trimmed_transaction(tx) for tx in session.transactions if tx.id in wanted) if wanted else ()
     return _summary(session, transactions, events)
 
 
@@ -142,9 +145,9 @@ _TEXTS: Memo[str, str] = Memo(16384)
 _one_text = _TEXTS.one
 
 
-def _trimmed(tx: Transaction) -> Transaction:
+def trimmed_transaction(tx: Transaction) -> Transaction:
     """The transaction with only the headers a view keeps and no body prefixes (equal to building
-    it anew: unchanged parts are shared)."""
+    it anew: unchanged parts are shared); also what a worker's ``Set-Cookie`` digest quotes."""
     req = tx.request
     request = new_request(
         req.method,
@@ -186,7 +189,7 @@ def _trimmed(tx: Transaction) -> Transaction:
 
 def _is_token(ev: CookieEvent) -> bool:
     """A per-client token event the cross-client rules compare between clients (``replay``, the
-    ``no_shared_session_tokens`` expectation): in a view, every SET / CHANGED / SENT event qualifies."""
+    ``no_shared_session_tokens`` expectation): the only events a view keeps."""
     return per_client_token(ev.persistence, ev.value or "")
 
 
@@ -199,11 +202,10 @@ def token_counts(views: Iterable[ClientSession]) -> Counter[int]:
 
 
 def pruned_views(views: Iterable[ClientSession], shared: Container[int]) -> list[ClientSession]:
-    """``views`` (sorted by ``session_order``) without the session tokens that no other client has.
+    """``views`` (sorted by ``session_order``) without the per-client tokens that no other client has.
 
     Exact for the cross-client rules: such an event can make no replay or shared-token finding (they
-    need a value held by two clients); SF201 reads only routing cookies and SF401 only values that
-    disclose an address, which are kept; replay names a cookie's kind after the last token event of
+    need a value held by two clients); replay names a cookie's kind after the last token event of
     that name, which is kept (the last of these views: the last of all is among the kept ones). The
     transactions no kept event refers to go too. ``shared``: the hashes of tokens held by two clients
     (``token_counts`` summed over every shard); a hash collision only keeps more.
@@ -228,11 +230,4 @@ def pruned_views(views: Iterable[ClientSession], shared: Container[int]) -> list
 
 
 def _private(ev: CookieEvent, shared: Container[int]) -> bool:
-    info = ev.persistence
-    return (
-        info is not None
-        and info.role is CookieRole.SESSION
-        and not info.discloses_internal_address
-        and _is_token(ev)
-        and hash((ev.name, ev.value or "")) not in shared
-    )
+    return _is_token(ev) and hash((ev.name, ev.value or "")) not in shared

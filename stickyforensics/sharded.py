@@ -9,8 +9,11 @@ captures, one client group each, go whole to one shard). After each shard the wo
 what the report needs:
 
 - per input: counts and diagnostics;
-- per client: a summary (``summary_of``) and the cookie events and transactions the cross-client
-  rules read (``global_view``, headers trimmed to those the rules quote);
+- per client: a summary (``summary_of``) and, when it holds per-client tokens, the cookie events and
+  transactions the cross-client rules read of them (``global_view``, headers trimmed to those the
+  rules quote);
+- what the cross-client hygiene rules read of its routing and address-disclosing ``Set-Cookie``
+  events (``detect.set_cookie_digest``: one digest per shard, merged by the parent);
 - the findings of the per-client rules.
 
 Two tracking decisions look across clients (``track.capture_facts``). A worker decides them from
@@ -41,6 +44,7 @@ from stickyforensics import __version__
 from stickyforensics.config import Config
 from stickyforensics.detect.engine import merge_rule_runs, run_rules
 from stickyforensics.detect.rule import Rule
+from stickyforensics.detect.set_cookie_digest import SetCookieDigest, digest_sessions
 from stickyforensics.errors import StickyError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.model import (
@@ -54,7 +58,7 @@ from stickyforensics.model import (
     finding_sort_key,
 )
 from stickyforensics.reconstruct.shard import Shard
-from stickyforensics.shard_views import global_view, pruned_views, summary_of, token_counts
+from stickyforensics.shard_views import global_view, pruned_views, summary_of, token_counts, trimmed_transaction
 from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
@@ -63,7 +67,6 @@ if TYPE_CHECKING:
     from stickyforensics.ingest.native import CapturePart
     from stickyforensics.ingest.partition import Partition
     from stickyforensics.pipeline import DetailWanted, Progress
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class ShardResult:
     """In how many of its clients each per-client token appears (``shard_views.token_counts``)."""
     facts: TrackFacts
     """The decisions it was tracked with."""
+    digest: SetCookieDigest
+    """What the cross-client hygiene rules read of its clients' ``Set-Cookie`` events (the views hold none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +178,7 @@ def _read_share(job: ShardJob, shard: Shard) -> tuple[list[InputPart], list[Tran
     for index, path in enumerate(job.files):
         partition = job.partitions.get(index)
         if partition is not None:
-            part = read_spill_part(
-                partition, shard.index, input_index=index, keep_body_prefix=options.keep_body_prefix
-            )
+            part = read_spill_part(partition, shard.index, input_index=index, keep_body_prefix=options.keep_body_prefix)
             txs = part.transactions
             cookie_data[path] = "present"  # a capture with no HTTP gives no transaction to track
             parts.append(_input_part(index, None, replace(part, transactions=()), txs))
@@ -226,7 +229,8 @@ def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[
     del transactions
     inputs = _local_inputs(job.files, job.formats, parts)
     findings, runs = run_rules(job.rules, sessions, inputs, config, scope="session")
-    views = tuple(global_view(s, config) for s in sessions)
+    # A client with nothing for the cross-client rules is its summary there: no view to pickle and load.
+    views = tuple(view for view in (global_view(s, config) for s in sessions) if view.cookie_events)
     result = ShardResult(
         shard=index,
         inputs=tuple(parts),
@@ -237,6 +241,7 @@ def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[
         counts=counts,
         tokens=token_counts(views),
         facts=used,
+        digest=digest_sessions(sessions, keep=trimmed_transaction),
     )
     return result, sessions
 
@@ -501,10 +506,15 @@ def _merge(job: ShardJob, results: Sequence[ShardResult]) -> tuple[AnalysisRepor
     """The report, and which shard holds each client."""
     config, rules = job.config, job.rules
     summaries = sorted((s for r in results for s in r.summaries), key=session_order)
-    views = tuple(sorted(_load_views(results), key=session_order))
+    viewed = {view.key: view for view in _load_views(results)}
+    views = tuple(viewed.get(s.key, s) for s in summaries)  # a summary is the view with no events
+    del viewed
     home = {s.key.value: r.shard for r in results for s in r.summaries}
     inputs = _merge_inputs(job, results, summaries)
-    global_findings, global_runs = run_rules(rules, views, inputs, config, scope="global")
+    digest = SetCookieDigest({}, {})
+    for result in results:
+        digest.merge(result.digest)
+    global_findings, global_runs = run_rules(rules, views, inputs, config, scope="global", digest=digest)
     findings = sorted([*global_findings, *(f for r in results for f in r.findings)], key=finding_sort_key)
     runs = merge_rule_runs([global_runs, *(r.runs for r in results)])
     report = AnalysisReport(

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from stickyforensics.config import Config
 from stickyforensics.detect.facts import BodyMarkers
 from stickyforensics.detect.rule import Rule
+from stickyforensics.detect.set_cookie_digest import SetCookieDigest, digest_sessions
 from stickyforensics.detect.stickiness import Incident, Polling, classify_session, find_polling
 from stickyforensics.model import (
     ClientSession,
     Confidence,
-    CookieEvent,
     Evidence,
     Finding,
     InputSummary,
@@ -19,7 +19,6 @@ from stickyforensics.model import (
     Transaction,
 )
 from stickyforensics.track.cookieparse import cookie_header_values
-from stickyforensics.track.enum_members import SET_OR_CHANGED
 
 
 @dataclass
@@ -29,10 +28,11 @@ class DetectContext:
     config: Config
     scope: str = "all"
     """``all``, ``session`` or ``global`` (see ``engine.run_rules``)."""
+    digest: SetCookieDigest | None = None
+    """The ``Set-Cookie`` digest of every client, given by ``--jobs`` (built from ``sessions`` otherwise)."""
     _incidents: dict[str, list[Incident]] = field(default_factory=dict)
     _by_id: dict[int, dict[str, Transaction]] = field(default_factory=dict)
     _polling: dict[int, list[Polling]] = field(default_factory=dict)
-    _set_events: list[tuple[str, CookieEvent, Transaction]] | None = None
     _markers: BodyMarkers | None = None
     _cookie_headers: dict[int, list[tuple[str, ...]]] = field(default_factory=dict)
 
@@ -71,17 +71,11 @@ class DetectContext:
             found = self._polling[id(session)] = find_polling(session.transactions, self.config.polling_min_requests)
         return found
 
-    def set_events(self) -> list[tuple[str, CookieEvent, Transaction]]:
-        """(client, event, transaction) of every ``set``/``changed`` event with a classified cookie."""
-        if self._set_events is None:
-            out = []
-            for session in self.sessions:
-                by_id = self.tx_by_id(session)
-                for ev in session.cookie_events:
-                    if ev.kind in SET_OR_CHANGED and ev.persistence is not None:
-                        out.append((session.key.value, ev, by_id[ev.transaction_id]))
-            self._set_events = out
-        return self._set_events
+    def set_cookie_digest(self) -> SetCookieDigest:
+        """What SF201 and SF401 read (``set_cookie_digest``), built once."""
+        if self.digest is None:
+            self.digest = digest_sessions(self.sessions)
+        return self.digest
 
     def input_format(self, path: str) -> str:
         for summary in self.inputs:

@@ -9,6 +9,7 @@ from stickyforensics.config import Config
 from stickyforensics.detect.context import DetectContext
 from stickyforensics.detect.detectors import DETECTORS, detector_runs_in
 from stickyforensics.detect.rule import Rule
+from stickyforensics.detect.set_cookie_digest import SetCookieDigest
 from stickyforensics.errors import RuleLoadError
 from stickyforensics.model import ClientSession, Finding, InputSummary, RuleRun, finding_sort_key
 from stickyforensics.track.sessions import gc_paused
@@ -40,15 +41,18 @@ def run_rules(
     config: Config,
     *,
     scope: str = "all",
+    digest: SetCookieDigest | None = None,
 ) -> tuple[tuple[Finding, ...], tuple[RuleRun, ...]]:
     """Findings (sorted) and how each rule fared. A crashing detector becomes an ``errored`` run.
 
     ``scope``: ``all``; or, with ``--jobs``, ``session`` (the checks of one client at a time, in the
     process that owns the clients) and ``global`` (the checks across clients, once); a rule with no
     work in the scope reports ``ran`` with no findings, and ``merge_rule_runs`` combines the runs.
+    ``digest``: the merged ``Set-Cookie`` digest of the workers (``global``: ``sessions`` are then
+    views that no longer hold the events it digests).
     """
     with gc_paused():  # the rules build many small acyclic objects (see ``gc_paused``)
-        return _run_rules(rules, sessions, inputs, config, scope)
+        return _run_rules(rules, sessions, inputs, config, scope, digest)
 
 
 def _run_rules(
@@ -57,9 +61,10 @@ def _run_rules(
     inputs: tuple[InputSummary, ...],
     config: Config,
     scope: str,
+    digest: SetCookieDigest | None,
 ) -> tuple[tuple[Finding, ...], tuple[RuleRun, ...]]:
     check_detectors(rules)
-    ctx = DetectContext(sessions, inputs, config, scope=scope)
+    ctx = DetectContext(sessions, inputs, config, scope=scope, digest=digest)
     formats = {s.format for s in inputs}
     findings: list[Finding] = []
     runs: list[RuleRun] = []

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from stickyforensics.config import Config
+from stickyforensics.detect.detectors.replay import per_client_token
 from stickyforensics.model import (
     BodyInfo,
     ClientSession,
@@ -22,7 +23,13 @@ from stickyforensics.model import (
     Transaction,
 )
 from stickyforensics.pipeline import analyze
-from stickyforensics.shard_views import VIEW_REQUEST_HEADERS, VIEW_RESPONSE_HEADERS, _trimmed, global_view, summary_of
+from stickyforensics.shard_views import (
+    VIEW_REQUEST_HEADERS,
+    VIEW_RESPONSE_HEADERS,
+    global_view,
+    summary_of,
+    trimmed_transaction,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,8 +40,11 @@ def _reference_view(session: ClientSession, config: Config) -> ClientSession:
     events = tuple(
         ev
         for ev in session.cookie_events
-        if ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED)
-        or (ev.kind is CookieEventKind.SENT and (every_sent or ev.detail))
+        if (
+            ev.kind in (CookieEventKind.SET, CookieEventKind.CHANGED)
+            or (ev.kind is CookieEventKind.SENT and (every_sent or ev.detail))
+        )
+        and per_client_token(ev.persistence, ev.value or "")
     )
     wanted = {ev.transaction_id for ev in events}
 
@@ -80,7 +90,7 @@ def test_trimmed_shares_header_names_and_bodies() -> None:
     request = Request("GET", "/", "http://h/", "http", "h", "/", headers=Headers((("cookie", "a=1"), ("Host", "h"))))
     response = Response(200, headers=headers, body=body)
     tx = Transaction("1.0.0", "in", request, response, Timing(1.0), Provenance("in", "pcap"))
-    first, second = _trimmed(tx), _trimmed(replace(tx, id="1.0.1"))
+    first, second = trimmed_transaction(tx), trimmed_transaction(replace(tx, id="1.0.1"))
     assert first.request.headers.items == (("cookie", "a=1"),)
     assert first.response is not None and second.response is not None
     assert first.response.headers.items == (("Set-Cookie", "a=1"), ("DATE", "Mon"))
@@ -88,28 +98,29 @@ def test_trimmed_shares_header_names_and_bodies() -> None:
     assert second.response.body is first.response.body  # equal trimmed bodies: one object to pickle
     # another message spelling the names alike (other string objects) gets the same strings
     copied = Headers(tuple(("".join(list(name)), value) for name, value in headers.items))
-    third = _trimmed(replace(tx, response=Response(200, headers=copied)))
+    third = trimmed_transaction(replace(tx, response=Response(200, headers=copied)))
     assert third.response is not None
     pairs = zip(third.response.headers.items, first.response.headers.items, strict=True)
     assert all(a is b for (a, _), (b, _) in pairs)
     url = "".join(list(request.url))  # an equal URL, another string object
-    assert _trimmed(replace(tx, request=replace(request, url=url))).request.url is first.request.url
+    assert trimmed_transaction(replace(tx, request=replace(request, url=url))).request.url is first.request.url
 
 
 FIXTURES = sorted(p for p in glob.glob(str(ROOT / "tests/rules/SF*/*")) if p.endswith((".har", ".pcap", ".pcapng")))
 
 
-def _global_findings(views: list[ClientSession], inputs: object, config: Config) -> str:
+def _global_findings(views: list[ClientSession], inputs: object, config: Config, digest: object) -> str:
     from stickyforensics.detect.catalog import load_rules
     from stickyforensics.detect.engine import run_rules
 
-    findings, runs = run_rules(load_rules(), tuple(views), inputs, config, scope="global")  # type: ignore[arg-type]
+    findings, runs = run_rules(load_rules(), tuple(views), inputs, config, scope="global", digest=digest)  # type: ignore[arg-type]
     return repr((findings, runs))
 
 
 @pytest.mark.parametrize("inputs", [[str(ROOT / "samples")], *([f] for f in FIXTURES)], ids=lambda p: Path(p[0]).name)
 def test_pruned_views_give_the_cross_client_rules_the_same_findings(inputs: list[str]) -> None:
     from stickyforensics.config import load_config
+    from stickyforensics.detect.set_cookie_digest import digest_sessions
     from stickyforensics.shard_views import pruned_views, token_counts
     from stickyforensics.track.sessions import session_order
 
@@ -117,11 +128,14 @@ def test_pruned_views_give_the_cross_client_rules_the_same_findings(inputs: list
     for every_sent in (False, True):
         config = replace(config, expectations=replace(config.expectations, no_shared_session_tokens=every_sent))
         report = analyze(inputs, config, shard_bytes=0)
+        digest = digest_sessions(report.sessions)
         views = sorted((global_view(s, config) for s in report.sessions), key=session_order)
         counts = token_counts(views)
         shared = {token for token, clients in counts.items() if clients > 1}
         pruned = pruned_views(views, shared)
-        assert _global_findings(pruned, report.inputs, config) == _global_findings(views, report.inputs, config)
+        assert _global_findings(pruned, report.inputs, config, digest) == _global_findings(
+            views, report.inputs, config, digest
+        )
 
 
 def test_private_session_tokens_and_their_transactions_are_pruned() -> None:

@@ -12,28 +12,19 @@ from stickyforensics.detect.facts import evidence, request_line
 from stickyforensics.detect.rule import Rule
 from stickyforensics.model import CookieEvent, CookiePair, Finding, Transaction
 from stickyforensics.track.cookieparse import parse_cookie_header
-from stickyforensics.track.enum_members import REJECTED, ROUTING, TRACKED_ROLES
+from stickyforensics.track.enum_members import REJECTED, TRACKED_ROLES
 
 _TRACKED = TRACKED_ROLES
 
 
-def _set_events(ctx: DetectContext) -> list[tuple[str, CookieEvent, Transaction]]:
-    return ctx.set_events()
-
-
 def internal_address_disclosed(ctx: DetectContext, rule: Rule) -> list[Finding]:
-    seen: dict[str, list[tuple[str, CookieEvent, Transaction]]] = defaultdict(list)
-    for client, ev, tx in _set_events(ctx):
-        info = ev.persistence
-        if info is not None and info.discloses_internal_address:
-            seen[ev.name].append((client, ev, tx))
     out = []
-    for name, items in seen.items():
-        client, ev, tx = items[0]
+    for name, seen in ctx.set_cookie_digest().disclosures_in_order():
+        client, ev, tx = seen.first.client, seen.first.event, seen.first.transaction
         info = ev.persistence
         assert info is not None
         decoded = ", ".join(f"{k}={v}" for k, v in info.decoded)
-        backends = sorted({i[1].persistence.backend for i in items if i[1].persistence and i[1].persistence.backend})
+        backends = sorted(seen.backends)
         out.append(
             make_finding(
                 rule,
@@ -42,7 +33,7 @@ def internal_address_disclosed(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 input=tx.input,
                 client=client,
                 first_seen=tx.timing.started,
-                last_seen=items[-1][2].timing.started,
+                last_seen=seen.last_started,
                 evidence=[
                     evidence(
                         tx,
@@ -54,37 +45,25 @@ def internal_address_disclosed(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 ],
                 cookie=name,
                 details=[("vendor", info.vendor), ("backends", ", ".join(backends))],
-                clients=tuple(dict.fromkeys(i[0] for i in items)),
+                clients=seen.ordered_clients(),
             )
         )
     return out
 
 
 def insecure_persistence_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
-    seen: dict[str, tuple[str, CookieEvent, Transaction, list[str]]] = {}
-    for client, ev, tx in _set_events(ctx):
-        info = ev.persistence
-        if info is None or info.role is not ROUTING or ev.name in seen:
-            continue
-        lacks = []
-        if tx.request.scheme == "https" and "Secure" not in ev.attributes:
-            lacks.append("Secure (set over HTTPS)")
-        if "HttpOnly" not in ev.attributes:
-            lacks.append("HttpOnly")
-        if lacks:
-            seen[ev.name] = (client, ev, tx, lacks)
     return [
         make_finding(
             rule,
             message=f"persistence cookie {name} is set without {' and '.join(lacks)}",
-            input=tx.input,
-            client=client,
-            first_seen=tx.timing.started,
-            last_seen=tx.timing.started,
+            input=first.transaction.input,
+            client=first.client,
+            first_seen=first.transaction.timing.started,
+            last_seen=first.transaction.timing.started,
             evidence=[
                 evidence(
-                    tx,
-                    f"{request_line(tx)}: Set-Cookie {name} lacks {', '.join(lacks)}",
+                    first.transaction,
+                    f"{request_line(first.transaction)}: Set-Cookie {name} lacks {', '.join(lacks)}",
                     role="trigger",
                     names=(),
                     response_names=("Set-Cookie",),
@@ -93,7 +72,7 @@ def insecure_persistence_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]
             cookie=name,
             details=[("missing_attribute", lack) for lack in lacks],
         )
-        for name, (client, ev, tx, lacks) in seen.items()
+        for name, first, lacks in ctx.set_cookie_digest().insecure_in_order()
     ]
 
 
