@@ -6,12 +6,12 @@ Deterministic: findings sorted, no run timestamp, times from the capture, secret
 
 from __future__ import annotations
 
-import json
+import io
 from collections import Counter
 from typing import Any, TextIO
 
 from stickyforensics.model import AnalysisReport, ClientSession, Evidence, Finding, Severity
-from stickyforensics.report.json_text import dump_indented
+from stickyforensics.report.json_text import LazyList, dump_indented
 from stickyforensics.report.redact import Redactor, redacted_report
 from stickyforensics.report.verdict import verdict
 
@@ -87,6 +87,7 @@ def client_dict(s: ClientSession) -> dict[str, Any]:
 
 
 def report_dict(report: AnalysisReport, redactor: Redactor, fail_on: Severity = Severity.HIGH) -> dict[str, Any]:
+    """The report as JSON data; its ``clients`` and ``findings`` are ``LazyList``s, made as they are written."""
     report = redacted_report(report, redactor)
     counts = Counter(f.severity.label for f in report.findings)
     status, sentence = verdict(report)
@@ -131,8 +132,8 @@ def report_dict(report: AnalysisReport, redactor: Redactor, fail_on: Severity = 
             }
             for i in report.inputs
         ],
-        "clients": [client_dict(s) for s in report.sessions],
-        "findings": [finding_dict(f, redactor) for f in report.findings],
+        "clients": LazyList(report.sessions, client_dict),
+        "findings": LazyList(report.findings, lambda f: finding_dict(f, redactor)),
         "rule_runs": [
             {
                 "code": r.code,
@@ -149,7 +150,9 @@ def report_dict(report: AnalysisReport, redactor: Redactor, fail_on: Severity = 
 
 
 def render_json(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH) -> str:
-    return json.dumps(report_dict(report, redactor, fail_on), indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    write_json_payload(report_dict(report, redactor, fail_on), out)
+    return out.getvalue()
 
 
 def write_json_payload(payload: dict[str, Any], fh: TextIO) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stickyforensics.report import json_text
-from stickyforensics.report.json_text import dump_indented
+from stickyforensics.report.json_text import LazyList, dump_indented
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text()
 values = st.recursive(
@@ -57,3 +57,17 @@ def test_unserialisable_values_raise_like_json() -> None:
         ours({"x": object()})
     with pytest.raises(TypeError):
         ours({(1, 2): 1})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(values, max_size=6))
+def test_a_lazy_list_is_written_as_the_list_it_makes(items: list[object]) -> None:
+    made: list[object] = []
+
+    def make(item: object) -> object:
+        made.append(item)
+        return {"item": item}
+
+    lazy = LazyList(items, make)
+    assert ours({"x": lazy, "y": LazyList((), make)}) == stdlib({"x": [{"item": i} for i in items], "y": []})
+    assert len(lazy) == len(items) and made == items  # each item made once, as written
