@@ -258,7 +258,7 @@ class TcpReassembler:
         if seg.stream >= 0:
             stream = seg.stream
             self._numbering_warned = True  # the index is given: forgetting a tombstone cannot change it
-        conn = TcpConnection(stream, a, b, client_is_a, handshake, seg.frame)
+        conn = TcpConnection(stream, a, b, client_is_a, handshake, seg.frame, history=not self.numbering_only)
         self.streams = max(self.streams, stream + 1)
         conn.last_ts = seg.ts
         if self.numbering_only:

@@ -86,7 +86,17 @@ class TcpConnection:
         "waiting",
     )
 
-    def __init__(self, stream: int, a: Address, b: Address, client_is_a: bool, handshake: bool, frame: int) -> None:
+    def __init__(
+        self,
+        stream: int,
+        a: Address,
+        b: Address,
+        client_is_a: bool,
+        handshake: bool,
+        frame: int,
+        *,
+        history: bool = True,
+    ) -> None:
         self.stream = stream
         self.a = a
         self.b = b
@@ -105,8 +115,8 @@ class TcpConnection:
         """Handler-owned counter that survives a reopen (next exchange index)."""
         self.last_ts = 0.0
         self.handler: ConnectionHandler | None = None
-        self.ab = Half(self, True)
-        self.ba = Half(self, False)
+        self.ab = Half(self, True, history)
+        self.ba = Half(self, False, history)
 
     @property
     def client(self) -> Address:
@@ -157,7 +167,7 @@ class Half:
         "start_known",
     )
 
-    def __init__(self, conn: TcpConnection, from_a: bool) -> None:
+    def __init__(self, conn: TcpConnection, from_a: bool, history: bool = True) -> None:
         self.conn = conn
         self.from_a = from_a
         self.base_seq = 0
@@ -174,8 +184,9 @@ class Half:
         self.ended = False
         self.ooo: list[Piece] = []
         self.ooo_bytes = 0
-        self.hist: deque[tuple[int, bytes]] = deque(maxlen=16)
-        """The last delivered (offset, payload) pairs, to compare retransmitted bytes with."""
+        self.hist: deque[tuple[int, bytes]] = deque(maxlen=16) if history else NO_HISTORY
+        """The last delivered (offset, payload) pairs, to compare retransmitted bytes with (none for a
+        connection that delivers nothing: a numbering pass makes one per connection of the capture)."""
         self.consumer: StreamConsumer | None = None
         self.sink: Callable[[bytes, int, float], None] | None = None
 
