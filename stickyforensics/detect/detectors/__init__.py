@@ -36,7 +36,8 @@ GLOBAL_DETECTORS = frozenset(
     }
 )
 """Detectors that compare clients with each other. With ``--jobs`` they run once, in the parent, over
-every client's ``global_view``; the others judge one client at a time in the process that owns it."""
+every client's ``global_view`` (SF201 and SF401 over the workers' merged ``set_cookie_digest``); the others
+judge one client at a time in the process that owns it."""
 SPLIT_DETECTORS = frozenset({"expectations.check"})
 """Detectors with both kinds of checks: they look at ``DetectContext.scope``."""
 
