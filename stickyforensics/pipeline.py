@@ -144,18 +144,20 @@ def analyze(
         raise InputError(", ".join(paths) or "(no input)", "no pcap, pcapng or HAR files found")
     if jobs > 1 or shard_bytes != 0:
         from stickyforensics.ingest.sniff import sniff
-        from stickyforensics.sharded import SHARD_BYTES, analyze_sharded, shard_count
 
         formats = [sniff(path) for path in files]
         jobs = max(jobs, 1)
-        shards = shard_count(files, formats, jobs, shard_bytes or SHARD_BYTES) if shard_bytes != 0 else jobs
         if formats == ["har"]:
             # One HAR file is one client: no shards to spread; its entries are read by two processes instead.
             options = replace(options, har_processes=min(jobs, 2))
-        elif shards > 1:
-            return analyze_sharded(
-                files, formats, config, options, load_rules(), jobs, shards, detail=detail, progress=progress
-            )
+        else:
+            from stickyforensics.sharded import SHARD_BYTES, analyze_sharded, shard_count  # multiprocessing: ~10 ms
+
+            shards = shard_count(files, formats, jobs, shard_bytes or SHARD_BYTES) if shard_bytes != 0 else jobs
+            if shards > 1:
+                return analyze_sharded(
+                    files, formats, config, options, load_rules(), jobs, shards, detail=detail, progress=progress
+                )
     results: list[IngestResult] = []
     for index, path in enumerate(files):
         if progress is not None:
