@@ -377,9 +377,6 @@ class _Workers:
             self.procs.append(proc)
         gc.unfreeze()
 
-    def owner(self, shard: int) -> Connection:
-        return self.conns[shard % self.count]
-
     def gather(self, kind: str, expected: int, tick: Callable[[int], None] | None = None) -> list[Any]:
         """``expected`` messages of ``kind`` from whichever workers are ready first."""
         out: list[Any] = []
@@ -391,6 +388,35 @@ class _Workers:
                     tick(len(out))
                 if len(out) == expected:
                     break
+        return out
+
+    def ask(self, requests: Sequence[tuple[Any, ...]], kind: str) -> list[Any]:
+        """Each ``("run", shard, ...)`` request to the shard's owner, and their answers, in the order they come.
+
+        One request at a time per worker: an answer (whole sessions) can be larger than a pipe holds, and
+        a worker blocked sending it reads no more requests, while this process, blocked sending it the
+        next one, would read no answer: sending every request first hung the HTML report of a capture
+        with thousands of clients with findings.
+        """
+        queued: dict[int, list[tuple[Any, ...]]] = {}
+        for request in requests:
+            queued.setdefault(request[1] % self.count, []).append(request)
+        for waiting in queued.values():
+            waiting.reverse()  # popped from the end: in the given order
+        busy: dict[Connection, int] = {}
+        for k, waiting in queued.items():
+            self.conns[k].send(waiting.pop())
+            busy[self.conns[k]] = k
+        out: list[Any] = []
+        while busy:
+            for conn in wait(list(busy)):
+                assert isinstance(conn, Connection)
+                out.append(self._receive(conn, kind))
+                waiting = queued[busy[conn]]
+                if waiting:
+                    conn.send(waiting.pop())
+                else:
+                    del busy[conn]
         return out
 
     def _receive(self, conn: Connection, kind: str) -> Any:
@@ -482,9 +508,7 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
             counts.merge(result.counts)
         facts = counts.decide()
         again = [i for i, r in results.items() if _decided_otherwise(r, facts)]
-        for index in again:
-            workers.owner(index).send(("run", index, facts, None))
-        for result in workers.gather("result", len(again)):
+        for result in workers.ask([("run", index, facts, None) for index in again], "result"):
             results[result.shard] = result
         ordered = [results[i] for i in range(shards)]
         if detail is None:
@@ -492,10 +516,12 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
         report, home = _merge(job, ordered)
         wanted = detail(report) if detail is not None else set()
         if wanted:
-            needed = sorted({home[c] for c in wanted if c in home})
-            for index in needed:
-                workers.owner(index).send(("run", index, facts, wanted))
-            full = {s.key: s for part in workers.gather("detail", len(needed)) for s in part}
+            by_shard: dict[int, set[str]] = {}
+            for client in wanted:
+                if client in home:
+                    by_shard.setdefault(home[client], set()).add(client)
+            requests = [("run", index, facts, by_shard[index]) for index in sorted(by_shard)]
+            full = {s.key: s for part in workers.ask(requests, "detail") for s in part}
             report = replace(report, sessions=tuple(full.get(s.key, s) for s in report.sessions))
         return report
     finally:

@@ -259,3 +259,21 @@ def test_display_makes_invisible_characters_visible(raw: str, shown: str) -> Non
     from stickyforensics.report.common import display
 
     assert display(raw, 5 if raw == "x" * 10 else 400) == shown
+
+
+def test_clients_shown_for_detail_stays_bounded() -> None:
+    """With ``--jobs`` the sessions asked for are re-read into the parent: a finding naming every client
+    (SF401) brings its own client's session only, one naming a few brings theirs."""
+    from dataclasses import replace
+
+    from stickyforensics.report.html import EVIDENCE_FOLDED, EVIDENCE_SHOWN, LANES_LIMIT, clients_shown
+
+    report = b.large(clients=LANES_LIMIT + 200, busy=3)
+    everyone = tuple(s.key.value for s in report.sessions)
+    few = everyone[-3:]
+    wide = b.finding("SF401", severity=Severity.MEDIUM, client=everyone[-10], message="m", clients=everyone)
+    narrow = b.finding("SF401", severity=Severity.MEDIUM, client=few[0], message="m", clients=few)
+    shown = clients_shown(replace(report, findings=(wide, narrow)))
+    assert len(everyone) > EVIDENCE_SHOWN + EVIDENCE_FOLDED + LANES_LIMIT
+    assert {everyone[-10], *few} <= shown
+    assert len(shown) <= LANES_LIMIT + 1 + len(few)
