@@ -424,17 +424,19 @@ def _ranked_sessions(report: AnalysisReport) -> list[ClientSession]:
 def clients_shown(report: AnalysisReport) -> set[str]:
     """The clients whose whole sessions the HTML report draws or cites (``analyze(detail=...)``).
 
-    A finding's evidence rows join the transactions of its client and of the clients it names, but it
-    draws at most ``EVIDENCE_SHOWN + EVIDENCE_FOLDED`` rows: a finding naming more clients than that
-    (SF401 names every client that got an address-disclosing cookie, and quotes the first) brings only
-    its own client's session. With ``--jobs`` every session asked for is re-read into this process:
-    asking for every client named made the HTML report of a 1M-packet capture hold all 14k sessions.
+    The lanes, and the clients whose transactions the evidence rows join: rows are drawn for the first
+    ``CLIENT_GROUPS_SHOWN`` clients' findings only (the others are one-line rows), at most
+    ``EVIDENCE_SHOWN + EVIDENCE_FOLDED`` per finding, so a finding naming more clients than that (SF401
+    names every client that got an address-disclosing cookie, and quotes the first) brings its own
+    client's session only. With ``--jobs`` every session asked for is re-read into this process: asking
+    for every client a finding names made the HTML report of a 1M-packet capture hold all 14k sessions.
     """
     shown = {s.key.value for s in _ranked_sessions(report)[:LANES_LIMIT]}
-    for f in report.findings:
-        shown.add(f.client)
-        if len(f.clients) <= EVIDENCE_SHOWN + EVIDENCE_FOLDED:
-            shown.update(f.clients)
+    for _client, findings in group_by_client(report.findings)[:CLIENT_GROUPS_SHOWN]:
+        for f in findings:
+            shown.add(f.client)
+            if len(f.clients) <= EVIDENCE_SHOWN + EVIDENCE_FOLDED:
+                shown.update(f.clients)
     return shown
 
 

@@ -263,10 +263,17 @@ def test_display_makes_invisible_characters_visible(raw: str, shown: str) -> Non
 
 def test_clients_shown_for_detail_stays_bounded() -> None:
     """With ``--jobs`` the sessions asked for are re-read into the parent: a finding naming every client
-    (SF401) brings its own client's session only, one naming a few brings theirs."""
+    (SF401) brings its own client's session only, one naming a few brings theirs, and only the findings
+    drawn with evidence rows count."""
     from dataclasses import replace
 
-    from stickyforensics.report.html import EVIDENCE_FOLDED, EVIDENCE_SHOWN, LANES_LIMIT, clients_shown
+    from stickyforensics.report.html import (
+        CLIENT_GROUPS_SHOWN,
+        EVIDENCE_FOLDED,
+        EVIDENCE_SHOWN,
+        LANES_LIMIT,
+        clients_shown,
+    )
 
     report = b.large(clients=LANES_LIMIT + 200, busy=3)
     everyone = tuple(s.key.value for s in report.sessions)
@@ -277,3 +284,8 @@ def test_clients_shown_for_detail_stays_bounded() -> None:
     assert len(everyone) > EVIDENCE_SHOWN + EVIDENCE_FOLDED + LANES_LIMIT
     assert {everyone[-10], *few} <= shown
     assert len(shown) <= LANES_LIMIT + 1 + len(few)
+    # Only the first CLIENT_GROUPS_SHOWN clients' findings get evidence rows; the others are one-line rows.
+    many = tuple(b.finding("SF401", severity=Severity.MEDIUM, client=c, message="m") for c in everyone[LANES_LIMIT:])
+    shown = clients_shown(replace(report, findings=many))
+    drawn = {f.client for f in many[:CLIENT_GROUPS_SHOWN]}
+    assert drawn <= shown and len(shown - drawn) <= LANES_LIMIT
