@@ -207,3 +207,18 @@ def test_detail_requests_and_answers_larger_than_a_pipe_do_not_hang(monkeypatch:
         signal.signal(signal.SIGALRM, previous)
         workers.close()
     assert sorted(s.key.value for part in answers for s in part) == sorted(clients)
+
+
+def test_shared_token_expectation_same_html_on_two_processes() -> None:
+    """The expectation names the clients that shared a token (so that with --jobs the HTML report asks for the
+    sessions its evidence rows join, even beyond the lanes), and gives the same report on two processes."""
+    from dataclasses import replace
+
+    folder = ROOT / "tests/rules/SF304/positive-cache-replay"  # two users given one session by a cache
+    config, _ = load_config(None, start=folder)
+    config = replace(config, expectations=replace(config.expectations, no_shared_session_tokens=True))
+    paths = [str(folder)]
+    one = analyze(paths, config)
+    shared = [f for f in one.findings if ("expectation", "no_shared_session_tokens") in f.details]
+    assert shared and all(len(f.clients) > 1 for f in shared)
+    assert _views(paths, config, 2, shard_bytes=1) == _views(paths, config, 1)

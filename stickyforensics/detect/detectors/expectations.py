@@ -34,7 +34,12 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
     out: list[Finding] = []
 
     def add(
-        session: ClientSession | None, name: str, message: str, txs: list[Transaction], cookie: str | None = None
+        session: ClientSession | None,
+        name: str,
+        message: str,
+        txs: list[Transaction],
+        cookie: str | None = None,
+        clients: tuple[str, ...] = (),
     ) -> None:
         first = txs[0] if txs else None
         out.append(
@@ -48,6 +53,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
                 evidence=[evidence(tx, request_line(tx), role="trigger") for tx in txs[:5]],
                 cookie=cookie,
                 details=[("expectation", name)],
+                clients=clients,
             )
         )
 
@@ -118,6 +124,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
                     f"one {name} value was used by {len(clients)} clients ({', '.join(sorted(clients)[:5])})",
                     list(clients.values()),
                     name,
+                    tuple(clients),  # whose requests the evidence quotes (and the HTML joins, with --jobs too)
                 )
 
     if exp.no_set_cookie_on_cacheable and per_client:
