@@ -524,6 +524,14 @@ def cookie_timeline(
     redaction_key: KeyOpt = None,
     persistence_cookie: PCookieOpt = None,
     session_cookie: SCookieOpt = None,
+    client: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--client",
+            help="Only this client (as analyze names it; repeatable): large inputs are then split by client "
+            "over processes in bounded memory, and only its sessions are rebuilt.",
+        ),
+    ] = None,
 ) -> None:
     """Print each client's persistence/session cookie timeline: set -> sent -> missing/changed, with reasons."""
     from dataclasses import replace
@@ -541,8 +549,19 @@ def cookie_timeline(
         if session_cookie:
             cfg = replace(cfg, session_cookies=cfg.session_cookies + tuple(session_cookie))
         files = expand_inputs(inputs)
-        # every client's whole timeline: one process, one pass (summaries would have no events to show)
-        report = analyze(files, cfg, engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog), shard_bytes=0)
+        options = EngineOptions(engine=engine.value, tls_keylog=tls_keylog)
+        if client:
+            wanted = set(client)
+            # the analysis as `analyze` runs it; only the wanted clients' whole sessions come back
+            report = analyze(files, cfg, engine=options, jobs=auto_jobs(files), detail=lambda _report: wanted)
+            report = replace(report, sessions=tuple(s for s in report.sessions if s.key.value in wanted))
+            missing = wanted - {s.key.value for s in report.sessions}
+            if missing:
+                names = ", ".join(sorted(missing))
+                raise _fail(f"no client {names} in {', '.join(inputs)} (`analyze` lists the clients)")
+        else:
+            # every client's whole timeline: one process, one pass (summaries would have no events to show)
+            report = analyze(files, cfg, engine=options, shard_bytes=0)
     except StickyError as exc:
         raise _fail(str(exc)) from None
     redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)

@@ -108,6 +108,22 @@ def test_cookies_timeline() -> None:
     assert "MISSING" in out and "client_dropped" in out
 
 
+def test_cookies_timeline_of_one_client_is_its_block_of_the_whole() -> None:
+    """``--client`` rebuilds only the clients asked for (through the split path for large inputs): each
+    one's block is the one the whole timeline prints."""
+    samples = str(RULES.parent.parent / "samples")
+    code, whole, _ = run("cookies", samples)
+    assert code == 0
+    blocks = ["== client " + block for block in whole.split("== client ")[1:]]
+    assert len(blocks) > 2
+    for block in blocks[:4]:
+        name = block.split(" ", 3)[2]
+        code, one, _ = run("cookies", samples, "--client", name)
+        assert code == 0 and one == block, name
+    code, _, err = run("cookies", samples, "--client", "192.0.2.254")
+    assert code == 2 and "no client 192.0.2.254" in err
+
+
 def test_help_does_not_import_scapy() -> None:
     code = "import sys; from stickyforensics.cli.app import app; print('scapy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
