@@ -52,7 +52,11 @@ def _frame(path: str, backend: Any) -> dict[str, Any]:
     builder = ObjectBuilder()
     try:
         for prefix, event, value in backend.parse(reader, buf_size=CHUNK, use_float=backend is ijson):
-            if prefix == _ENTRY or prefix.startswith(_ENTRY + "."):
+            if prefix == _ENTRY:
+                if event not in ("start_map", "start_array"):
+                    reader.mark_entry()  # the per-entry byte bound counts from each entry's end, not the file's start
+                continue
+            if prefix.startswith(_ENTRY + "."):
                 continue
             builder.event(event, value)
     except ijson.JSONError as exc:

@@ -68,3 +68,22 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(StickyError, match="cannot write"):
         har_io.write_har(str(tmp_path / "missing" / "out.har"), {"log": {}}, [])
+
+
+def test_a_file_larger_than_the_per_entry_bound_is_framed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the frame pass never marked the entries' ends, so the per-entry bound (128 MiB) applied to
+    the whole file and every HAR over 128 MB failed to sanitize. Here the bound is 256 KB, the file ~1 MB."""
+    from stickyforensics.ingest import har_stream
+
+    monkeypatch.setattr(har_stream, "MAX_ENTRY_BYTES", 256 << 10)
+    entry = {"startedDateTime": "2024-01-01T00:00:00Z", "request": {"url": "http://h/", "text": "x" * 20_000}}
+    path = tmp_path / "big.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry] * 50, "pages": [{"id": "p"}]}}))
+    assert path.stat().st_size > 3 * (256 << 10)
+    document = har_io.frame(str(path))
+    assert document["log"]["pages"] == [{"id": "p"}] and document["log"]["entries"] == []
+    assert sum(1 for _ in har_io.entries(str(path))) == 50
+    # one entry past the bound is still refused (the CLI turns this into a one-line input error)
+    path.write_text(json.dumps({"log": {"entries": [{"request": {"text": "y" * (600 << 10)}}]}}))
+    with pytest.raises(OSError, match="of JSON in one entry"):
+        har_io.frame(str(path))
