@@ -193,11 +193,16 @@ def _is_token(ev: CookieEvent) -> bool:
     return per_client_token(ev.persistence, ev.value or "")
 
 
+def _token(ev: CookieEvent) -> int:
+    return hash((ev.name, ev.value or ""))
+
+
 def token_counts(views: Iterable[ClientSession]) -> Counter[int]:
-    """In how many of these clients each per-client token (a hash of name and value) appears."""
+    """In how many of these clients each per-client token (a hash of name and value) appears (a view's
+    events are all tokens: ``global_view``)."""
     counts: Counter[int] = Counter()
     for view in views:
-        counts.update({hash((ev.name, ev.value or "")) for ev in view.cookie_events if _is_token(ev)})
+        counts.update({_token(ev) for ev in view.cookie_events})
     return counts
 
 
@@ -214,12 +219,12 @@ def pruned_views(views: Iterable[ClientSession], shared: Container[int]) -> list
     last: dict[str, CookieEvent] = {}
     for view in ordered:
         for ev in view.cookie_events:
-            if ev.kind is not CookieEventKind.SENT and _is_token(ev):
+            if ev.kind is not CookieEventKind.SENT:
                 last[ev.name] = ev
     naming = {id(ev) for ev in last.values()}
     out = []
     for view in ordered:
-        events = tuple(ev for ev in view.cookie_events if id(ev) in naming or not _private(ev, shared))
+        events = tuple(ev for ev in view.cookie_events if id(ev) in naming or _token(ev) in shared)
         if len(events) == len(view.cookie_events):
             out.append(view)
             continue
@@ -227,7 +232,3 @@ def pruned_views(views: Iterable[ClientSession], shared: Container[int]) -> list
         transactions = tuple(tx for tx in view.transactions if tx.id in wanted)
         out.append(replace(view, transactions=transactions, cookie_events=events))
     return out
-
-
-def _private(ev: CookieEvent, shared: Container[int]) -> bool:
-    return _is_token(ev) and hash((ev.name, ev.value or "")) not in shared
