@@ -2,7 +2,9 @@
 
 The capture is read as ``analyze`` reads it (``pipeline.read_input``: native engine, or tshark
 for TLS / HTTP/2), each exchange becomes an entry (``export``), and the entries are sanitized
-with the same rules as a HAR file (``harfile``).
+with the same rules as a HAR file (``harfile``). A native-engine capture larger than a shard
+(``sharded.SHARD_BYTES``) is read shard by shard instead (``capture_stream``): the same files,
+in memory bounded by a shard rather than by the capture.
 
 A browser's HAR file is one client. An exported capture keeps each entry's client in
 ``_clientIPAddress`` / ``_clientPort``, which the HAR reader reads, so a single file analyses
@@ -12,8 +14,11 @@ a folder instead (smaller files to share one at a time).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +30,7 @@ from stickyforensics.sanitize.export import capture_entries, har_frame
 from stickyforensics.sanitize.harfile import MARK, HarSanitizer, same_file, sanitized_mark
 from stickyforensics.sanitize.options import SanitizeOptions
 from stickyforensics.sanitize.stats import SanitizeStats
+from stickyforensics.sharded import SHARD_BYTES, shard_count
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -69,26 +75,97 @@ def export_capture(
     engine: EngineOptions | None = None,
     sanitize: bool = True,
     per_client: bool = False,
+    shard_bytes: int = SHARD_BYTES,
 ) -> ExportResult:
-    """Write the capture's exchanges as HAR to ``out_path`` (a folder with ``per_client``)."""
+    """Write the capture's exchanges as HAR to ``out_path`` (a folder with ``per_client``).
+
+    A capture the native engine reads that is larger than ``shard_bytes`` is exported shard by shard
+    (``capture_stream``: the same files, in bounded memory); 0: never.
+    """
     if not per_client and same_file(in_path, out_path):
         raise InputError(out_path, "the output would overwrite the input; name another file")
-    result = read_capture(in_path, engine or EngineOptions())
-    clients = len({tx.client.ip for tx in result.transactions if tx.client is not None})
+    engine = engine or EngineOptions()
+    run = HarSanitizer(options) if sanitize else None
+    shards = _shards(in_path, engine, shard_bytes)
+    if shards > 1:
+        with tempfile.TemporaryDirectory(prefix="stickyforensics-export-") as directory:
+            return _export_groups(
+                in_path,
+                out_path,
+                options,
+                run,
+                per_client,
+                _streamed(in_path, shards, directory, engine, options, run, per_client),
+            )
+    result = read_capture(in_path, engine)
     groups = _groups(result, options, per_client)
+    clients = len(groups) if per_client else len({tx.client.ip for tx in result.transactions if tx.client is not None})
+    if run is not None:
+        run.learn(entry for _client, entries in groups for entry in entries)
+    listed: Groups = [(client, functools.partial(iter, entries)) for client, entries in groups]
+    return _export_groups(in_path, out_path, options, run, per_client, (result, clients, listed))
+
+
+def _shards(in_path: str, engine: EngineOptions, shard_bytes: int) -> int:
+    """How many shards the capture is exported in (1: read whole)."""
+    if shard_bytes <= 0 or engine.engine != "native" or engine.tls_keylog:
+        return 1
+    from stickyforensics.ingest.sniff import sniff
+
+    fmt = sniff(in_path)
+    if fmt == "har":
+        raise InputError(in_path, "is a HAR file, not a capture: 'stickyforensics sanitize' sanitizes HAR files")
+    return shard_count([in_path], [fmt], 1, shard_bytes)
+
+
+Groups = list[tuple[str | None, Callable[[], Iterator[Any]]]]
+"""(client or None, a function giving its entries) per output file."""
+
+
+def _streamed(
+    in_path: str,
+    shards: int,
+    directory: str,
+    engine: EngineOptions,
+    options: SanitizeOptions,
+    run: HarSanitizer | None,
+    per_client: bool,
+) -> tuple[IngestResult, int, Groups]:
+    from stickyforensics.sanitize.capture_stream import stream_client_entries, stream_entries
+
+    learn = run.learn if run is not None else None
+    keep = engine.keep_body_prefix
     if per_client:
-        clients = len(groups)
+        streamed, clients = stream_client_entries(
+            in_path, shards, directory, config=options.config, keep_body_prefix=keep, learn=learn
+        )
+        groups: Groups = [(client, entries) for client, entries in clients]
+        return streamed.result, len(groups), groups
+    streamed, entries = stream_entries(in_path, shards, directory, keep_body_prefix=keep, learn=learn)
+    return streamed.result, len(streamed.client_ips), [(None, lambda: entries)]
+
+
+def _export_groups(
+    in_path: str,
+    out_path: str,
+    options: SanitizeOptions,
+    run: HarSanitizer | None,
+    per_client: bool,
+    read: tuple[IngestResult, int, Groups],
+) -> ExportResult:
+    """Write each group's entries (learnt already when sanitizing) to its file."""
+    result, clients, groups = read
+    if per_client:
         try:
             os.makedirs(out_path, exist_ok=True)
         except OSError as exc:
             raise InputError(out_path, f"cannot create the folder: {exc.strerror or exc}") from None
     outcome = ExportResult(clients=clients, diagnostics=len(result.diagnostics))
-    run = HarSanitizer(options) if sanitize else None
     if run is not None:
-        run.learn(entry for _client, entries in groups for entry in entries)
         outcome.stats = SanitizeStats()
     source = os.path.basename(in_path)
-    for client, entries in groups:
+    for client, entries_of in groups:
+        entries = entries_of()
         target = os.path.join(out_path, client_file_name(client)) if client is not None else out_path
         document = har_frame(source, sanitized=run is not None)
         if run is None or outcome.stats is None:

@@ -1,0 +1,86 @@
+"""A capture exported shard by shard gives the very files the whole-capture export gives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from stickyforensics.config import Config
+from stickyforensics.errors import InputError
+from stickyforensics.pipeline import EngineOptions
+from stickyforensics.sanitize import SanitizeOptions, export_capture
+from stickyforensics.sanitize import capture as capture_module
+from stickyforensics.sanitize.capture_stream import _read_records, _Run
+from tests.unit.sanitize.helpers import KEY
+
+ROOT = Path(__file__).resolve().parents[3]
+CAPTURES = sorted((ROOT / "samples").rglob("*.pcap"))
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _export(capture: Path, out: Path, *, shard_bytes: int, sanitize: bool, per_client: bool) -> tuple[object, ...]:
+    options = SanitizeOptions(key=KEY, hide_backends=False, config=Config())
+    result = export_capture(
+        str(capture), str(out), options, sanitize=sanitize, per_client=per_client, shard_bytes=shard_bytes
+    )
+    files = [(os.path.basename(path), count) for path, count in result.files]
+    stats = result.stats.entries if result.stats is not None else None
+    return (files, result.clients, result.diagnostics, stats)
+
+
+@pytest.mark.parametrize("per_client", [False, True], ids=["one-file", "per-client"])
+@pytest.mark.parametrize("sanitize", [True, False], ids=["sanitized", "raw"])
+@pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: str(p.relative_to(ROOT / "samples")))
+def test_shard_by_shard_gives_the_same_files(capture: Path, sanitize: bool, per_client: bool, tmp_path: Path) -> None:
+    shard_bytes = max(1, capture.stat().st_size // 4)  # about four shards, every client in one of them
+    assert capture_module._shards(str(capture), EngineOptions(), shard_bytes) >= 4
+    whole_out, split_out = tmp_path / "whole", tmp_path / "split"
+    if not per_client:
+        whole_out.mkdir()
+        split_out.mkdir()
+        whole_out, split_out = whole_out / "out.har", split_out / "out.har"
+    whole = _export(capture, whole_out, shard_bytes=0, sanitize=sanitize, per_client=per_client)
+    split = _export(capture, split_out, shard_bytes=shard_bytes, sanitize=sanitize, per_client=per_client)
+    assert split == whole
+    assert _files(split_out.parent if not per_client else split_out) == _files(
+        whole_out.parent if not per_client else whole_out
+    )
+
+
+def test_small_captures_and_other_engines_are_read_whole() -> None:
+    capture = str(CAPTURES[0])
+    assert capture_module._shards(capture, EngineOptions(), capture_module.SHARD_BYTES) == 1
+    assert capture_module._shards(capture, EngineOptions(), 0) == 1
+    assert capture_module._shards(capture, EngineOptions(engine="tshark"), 1) == 1
+
+
+def test_a_har_or_garbage_is_refused_as_the_whole_read_refuses_it(tmp_path: Path) -> None:
+    har = next((ROOT / "samples").rglob("*.har"))
+    garbage = tmp_path / "x.pcap"
+    garbage.write_bytes(b"not a capture at all" * 10)
+    options = SanitizeOptions(key=KEY, hide_backends=False, config=Config())
+    for bad in (har, garbage):
+        messages = []
+        for shard_bytes in (0, 1):
+            with pytest.raises(InputError) as caught:
+                export_capture(str(bad), str(tmp_path / "o.har"), options, shard_bytes=shard_bytes)
+            messages.append(str(caught.value))
+        assert messages[0] == messages[1]
+    assert not (tmp_path / "o.har").exists()
+
+
+def test_run_records_come_back_by_group_without_a_shared_memo(tmp_path: Path) -> None:
+    run = _Run.create(str(tmp_path / "r.run"))
+    shared = {"same": "object"}
+    run.add_group("a", [(1, shared), (2, shared)])
+    run.add_group("b", [(3, shared)])
+    run.close()
+    assert list(_read_records(run.path)) == [(1, shared), (2, shared), (3, shared)]
+    assert list(_read_records(run.path, *run.spans["b"])) == [(3, shared)]
+    first, second = _read_records(run.path, *run.spans["a"])
+    assert first[1] is not second[1]  # each record its own pickle: nothing read is kept for the next
