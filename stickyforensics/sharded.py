@@ -20,8 +20,10 @@ Two tracking decisions look across clients (``track.capture_facts``). A worker d
 its shard (optimistically) and sends its counts; the parent merges the counts and re-runs the rare
 shard whose decision differs from the whole input's. The parent then runs the cross-client rules
 over the views and merges everything in the order one process gives, so the report is the same
-whatever N is (tests/unit/test_sharded.py). Whole sessions (the HTML swimlanes) are rebuilt on
-request by re-reading the shards that hold them.
+whatever N is (tests/unit/test_sharded.py). When whole sessions will be asked for (the HTML swimlanes,
+``cookies --client``), each worker also pickles its shard's sessions, one record per client, and the
+parent loads the few it is asked for (re-running their shards instead made the HTML report of a
+1M-packet capture take twice as long as the JSON one).
 """
 
 from __future__ import annotations
@@ -100,6 +102,10 @@ class ShardResult:
     """The decisions it was tracked with."""
     digest: SetCookieDigest
     """What the cross-client hygiene rules read of its clients' ``Set-Cookie`` events (the views hold none)."""
+    sessions_file: str | None = None
+    """Where the worker pickled the shard's whole sessions (``ShardJob.keep_sessions``)."""
+    session_spans: dict[str, tuple[int, int]] | None = None
+    """Client -> (offset, length) of its session's pickle in ``sessions_file``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,8 @@ class ShardJob:
     partitions: dict[int, Partition]
     """The native-engine captures, by input index, split into one spill file per shard."""
     spill_dir: str
+    keep_sessions: bool = False
+    """Pickle every shard's whole sessions for the parent to load some (``analyze(detail=...)``)."""
 
 
 SHARD_BYTES = 30_000_000
@@ -243,7 +251,38 @@ def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[
         facts=used,
         digest=digest_sessions(sessions, keep=trimmed_transaction),
     )
+    if job.keep_sessions:
+        sessions_file, spans = _write_sessions(job, index, sessions)
+        result = replace(result, sessions_file=sessions_file, session_spans=spans)
     return result, sessions
+
+
+def _write_sessions(
+    job: ShardJob, index: int, sessions: Sequence[ClientSession]
+) -> tuple[str, dict[str, tuple[int, int]]]:
+    """Each session pickled on its own (a re-run of the shard writes the file anew)."""
+    path = os.path.join(job.spill_dir, f"sessions.shard{index}.pickle")
+    spans: dict[str, tuple[int, int]] = {}
+    with open(path, "wb") as f:
+        for session in sessions:
+            data = pickle.dumps(session, protocol=pickle.HIGHEST_PROTOCOL)
+            spans[session.key.value] = (f.tell(), len(data))
+            f.write(data)
+    return path, spans
+
+
+def _load_sessions(result: ShardResult, clients: set[str]) -> list[ClientSession]:
+    """The whole sessions of ``clients`` (of the shard ``result`` describes), read from its sessions file."""
+    spans = result.session_spans
+    if result.sessions_file is None or spans is None:
+        raise RuntimeError(f"shard {result.shard} kept no sessions")
+    out: list[ClientSession] = []
+    with open(result.sessions_file, "rb") as f:
+        for client in sorted(clients, key=lambda name: spans[name][0]):  # in file order
+            offset, length = spans[client]
+            f.seek(offset)
+            out.append(pickle.loads(f.read(length)))
+    return out
 
 
 def _write_views(job: ShardJob, index: int, views: tuple[ClientSession, ...]) -> str:
@@ -287,13 +326,8 @@ def _work(conn: Connection, job: ShardJob, shards: Sequence[int]) -> None:
             message = conn.recv()
             if message[0] == "done":
                 break
-            _, index, facts, wanted = message
-            result, sessions = analyze_shard(job, index, facts)
-            if wanted is None:
-                conn.send(("result", result))
-            else:
-                conn.send(("detail", tuple(s for s in sessions if s.key.value in wanted)))
-            del result, sessions
+            _, index, facts = message
+            conn.send(("result", analyze_shard(job, index, facts)[0]))
     except BaseException as exc:  # everything goes back to the parent, which decides
         _send_error(conn, exc)
     finally:
@@ -393,10 +427,10 @@ class _Workers:
     def ask(self, requests: Sequence[tuple[Any, ...]], kind: str) -> list[Any]:
         """Each ``("run", shard, ...)`` request to the shard's owner, and their answers, in the order they come.
 
-        One request at a time per worker: an answer (whole sessions) can be larger than a pipe holds, and
-        a worker blocked sending it reads no more requests, while this process, blocked sending it the
-        next one, would read no answer: sending every request first hung the HTML report of a capture
-        with thousands of clients with findings.
+        One request at a time per worker: an answer can be larger than a pipe holds, and a worker blocked
+        sending it reads no more requests, while this process, blocked sending it the next one (the facts
+        can be large too), would read no answer: sending every request first hung the HTML report of a
+        capture with thousands of clients with findings, when whole sessions came back this way.
         """
         queued: dict[int, list[tuple[Any, ...]]] = {}
         for request in requests:
@@ -456,7 +490,9 @@ def analyze_sharded(
     CookieClassifier()  # read the cookie catalog once, here: the workers inherit it
     with tempfile.TemporaryDirectory(prefix="stickyforensics-spill-") as spill_dir:
         partitions = _in_child(functools.partial(_partition, files, formats, options, shards, spill_dir), progress)
-        job = ShardJob(tuple(files), tuple(formats), options, config, rules, shards, partitions, spill_dir)
+        job = ShardJob(
+            tuple(files), tuple(formats), options, config, rules, shards, partitions, spill_dir, detail is not None
+        )
         return _run_shards(job, min(jobs, shards), detail, progress)
 
 
@@ -508,11 +544,10 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
             counts.merge(result.counts)
         facts = counts.decide()
         again = [i for i, r in results.items() if _decided_otherwise(r, facts)]
-        for result in workers.ask([("run", index, facts, None) for index in again], "result"):
+        for result in workers.ask([("run", index, facts) for index in again], "result"):
             results[result.shard] = result
         ordered = [results[i] for i in range(shards)]
-        if detail is None:
-            workers.close()  # nothing more to ask them: their memory goes before the parent's report grows
+        workers.close()  # nothing more to ask them: their memory goes before the parent's report grows
         report, home = _merge(job, ordered)
         wanted = detail(report) if detail is not None else set()
         if wanted:
@@ -520,8 +555,7 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
             for client in wanted:
                 if client in home:
                     by_shard.setdefault(home[client], set()).add(client)
-            requests = [("run", index, facts, by_shard[index]) for index in sorted(by_shard)]
-            full = {s.key: s for part in workers.ask(requests, "detail") for s in part}
+            full = {s.key: s for index in sorted(by_shard) for s in _load_sessions(ordered[index], by_shard[index])}
             report = replace(report, sessions=tuple(full.get(s.key, s) for s in report.sessions))
         return report
     finally:

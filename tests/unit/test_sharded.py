@@ -172,41 +172,40 @@ def test_the_open_file_limit_is_raised_to_the_hard_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def _fake_shard(job: object, index: int, facts: object) -> tuple[int, tuple[object, ...]]:
-    """Three clients per shard, each session far larger than a pipe holds."""
+def _fake_shard(job: object, index: int, facts: object) -> tuple[object, tuple[object, ...]]:
+    """A shard whose result is far larger than a pipe holds."""
     from types import SimpleNamespace
 
-    sessions = tuple(SimpleNamespace(key=SimpleNamespace(value=f"c{index}-{i}"), pad="x" * 200_000) for i in range(3))
-    return index, sessions
+    return SimpleNamespace(shard=index, pad="x" * 200_000), ()
 
 
-def test_detail_requests_and_answers_larger_than_a_pipe_do_not_hang(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Regression: the parent sent every detail request before reading any answer; with both larger than a
-    pipe holds (the HTML report of a capture with thousands of clients with findings) the parent and the
-    workers each waited for the other to read. ``ask`` keeps one request per worker in flight."""
+def test_requests_and_answers_larger_than_a_pipe_do_not_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the parent sent every request before reading any answer; with both larger than a pipe
+    holds (then: whole sessions for the HTML report of a capture with thousands of clients with findings;
+    now: re-runs, whose facts can name thousands of hosts) the parent and the workers each waited for the
+    other to read. ``ask`` keeps one request per worker in flight."""
     import signal
     from types import SimpleNamespace
 
     from stickyforensics import sharded
 
     def hung(signum: int, frame: object) -> None:
-        raise TimeoutError("the detail requests hung")
+        raise TimeoutError("the requests hung")
 
     monkeypatch.setattr(sharded, "analyze_shard", _fake_shard)
     workers = sharded._Workers(2, SimpleNamespace(shards=8))  # type: ignore[arg-type]
     previous = signal.signal(signal.SIGALRM, hung)
     try:
-        assert sorted(workers.gather("result", 8)) == list(range(8))
-        clients = {f"c{shard}-{i}" for shard in range(8) for i in range(3)}
-        wanted = clients | {f"padding-{n:07d}" for n in range(20_000)}  # a request of ~300 KB
+        assert sorted(r.shard for r in workers.gather("result", 8)) == list(range(8))
+        facts = {f"padding-{n:07d}" for n in range(20_000)}  # a request of ~300 KB
         signal.alarm(60)
-        answers = workers.ask([("run", shard, None, wanted) for shard in range(8)], "detail")
+        answers = workers.ask([("run", shard, facts) for shard in range(8)], "result")
         signal.alarm(0)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
         workers.close()
-    assert sorted(s.key.value for part in answers for s in part) == sorted(clients)
+    assert sorted(r.shard for r in answers) == list(range(8))
 
 
 def test_shared_token_expectation_same_html_on_two_processes() -> None:
