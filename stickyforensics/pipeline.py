@@ -143,12 +143,13 @@ def analyze(
     if not files:
         raise InputError(", ".join(paths) or "(no input)", "no pcap, pcapng or HAR files found")
     if jobs > 1 or shard_bytes != 0:
+        from stickyforensics.ingest.har_partition import splits_by_client
         from stickyforensics.ingest.sniff import sniff
 
         formats = [sniff(path) for path in files]
         jobs = max(jobs, 1)
-        if formats == ["har"]:
-            # One HAR file is one client: no shards to spread; its entries are read by two processes instead.
+        if formats == ["har"] and not splits_by_client(files[0]):
+            # A browser's HAR file is one client: no shards to spread; its entries are read by two processes.
             options = replace(options, har_processes=min(jobs, 2))
         else:
             from stickyforensics.sharded import SHARD_BYTES, analyze_sharded, shard_count  # multiprocessing: ~10 ms

@@ -38,7 +38,7 @@ import tempfile
 import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,7 @@ from stickyforensics.detect.rule import Rule
 from stickyforensics.detect.set_cookie_digest import SetCookieDigest, digest_sessions
 from stickyforensics.errors import StickyError
 from stickyforensics.ingest.base import IngestResult
+from stickyforensics.ingest.har_partition import splits_by_client
 from stickyforensics.model import (
     SCHEMA_VERSION,
     AnalysisReport,
@@ -66,6 +67,7 @@ from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
 
 if TYPE_CHECKING:
+    from stickyforensics.ingest.har_partition import HarPartition
     from stickyforensics.ingest.native import CapturePart
     from stickyforensics.ingest.partition import Partition
     from stickyforensics.pipeline import DetailWanted, Progress
@@ -122,6 +124,8 @@ class ShardJob:
     """The native-engine captures, by input index, split into one spill file per shard."""
     spill_dir: str
     keep_sessions: bool = False
+    har_partitions: dict[int, HarPartition] = field(default_factory=dict)
+    """The HAR files that hold many clients (``ingest.har_partition``), split like the captures."""
     """Pickle every shard's whole sessions for the parent to load some (``analyze(detail=...)``)."""
 
 
@@ -135,7 +139,7 @@ def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_b
     """Shards for these inputs: a multiple of ``jobs``, with about ``shard_bytes`` of capture each at most."""
     total = 0
     for path, fmt in zip(files, formats, strict=True):
-        if fmt != "har":
+        if fmt != "har" or splits_by_client(path):
             with contextlib.suppress(OSError):
                 total += os.stat(path).st_size
     passes = max(1, -(-total // (max(shard_bytes, 1) * jobs)))
@@ -185,7 +189,14 @@ def _read_share(job: ShardJob, shard: Shard) -> tuple[list[InputPart], list[Tran
     options = job.options
     for index, path in enumerate(job.files):
         partition = job.partitions.get(index)
-        if partition is not None:
+        har_partition = job.har_partitions.get(index)
+        if har_partition is not None:
+            from stickyforensics.ingest.har_partition import read_har_shard
+
+            txs = tuple(read_har_shard(har_partition, shard.index))
+            cookie_data[path] = har_partition.result.cookie_data
+            parts.append(_input_part(index, None, None, txs))
+        elif partition is not None:
             part = read_spill_part(partition, shard.index, input_index=index, keep_body_prefix=options.keep_body_prefix)
             txs = part.transactions
             cookie_data[path] = "present"  # a capture with no HTTP gives no transaction to track
@@ -363,7 +374,7 @@ def _send_error(conn: Connection, exc: BaseException) -> None:
         conn.send(("error", type(exc).__name__, message_text, isinstance(exc, StickyError)))
 
 
-def _in_child(function: Callable[[Progress | None], Any], progress: Progress | None) -> Any:
+def in_child(function: Callable[[Progress | None], Any], progress: Progress | None) -> Any:
     """``function(progress)`` run in a forked process, its progress relayed: what it allocates goes when it ends
     (the partitioning pass), so the workers forked later do not inherit it."""
     context = multiprocessing.get_context("fork")
@@ -489,25 +500,50 @@ def analyze_sharded(
     """
     CookieClassifier()  # read the cookie catalog once, here: the workers inherit it
     with tempfile.TemporaryDirectory(prefix="stickyforensics-spill-") as spill_dir:
-        partitions = _in_child(functools.partial(_partition, files, formats, options, shards, spill_dir), progress)
+        partitions, har_partitions = in_child(
+            functools.partial(_partition, files, formats, options, shards, spill_dir), progress
+        )
         job = ShardJob(
-            tuple(files), tuple(formats), options, config, rules, shards, partitions, spill_dir, detail is not None
+            tuple(files),
+            tuple(formats),
+            options,
+            config,
+            rules,
+            shards,
+            partitions,
+            spill_dir,
+            keep_sessions=detail is not None,
+            har_partitions=har_partitions,
         )
         return _run_shards(job, min(jobs, shards), detail, progress)
 
 
 def _partition(
     files: Sequence[str], formats: Sequence[str], options: Any, shards: int, directory: str, progress: Progress | None
-) -> dict[int, Partition]:
-    """Split every capture the native engine reads into ``shards`` spill files (one pass each)."""
+) -> tuple[dict[int, Partition], dict[int, HarPartition]]:
+    """Split every capture the native engine reads, and every HAR that holds many clients, into ``shards``
+    spill files (one pass each)."""
     from stickyforensics.ingest.partition import partition_capture
     from stickyforensics.malloc_tuning import keep_freed_buffers
 
     keep_freed_buffers()  # this process only streams chunks, and ends with the pass
 
     out: dict[int, Partition] = {}
+    hars: dict[int, HarPartition] = {}
     for index, (path, fmt) in enumerate(zip(files, formats, strict=True)):
-        if fmt == "har" or options.engine != "native" or options.tls_keylog:
+        if fmt == "har":
+            if shards > 1 and splits_by_client(path):
+                from stickyforensics.ingest.har_partition import partition_har
+
+                if progress is not None:
+                    progress(f"splitting {os.path.basename(path)} by client", 0, 1)
+                hars[index] = partition_har(
+                    path, shards, directory, input_index=index, keep_body_prefix=options.keep_body_prefix
+                )
+                if progress is not None:
+                    progress(f"splitting {os.path.basename(path)} by client", 1, 1)
+            continue
+        if options.engine != "native" or options.tls_keylog:
             continue
         size = max(os.stat(path).st_size, 1)
         label = f"splitting {os.path.basename(path)} by client (MB)"
@@ -519,7 +555,7 @@ def _partition(
         out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick, pipelined=True)
         if progress is not None:
             progress(label, megabytes, megabytes)
-    return out
+    return out, hars
 
 
 MB = 1_000_000
@@ -613,6 +649,8 @@ def _merge_inputs(
         if partition is not None:
             captured = [partition_part(partition), *(p.capture for p in parts if p.capture is not None)]
             result = assemble_capture(captured, transaction_count=count)
+        elif index in job.har_partitions:
+            result = job.har_partitions[index].result
         else:
             owned = [p.result for p in parts if p.result is not None]
             result = owned[0]

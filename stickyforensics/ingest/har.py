@@ -26,7 +26,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
@@ -53,6 +53,7 @@ def read_har(
     input_index: int = 0,
     keep_body_prefix: Callable[[bytes], bool] | None = None,
     processes: int = 1,
+    sink: TransactionSink | None = None,
 ) -> IngestResult:
     """Read a HAR (plain, gzip, xz or bzip2; UTF-8 with or without BOM, UTF-16) into transactions.
 
@@ -60,6 +61,7 @@ def read_har(
     base name (each HAR file is one client). ``keep_body_prefix``: which body
     prefixes to keep (``track.body_prefix``, as for captures); all when None.
     ``processes`` > 1: a large file's entries are read by two processes (``har_split``), same result.
+    ``sink``: where each transaction goes as it is read (``har_partition``); the result then holds none.
     Raises ``InputError`` when the file is not a HAR or no entry could be read
     before the JSON broke.
     """
@@ -81,7 +83,8 @@ def read_har(
         survey=survey,
         keep_body_prefix=keep_body_prefix,
     )
-    transactions: list[Transaction] = []
+    collected: list[Transaction] = []
+    transactions: TransactionSink = sink if sink is not None else collected
     entries = 0
     brk: JsonBreak | None = None
     parser_notes: list[str] = []
@@ -97,9 +100,10 @@ def read_har(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        split = read_split(path, ctx, map_entries) if processes > 1 and splittable(path) else None
+        split = read_split(path, ctx, map_entries) if processes > 1 and sink is None and splittable(path) else None
         if split is not None:
-            transactions, entries = split
+            collected, entries = split
+            transactions = collected
         else:
             map_entries(counted(), ctx, transactions)
     except HarBreak as exc:
@@ -135,14 +139,22 @@ def read_har(
         path=path,
         format="har",
         engine="har",
-        transactions=tuple(transactions),
+        transactions=tuple(collected),
         diagnostics=log.result(),
         cookie_data=verdict.cookie_data,
         extra=extra,
     )
 
 
-def map_entries(entries: Iterator[tuple[int, Any]], ctx: EntryContext, transactions: list[Transaction]) -> None:
+class TransactionSink(Protocol):
+    """Where ``map_entries`` puts transactions: a list, or ``har_partition``'s per-shard spill."""
+
+    def append(self, tx: Transaction, /) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+def map_entries(entries: Iterator[tuple[int, Any]], ctx: EntryContext, transactions: TransactionSink) -> None:
     """Each (index, entry) to a transaction appended to ``transactions``, or to a diagnostic in ``ctx.log``."""
     log = ctx.log
     for index, entry in entries:

@@ -22,7 +22,7 @@ import pickle
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from stickyforensics.ingest.native import CapturePart, assemble_capture, partition_part, read_spill_part
 from stickyforensics.ingest.partition import Partition, partition_capture
@@ -84,6 +84,16 @@ class StreamedCapture:
     client_ips: set[str]
 
 
+def _partitioned(in_path: str, shards: int, directory: str) -> Partition:
+    """The capture split into ``shards`` spill files, by a child process: the numbering pass's memory (a
+    tombstone per ended connection: 128 MiB at 2 GB of capture) goes when it ends."""
+    from stickyforensics.sharded import in_child
+
+    return cast(
+        Partition, in_child(lambda _progress: partition_capture(in_path, shards, directory, pipelined=True), None)
+    )
+
+
 def _take_shard(
     partition: Partition, index: int, keep_body_prefix: Callable[[bytes], bool] | None
 ) -> tuple[CapturePart, list[Transaction]]:
@@ -103,7 +113,7 @@ def stream_entries(
 ) -> tuple[StreamedCapture, Iterator[dict[str, Any]]]:
     """The capture's HAR entries in capture order, with every shard learnt (``learn``) before the first
     is yielded; ``directory`` holds the run files meanwhile."""
-    partition = partition_capture(in_path, shards, directory, pipelined=True)
+    partition = _partitioned(in_path, shards, directory)
     parts = [partition_part(partition)]
     client_ips: set[str] = set()
     runs: list[str] = []
@@ -158,7 +168,7 @@ def stream_client_entries(
     from stickyforensics.track.capture_facts import FactCounts, count_facts
     from stickyforensics.track.sessions import build_sessions, session_order
 
-    partition = partition_capture(in_path, shards, directory, pipelined=True)
+    partition = _partitioned(in_path, shards, directory)
     parts = [partition_part(partition)]
     client_ips: set[str] = set()
     counts = FactCounts()

@@ -221,3 +221,29 @@ def test_shared_token_expectation_same_html_on_two_processes() -> None:
     shared = [f for f in one.findings if ("expectation", "no_shared_session_tokens") in f.details]
     assert shared and all(len(f.clients) > 1 for f in shared)
     assert _views(paths, config, 2, shard_bytes=1) == _views(paths, config, 1)
+
+
+def test_a_har_exported_from_captures_is_split_by_client_with_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A HAR holding many clients (a capture's export) is split by client over the shards, not read whole by
+    one worker: alone (which would otherwise be read by two processes as one client) and beside captures."""
+    from stickyforensics.ingest import har_partition
+    from tests.unit.ingest.test_har_partition import exported
+
+    hars = [exported(ROOT / "samples" / name / "capture.pcap", tmp_path) for name in ("noise", "cached_set_cookie")]
+    capture = str(ROOT / "samples/datacenter_flip/capture.pcap")
+    marks = tmp_path / "split"
+    marks.mkdir()
+    real = har_partition.partition_har
+
+    def marked(path: str, *args: object, **kwargs: object) -> har_partition.HarPartition:
+        (marks / Path(path).name).touch()  # the partitioning runs in a child process: a file says it ran
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(har_partition, "partition_har", marked)
+    monkeypatch.setattr(har_partition, "SPLIT_BYTES", 0)
+    for paths in ([hars[0]], [*hars, capture]):
+        one = _views(paths, Config(), 1, shard_bytes=0)
+        assert _views(paths, Config(), 2, shard_bytes=3_000) == one
+    assert sorted(p.name for p in marks.iterdir()) == sorted(Path(p).name for p in hars)

@@ -1,0 +1,148 @@
+"""A HAR that holds many clients, split by client for ``--jobs`` as a capture is (``ingest.partition``).
+
+A browser's HAR is one client, read whole by one process. A HAR exported from a capture
+(``stickyforensics export``) names each entry's client (``_clientIPAddress``) and can hold thousands of
+them: read whole, every client's transactions and cookie timeline are in one process at once (the 250 MB
+export of bench/data/large.pcap: 343 MiB). Here the file is read once, in order, by one process (its
+diagnostics and cookie survey are the file's, as ``read_har`` leaves them), and each transaction is
+pickled to the spill file of the shard that owns its client (``reconstruct.shard.owner_of``, the capture
+rule; entries without a client go to the shard that owns the input), a batch at a time. Each worker then
+loads its shard's transactions, in file order, and judges its clients as it would a capture's.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from stickyforensics.ingest.base import IngestResult
+from stickyforensics.model import Transaction
+from stickyforensics.reconstruct.shard import owner_of
+
+BATCH = 512
+"""Transactions pickled together: fewer, larger pickles, and at most this many per shard held meanwhile."""
+
+_SIZE = struct.Struct("<Q")
+
+
+@dataclass(frozen=True, slots=True)
+class HarPartition:
+    """A HAR split into one spill file per shard, and what reading it taught about the file."""
+
+    path: str
+    result: IngestResult
+    """The file's ``read_har`` result without its transactions (diagnostics, cookie data, counts)."""
+    spill_files: tuple[str, ...]
+    transactions: int
+
+
+SPLIT_BYTES = 16_000_000
+"""A HAR holding many clients is split by client from this size (below, one process reads it whole)."""
+
+
+def splits_by_client(path: str) -> bool:
+    """Whether a HAR file is large enough and holds many clients (``holds_clients``)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return False
+    return size >= SPLIT_BYTES and holds_clients(path)
+
+
+def holds_clients(path: str) -> bool:
+    """Whether the HAR's first entry names its client (``_clientIPAddress``): the mark of a capture's export.
+
+    A guess that only decides how the work is shared out (a browser's HAR split this way gives the same
+    report, more slowly); anything unreadable says no, and the ordinary read reports it.
+    """
+    from stickyforensics.ingest.har_fast import fast_entries
+    from stickyforensics.ingest.har_limits import MAX_ENTRY_BYTES
+    from stickyforensics.ingest.har_stream import open_har_stream
+
+    try:
+        raw, reader = open_har_stream(path, guarded=False)
+    except Exception:  # the ordinary read says what is wrong, with the file's name
+        return False
+    try:
+        first = next(fast_entries(reader.read_large, MAX_ENTRY_BYTES // 2), None)
+    except Exception:
+        return False
+    finally:
+        raw.close()
+    return isinstance(first, dict) and isinstance(first.get("_clientIPAddress"), str)
+
+
+class _ShardSink:
+    """``read_har``'s transaction list, sending each transaction to its shard's spill file instead."""
+
+    def __init__(self, files: tuple[str, ...], input_owner: int) -> None:
+        self.shards = len(files)
+        self.input_owner = input_owner
+        self._files = [open(path, "wb") for path in files]  # noqa: SIM115 - closed by ``close``
+        self._batches: list[list[Transaction]] = [[] for _ in files]
+        self._owners: dict[str, int] = {}
+        self.count = 0
+
+    def append(self, tx: Transaction, /) -> None:
+        client = tx.client
+        if client is None:
+            shard = self.input_owner
+        else:
+            found = self._owners.get(client.ip)
+            shard = found if found is not None else self._owners.setdefault(client.ip, owner_of(client.ip, self.shards))
+        batch = self._batches[shard]
+        batch.append(tx)
+        self.count += 1
+        if len(batch) >= BATCH:
+            self._flush(shard)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _flush(self, shard: int) -> None:
+        batch = self._batches[shard]
+        if batch:
+            data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+            self._files[shard].write(_SIZE.pack(len(data)) + data)
+            batch.clear()
+
+    def close(self) -> None:
+        for shard, fh in enumerate(self._files):
+            if not fh.closed:
+                self._flush(shard)
+                fh.close()
+
+
+def partition_har(
+    path: str,
+    shards: int,
+    directory: str,
+    *,
+    input_index: int = 0,
+    keep_body_prefix: Callable[[bytes], bool] | None = None,
+) -> HarPartition:
+    """Read ``path`` once, each transaction to its shard's spill file in ``directory``.
+
+    Raises ``InputError`` as ``read_har`` does (nothing of the file is usable).
+    """
+    from stickyforensics.ingest.har import read_har
+
+    files = tuple(os.path.join(directory, f"input{input_index}.har.shard{k}.spill") for k in range(shards))
+    sink = _ShardSink(files, input_index % shards)  # as ``Shard.owns_input`` shares out whole inputs
+    try:
+        result = read_har(path, input_index=input_index, keep_body_prefix=keep_body_prefix, sink=sink)
+    finally:
+        sink.close()
+    return HarPartition(path, replace(result, transactions=()), files, len(sink))
+
+
+def read_har_shard(partition: HarPartition, shard: int) -> list[Transaction]:
+    """The transactions of one shard, in the file's order."""
+    out: list[Transaction] = []
+    with open(partition.spill_files[shard], "rb") as fh:
+        while head := fh.read(_SIZE.size):
+            out.extend(pickle.loads(fh.read(_SIZE.unpack(head)[0])))
+    return out
