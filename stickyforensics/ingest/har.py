@@ -26,14 +26,14 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any
 
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.har_cookie_data import CookieSurvey
 from stickyforensics.ingest.har_diag import DiagnosticLog
 from stickyforensics.ingest.har_entry import EntryContext, EntryInvalid, EntryNotHttp, build_transaction
-from stickyforensics.ingest.har_split import read_split, splittable
+from stickyforensics.ingest.har_split import SplitSink, TransactionSink, read_split, splittable
 from stickyforensics.ingest.har_stream import (
     HarBreak,
     JsonBreak,
@@ -53,7 +53,7 @@ def read_har(
     input_index: int = 0,
     keep_body_prefix: Callable[[bytes], bool] | None = None,
     processes: int = 1,
-    sink: TransactionSink | None = None,
+    sink: SplitSink | None = None,
 ) -> IngestResult:
     """Read a HAR (plain, gzip, xz or bzip2; UTF-8 with or without BOM, UTF-16) into transactions.
 
@@ -100,7 +100,7 @@ def read_har(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        split = read_split(path, ctx, map_entries) if processes > 1 and sink is None and splittable(path) else None
+        split = read_split(path, ctx, map_entries, sink) if processes > 1 and splittable(path) else None
         if split is not None:
             collected, entries = split
             transactions = collected
@@ -144,14 +144,6 @@ def read_har(
         cookie_data=verdict.cookie_data,
         extra=extra,
     )
-
-
-class TransactionSink(Protocol):
-    """Where ``map_entries`` puts transactions: a list, or ``har_partition``'s per-shard spill."""
-
-    def append(self, tx: Transaction, /) -> None: ...
-
-    def __len__(self) -> int: ...
 
 
 def map_entries(entries: Iterator[tuple[int, Any]], ctx: EntryContext, transactions: TransactionSink) -> None:

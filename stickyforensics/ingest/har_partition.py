@@ -12,11 +12,13 @@ loads its shard's transactions, in file order, and judges its clients as it woul
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.model import Transaction
@@ -35,7 +37,8 @@ class HarPartition:
     path: str
     result: IngestResult
     """The file's ``read_har`` result without its transactions (diagnostics, cookie data, counts)."""
-    spill_files: tuple[str, ...]
+    spill_files: tuple[tuple[str, str], ...]
+    """Per shard: the files of the first half of the entries and of the second (absent unless split)."""
     transactions: int
 
 
@@ -76,15 +79,33 @@ def holds_clients(path: str) -> bool:
 
 
 class _ShardSink:
-    """``read_har``'s transaction list, sending each transaction to its shard's spill file instead."""
+    """``read_har``'s transaction list, sending each transaction to its shard's spill file instead.
 
-    def __init__(self, files: tuple[str, ...], input_owner: int) -> None:
-        self.shards = len(files)
+    A large file is read by two processes (``har_split``): each writes its half to its own set of files
+    (``use_half``), and a shard's transactions are read back from the first half's file, then the second's.
+    """
+
+    def __init__(self, files: tuple[tuple[str, ...], tuple[str, ...]], input_owner: int) -> None:
+        self.halves = files
+        self.shards = len(files[0])
         self.input_owner = input_owner
-        self._files = [open(path, "wb") for path in files]  # noqa: SIM115 - closed by ``close``
-        self._batches: list[list[Transaction]] = [[] for _ in files]
         self._owners: dict[str, int] = {}
+        self.first_notes: tuple[str, ...] | None = None
         self.count = 0
+        self._half = 0
+        self._files: list[BinaryIO] = []
+        self._batches: list[list[Transaction]] = []
+        self._open()
+
+    def _open(self) -> None:
+        self._files = [open(path, "wb") for path in self.halves[self._half]]  # noqa: SIM115 - closed by ``close``
+        self._batches = [[] for _ in self._files]
+        self.first_notes = None
+
+    def use_half(self, which: int) -> None:
+        # In the forked child: the parent's files (nothing buffered in them yet) are left to the parent.
+        self._half = which
+        self._open()
 
     def append(self, tx: Transaction, /) -> None:
         client = tx.client
@@ -93,6 +114,8 @@ class _ShardSink:
         else:
             found = self._owners.get(client.ip)
             shard = found if found is not None else self._owners.setdefault(client.ip, owner_of(client.ip, self.shards))
+        if self.first_notes is None:
+            self.first_notes = tx.notes
         batch = self._batches[shard]
         batch.append(tx)
         self.count += 1
@@ -115,6 +138,15 @@ class _ShardSink:
                 self._flush(shard)
                 fh.close()
 
+    def reset(self) -> None:
+        for fh in self._files:
+            fh.close()
+        for path in self.halves[1]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        self._half, self.count = 0, 0
+        self._open()
+
 
 def partition_har(
     path: str,
@@ -130,19 +162,28 @@ def partition_har(
     """
     from stickyforensics.ingest.har import read_har
 
-    files = tuple(os.path.join(directory, f"input{input_index}.har.shard{k}.spill") for k in range(shards))
-    sink = _ShardSink(files, input_index % shards)  # as ``Shard.owns_input`` shares out whole inputs
+    files = tuple(
+        tuple(os.path.join(directory, f"input{input_index}.har{half}.shard{k}.spill") for k in range(shards))
+        for half in (0, 1)
+    )
+    sink = _ShardSink((files[0], files[1]), input_index % shards)  # as ``Shard.owns_input`` shares out inputs
     try:
-        result = read_har(path, input_index=input_index, keep_body_prefix=keep_body_prefix, sink=sink)
+        result = read_har(path, input_index=input_index, keep_body_prefix=keep_body_prefix, processes=2, sink=sink)
     finally:
         sink.close()
-    return HarPartition(path, replace(result, transactions=()), files, len(sink))
+    spills = tuple((first, second) for first, second in zip(files[0], files[1], strict=True))
+    return HarPartition(path, replace(result, transactions=()), spills, len(sink))
 
 
 def read_har_shard(partition: HarPartition, shard: int) -> list[Transaction]:
     """The transactions of one shard, in the file's order."""
     out: list[Transaction] = []
-    with open(partition.spill_files[shard], "rb") as fh:
-        while head := fh.read(_SIZE.size):
-            out.extend(pickle.loads(fh.read(_SIZE.unpack(head)[0])))
+    for path in partition.spill_files[shard]:
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed below
+        except FileNotFoundError:  # the second half's, when the file was read by one process
+            continue
+        with fh:
+            while head := fh.read(_SIZE.size):
+                out.extend(pickle.loads(fh.read(_SIZE.unpack(head)[0])))
     return out

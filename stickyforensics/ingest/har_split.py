@@ -25,7 +25,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from stickyforensics.ingest.har_cookie_data import CookieSurvey
 from stickyforensics.ingest.har_diag import DiagnosticLog
@@ -43,7 +43,33 @@ OUR_SHARE = 0.54
 """Where the halves meet, as a share of the file: the child also cuts through our part and pickles its
 transactions (0.54 against 0.5: -7% of the reading time on bench/data's 300 MB files)."""
 
-MapEntries = Callable[[Iterator[tuple[int, Any]], EntryContext, list[Transaction]], None]
+
+class TransactionSink(Protocol):
+    """Where ``map_entries`` puts transactions: a list, or ``har_partition``'s per-shard spill files."""
+
+    def append(self, tx: Transaction, /) -> None: ...
+
+    def __len__(self) -> int: ...
+
+
+class SplitSink(TransactionSink, Protocol):
+    """A sink both processes of a split write to: each half to its own files, read back ours then theirs."""
+
+    first_notes: tuple[str, ...] | None
+    """The notes of the first transaction appended since ``use_half``."""
+    count: int
+    """Transactions appended (the child's half added when the split succeeds)."""
+
+    def use_half(self, which: int) -> None:
+        """From now on, append to half ``which`` (0: this process's, 1: the child's)."""
+
+    def close(self) -> None: ...
+
+    def reset(self) -> None:
+        """Forget both halves (the file is about to be read the ordinary way, into half 0)."""
+
+
+MapEntries = Callable[[Iterator[tuple[int, Any]], EntryContext, TransactionSink], None]
 """``har``'s loop: each (index, entry) to a transaction (or a diagnostic) under ``ctx``."""
 
 
@@ -75,8 +101,13 @@ class _Half:
     """What the child sends back."""
 
     transactions: list[Transaction]
+    """Empty when they went to a sink."""
     entries: int
     """Entries up to the end of the half (the other half's included)."""
+    first_notes: tuple[str, ...] | None
+    """The notes of the half's first transaction (None: it has none)."""
+    appended: int
+    """Its transactions (in ``transactions`` or in the sink)."""
     log_calls: list[tuple[str, tuple[Any, ...]]]
     survey_calls: list[tuple[int, str, list[str], list[str] | None]]
 
@@ -96,9 +127,21 @@ def splittable(path: str) -> bool:
     return size >= SPLIT_MIN_BYTES and compression(head) is None and not utf16
 
 
-def read_split(path: str, ctx: EntryContext, map_entries: MapEntries) -> tuple[list[Transaction], int] | None:
+def read_split(
+    path: str, ctx: EntryContext, map_entries: MapEntries, sink: SplitSink | None = None
+) -> tuple[list[Transaction], int] | None:
     """Map the file's entries into ``ctx`` on two processes: (transactions, entries), or None when the
-    file must be read the ordinary way (``ctx``'s log and survey are untouched then)."""
+    file must be read the ordinary way (``ctx``'s log and survey are untouched then, and ``sink`` empty).
+    With ``sink``, the transactions go there (each process to its half) and the list is empty."""
+    result = _read_split(path, ctx, map_entries, sink)
+    if result is None and sink is not None:
+        sink.reset()
+    return result
+
+
+def _read_split(
+    path: str, ctx: EntryContext, map_entries: MapEntries, sink: SplitSink | None
+) -> tuple[list[Transaction], int] | None:
     middle = int(os.path.getsize(path) * OUR_SHARE)
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -106,7 +149,11 @@ def read_split(path: str, ctx: EntryContext, map_entries: MapEntries) -> tuple[l
         code = 1
         try:
             os.close(read_end)
-            half = _read_half(path, ctx, map_entries, decode_from=middle)
+            if sink is not None:
+                sink.use_half(1)
+            half = _read_half(path, ctx, map_entries, decode_from=middle, sink=sink)
+            if sink is not None:
+                sink.close()
             if half is not None:
                 _write_all(write_end, pickle.dumps(half, protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
@@ -119,7 +166,7 @@ def read_split(path: str, ctx: EntryContext, map_entries: MapEntries) -> tuple[l
     drain.start()
     ours = None
     try:
-        ours = _read_half(path, ctx, map_entries, stop_before=middle)
+        ours = _read_half(path, ctx, map_entries, stop_before=middle, sink=sink)
     finally:
         if ours is None:  # the file is read the ordinary way (or we are failing): the child's half is moot
             with contextlib.suppress(ProcessLookupError):
@@ -130,8 +177,10 @@ def read_split(path: str, ctx: EntryContext, map_entries: MapEntries) -> tuple[l
     if ours is None or status != 0 or not received or not received[0]:
         return None
     theirs: _Half = pickle.loads(received[0])
-    if _borrows_our_time(theirs.transactions):
-        return None
+    if theirs.first_notes is not None and "har.bad_time" in theirs.first_notes:
+        return None  # its first entry took "the previous entry's time", which was ours to give
+    if sink is not None:
+        sink.count += theirs.appended
     # Both halves end in ctx as one process reading the entries in order would leave it.
     for half in (ours, theirs):
         for name, args in half.log_calls:
@@ -142,9 +191,16 @@ def read_split(path: str, ctx: EntryContext, map_entries: MapEntries) -> tuple[l
 
 
 def _read_half(
-    path: str, ctx: EntryContext, map_entries: MapEntries, *, decode_from: int = 0, stop_before: int | None = None
+    path: str,
+    ctx: EntryContext,
+    map_entries: MapEntries,
+    *,
+    decode_from: int = 0,
+    stop_before: int | None = None,
+    sink: SplitSink | None = None,
 ) -> _Half | None:
-    """The entries of one half mapped under a recording copy of ``ctx``; None if the fast reader declines."""
+    """The entries of one half mapped under a recording copy of ``ctx`` (into ``sink``, when given); None if
+    the fast reader declines."""
     log = _RecordingLog(ctx.log.source)
     survey = _RecordingSurvey()
     half_ctx = EntryContext(
@@ -157,6 +213,9 @@ def _read_half(
     )
     transactions: list[Transaction] = []
     count = 0
+    before = len(sink) if sink is not None else 0
+    if sink is not None:
+        sink.first_notes = None
 
     def decoded(entries: Iterator[Any]) -> Iterator[tuple[int, Any]]:
         nonlocal count
@@ -170,12 +229,15 @@ def _read_half(
         entries = fast_entries(
             reader.read_large, MAX_ENTRY_BYTES // 2, decode_from=decode_from, stop_before=stop_before
         )
-        map_entries(decoded(entries), half_ctx, transactions)
+        map_entries(decoded(entries), half_ctx, transactions if sink is None else sink)
     except (FastPathUnavailable, *READ_ERRORS):
         return None
     finally:
         raw.close()
-    return _Half(transactions, count, log.calls, survey.calls)
+    if sink is not None:
+        return _Half(transactions, count, sink.first_notes, len(sink) - before, log.calls, survey.calls)
+    first_notes = transactions[0].notes if transactions else None
+    return _Half(transactions, count, first_notes, len(transactions), log.calls, survey.calls)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -189,8 +251,3 @@ def _read_all(fd: int) -> bytes:
     while chunk := os.read(fd, 1 << 20):
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _borrows_our_time(transactions: list[Transaction]) -> bool:
-    """Did the child's first transaction take "the previous entry's time", which was ours to give?"""
-    return bool(transactions) and "har.bad_time" in transactions[0].notes

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from stickyforensics.config import Config
+from stickyforensics.ingest import har_split
 from stickyforensics.ingest.har import read_har
 from stickyforensics.ingest.har_partition import holds_clients, partition_har, read_har_shard, splits_by_client
 from stickyforensics.reconstruct.shard import owner_of
@@ -34,10 +35,16 @@ def test_an_export_holds_clients_and_a_browser_har_does_not(tmp_path: Path) -> N
     assert not splits_by_client(exported(CAPTURES[0], tmp_path))  # small: read whole
 
 
+@pytest.mark.parametrize("two_processes", [False, True], ids=["one-reader", "two-readers"])
 @pytest.mark.parametrize("shards", [1, 3, 7])
 @pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: str(p.relative_to(ROOT / "samples")))
-def test_each_transaction_goes_to_its_clients_shard_in_file_order(capture: Path, shards: int, tmp_path: Path) -> None:
+def test_each_transaction_goes_to_its_clients_shard_in_file_order(
+    capture: Path, shards: int, two_processes: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read by one process, or by two (``har_split``: each half to its own files, read back in order)."""
     path = exported(capture, tmp_path)
+    if two_processes:
+        monkeypatch.setattr(har_split, "SPLIT_MIN_BYTES", 0)
     whole = read_har(path, input_index=2)
     partition = partition_har(path, shards, str(tmp_path), input_index=2)
     assert partition.transactions == len(whole.transactions)
@@ -64,3 +71,22 @@ def test_nothing_usable_is_the_same_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as split:
         partition_har(str(broken), 2, str(tmp_path))
     assert str(split.value) == str(whole.value)
+
+
+def test_a_split_that_falls_back_leaves_no_half_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child's half is thrown away (here: its first entry borrows our time); the ordinary read that
+    follows must not find either half's transactions already in the files."""
+    import json
+
+    path = exported(CAPTURES[0], tmp_path)
+    document = json.loads(Path(path).read_text())
+    entries = document["log"]["entries"]
+    for entry in entries[len(entries) // 3 :]:
+        entry["startedDateTime"] = "not a date"
+    Path(path).write_text(json.dumps(document, indent=2))
+    monkeypatch.setattr(har_split, "SPLIT_MIN_BYTES", 0)
+    whole = read_har(path)
+    partition = partition_har(path, 3, str(tmp_path))
+    seen = [tx for shard in range(3) for tx in read_har_shard(partition, shard)]
+    assert sorted(tx.id for tx in seen) == sorted(tx.id for tx in whole.transactions)
+    assert partition.transactions == len(whole.transactions)
