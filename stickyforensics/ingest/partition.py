@@ -373,7 +373,9 @@ def _never(conn: TcpConnection) -> ConnectionHandler:
     raise AssertionError("a numbering pass reassembles no connection")
 
 
-def read_spill(path: str, on_sweep: Callable[[float], None], on_end: Callable[[float], None]) -> Iterator[TcpSegment]:
+def read_spill(
+    path: str, on_sweep: Callable[[float], None], on_end: Callable[[float], None]
+) -> Iterator[TcpSegment]:
     """The segments of one spill file in capture order; markers go to the callbacks between them."""
     import mmap  # here: only the workers reading a spill file need it
 
@@ -406,19 +408,8 @@ def read_spill(path: str, on_sweep: Callable[[float], None], on_end: Callable[[f
                     if end > n:
                         break
                     yield TcpSegment(
-                        frame,
-                        ts,
-                        addresses[src],
-                        addresses[dst],
-                        sport,
-                        dport,
-                        seq,
-                        ack,
-                        flags,
-                        buf[start:end],
-                        cut != 0,
-                        wire,
-                        stream,
+                        frame, ts, addresses[src], addresses[dst], sport, dport, seq, ack, flags, buf[start:end],
+                        cut != 0, wire, stream,
                     )
                     pos = end
                     if pos - released > window and release is not None:
