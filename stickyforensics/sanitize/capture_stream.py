@@ -94,13 +94,37 @@ def _partitioned(in_path: str, shards: int, directory: str) -> Partition:
     )
 
 
-def _take_shard(
-    partition: Partition, index: int, keep_body_prefix: Callable[[bytes], bool] | None
-) -> tuple[CapturePart, list[Transaction]]:
-    """One shard's part (without its transactions) and its transactions; its spill file is removed."""
-    part = read_spill_part(partition, index, keep_body_prefix=keep_body_prefix)
-    os.unlink(partition.spill_files[index])  # read: its disk space goes now
-    return replace(part, transactions=()), list(part.transactions)
+@dataclass(slots=True)
+class _Tally:
+    """What the shards add up to: the capture's parts (for its diagnostics), transactions, client addresses."""
+
+    parts: list[CapturePart] = field(default_factory=list)
+    count: int = 0
+    client_ips: set[str] = field(default_factory=set)
+
+    def streamed(self) -> StreamedCapture:
+        return StreamedCapture(assemble_capture(self.parts, transaction_count=self.count), self.client_ips)
+
+
+def _shard_transactions(
+    in_path: str, shards: int, directory: str, keep_body_prefix: Callable[[bytes], bool] | None, tally: _Tally
+) -> Iterator[list[Transaction]]:
+    """Each shard's transactions (shards without any skipped), counted into ``tally``. The caller drops each
+    list before asking for the next: a shard is held at a time."""
+    partition = _partitioned(in_path, shards, directory)
+    tally.parts.append(partition_part(partition))
+    for index in range(shards):
+        part = read_spill_part(partition, index, keep_body_prefix=keep_body_prefix)
+        os.unlink(partition.spill_files[index])  # read: its disk space goes now
+        tally.parts.append(replace(part, transactions=()))
+        transactions = list(part.transactions)
+        del part
+        if not transactions:
+            continue
+        tally.count += len(transactions)
+        tally.client_ips.update(tx.client.ip for tx in transactions if tx.client is not None)
+        yield transactions
+        del transactions
 
 
 def stream_entries(
@@ -113,16 +137,9 @@ def stream_entries(
 ) -> tuple[StreamedCapture, Iterator[dict[str, Any]]]:
     """The capture's HAR entries in capture order, with every shard learnt (``learn``) before the first
     is yielded; ``directory`` holds the run files meanwhile."""
-    partition = _partitioned(in_path, shards, directory)
-    parts = [partition_part(partition)]
-    client_ips: set[str] = set()
+    tally = _Tally()
     runs: list[str] = []
-    count = 0
-    for index in range(shards):
-        part, transactions = _take_shard(partition, index, keep_body_prefix)
-        parts.append(part)
-        if not transactions:
-            continue
+    for transactions in _shard_transactions(in_path, shards, directory, keep_body_prefix, tally):
         transactions.sort(key=capture_order)
         entries = [transaction_entry(tx) for tx in transactions]
         if learn is not None:
@@ -133,12 +150,9 @@ def stream_entries(
         finally:
             run.close()
         runs.append(run.path)
-        count += len(transactions)
-        client_ips.update(tx.client.ip for tx in transactions if tx.client is not None)
         del transactions, entries
-    result = assemble_capture(parts, transaction_count=count)
     merged = heapq.merge(*(_read_records(path) for path in runs), key=_order)
-    return StreamedCapture(result, client_ips), (entry for _order_key, entry in merged)
+    return tally.streamed(), (entry for _order_key, entry in merged)
 
 
 def _order(record: tuple[Order, Any]) -> Order:
@@ -168,17 +182,10 @@ def stream_client_entries(
     from stickyforensics.track.capture_facts import FactCounts, count_facts
     from stickyforensics.track.sessions import build_sessions, session_order
 
-    partition = _partitioned(in_path, shards, directory)
-    parts = [partition_part(partition)]
-    client_ips: set[str] = set()
+    tally = _Tally()
     counts = FactCounts()
     tx_runs: list[str] = []
-    count = 0
-    for index in range(shards):
-        part, transactions = _take_shard(partition, index, keep_body_prefix)
-        parts.append(part)
-        if not transactions:
-            continue
+    for transactions in _shard_transactions(in_path, shards, directory, keep_body_prefix, tally):
         counts.merge(count_facts(transactions))
         run = _Run.create(os.path.join(directory, f"transactions{len(tx_runs)}.run"))
         try:
@@ -186,8 +193,6 @@ def stream_client_entries(
         finally:
             run.close()
         tx_runs.append(run.path)
-        count += len(transactions)
-        client_ips.update(tx.client.ip for tx in transactions if tx.client is not None)
         del transactions
     facts = counts.decide()
     clients: dict[str, ClientRecords] = {}
@@ -210,7 +215,6 @@ def stream_client_entries(
         finally:
             run.close()
         del sessions
-    result = assemble_capture(parts, transaction_count=count)
 
     def entries_of(records: ClientRecords) -> Callable[[], Iterator[dict[str, Any]]]:
         def read() -> Iterator[dict[str, Any]]:
@@ -220,4 +224,4 @@ def stream_client_entries(
         return read
 
     ordered_clients = sorted(clients.items(), key=lambda item: item[1].order)
-    return StreamedCapture(result, client_ips), [(name, entries_of(records)) for name, records in ordered_clients]
+    return tally.streamed(), [(name, entries_of(records)) for name, records in ordered_clients]
