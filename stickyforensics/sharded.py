@@ -551,7 +551,7 @@ def _partition(
         tick = None
         if progress is not None:
             progress(label, 0, megabytes)
-            tick = functools.partial(_megabytes_done, progress, label, megabytes)
+            tick = functools.partial(megabytes_done, progress, label, megabytes)
         out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick, pipelined=True)
         if progress is not None:
             progress(label, megabytes, megabytes)
@@ -561,7 +561,7 @@ def _partition(
 MB = 1_000_000
 
 
-def _megabytes_done(progress: Progress, label: str, megabytes: int, done: int) -> None:
+def megabytes_done(progress: Progress, label: str, megabytes: int, done: int) -> None:
     """Progress of a split in MB of the file, not bytes: the bar's counts are read by people."""
     progress(label, min(done // MB, megabytes), megabytes)
 

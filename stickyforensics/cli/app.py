@@ -165,11 +165,9 @@ def auto_jobs(files: list[str]) -> int:
 
 
 def _progress_callback() -> Any:
-    if not sys.stderr.isatty():
-        return None
-    from stickyforensics.cli.progress import StderrProgress
+    from stickyforensics.cli.progress import stderr_progress
 
-    return StderrProgress()
+    return stderr_progress()
 
 
 def _run_analysis(

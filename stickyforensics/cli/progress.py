@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 from rich.console import Console
@@ -47,3 +48,8 @@ class StderrProgress:
     def close(self) -> None:
         if self._progress is not None:
             self._progress.stop()
+
+
+def stderr_progress() -> StderrProgress | None:
+    """A progress bar when stderr is a terminal (none in pipes, logs and CI)."""
+    return StderrProgress() if sys.stderr.isatty() else None

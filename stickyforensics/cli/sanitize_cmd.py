@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from stickyforensics.config import Config
     from stickyforensics.sanitize import ExportResult, SanitizeOptions, SanitizeStats
 
+
 def _note(message: str) -> None:
     typer.echo(f"stickyforensics: {message}", err=True)
 
@@ -134,6 +135,7 @@ def _run(
     sanitize: bool,
     har_allowed: bool,
 ) -> None:
+    from stickyforensics.cli.progress import stderr_progress
     from stickyforensics.ingest.sniff import sniff
     from stickyforensics.pipeline import EngineOptions
     from stickyforensics.sanitize import SanitizeOptions, export_capture, sanitize_har
@@ -157,14 +159,20 @@ def _run(
             _note(f"wrote {output}")
             _report_sanitized(stats, options)
         else:
-            outcome = export_capture(
-                input_path,
-                output,
-                options,
-                engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog),
-                sanitize=sanitize,
-                per_client=per_client,
-            )
+            progress = stderr_progress()
+            try:
+                outcome = export_capture(
+                    input_path,
+                    output,
+                    options,
+                    engine=EngineOptions(engine=engine.value, tls_keylog=tls_keylog),
+                    sanitize=sanitize,
+                    per_client=per_client,
+                    progress=progress,
+                )
+            finally:
+                if progress is not None:
+                    progress.close()
             _report_export(outcome, options, per_client)
     except StickyError as exc:
         raise _fail(str(exc)) from None

@@ -34,6 +34,9 @@ from stickyforensics.sharded import SHARD_BYTES, shard_count
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
+Progress = Callable[[str, int, int], None]
+"""(label, done, total), as ``pipeline.Progress``."""
+
 
 @dataclass(slots=True)
 class ExportResult:
@@ -76,11 +79,13 @@ def export_capture(
     sanitize: bool = True,
     per_client: bool = False,
     shard_bytes: int = SHARD_BYTES,
+    progress: Progress | None = None,
 ) -> ExportResult:
     """Write the capture's exchanges as HAR to ``out_path`` (a folder with ``per_client``).
 
     A capture the native engine reads that is larger than ``shard_bytes`` is exported shard by shard
-    (``capture_stream``: the same files, in bounded memory); 0: never.
+    (``capture_stream``: the same files, in bounded memory); 0: never. ``progress`` (label, done, total)
+    follows that work: the split, the groups of clients, the entries written, the clients' files.
     """
     if not per_client and same_file(in_path, out_path):
         raise InputError(out_path, "the output would overwrite the input; name another file")
@@ -95,7 +100,8 @@ def export_capture(
                 options,
                 run,
                 per_client,
-                _streamed(in_path, shards, directory, engine, options, run, per_client),
+                _streamed(in_path, shards, directory, engine, options, run, per_client, progress),
+                progress,
             )
     result = read_capture(in_path, engine)
     groups = _groups(result, options, per_client)
@@ -130,6 +136,7 @@ def _streamed(
     options: SanitizeOptions,
     run: HarSanitizer | None,
     per_client: bool,
+    progress: Progress | None,
 ) -> tuple[IngestResult, int, Groups]:
     from stickyforensics.sanitize.capture_stream import stream_client_entries, stream_entries
 
@@ -137,11 +144,13 @@ def _streamed(
     keep = engine.keep_body_prefix
     if per_client:
         streamed, clients = stream_client_entries(
-            in_path, shards, directory, config=options.config, keep_body_prefix=keep, learn=learn
+            in_path, shards, directory, config=options.config, keep_body_prefix=keep, learn=learn, progress=progress
         )
         groups: Groups = [(client, entries) for client, entries in clients]
         return streamed.result, len(groups), groups
-    streamed, entries = stream_entries(in_path, shards, directory, keep_body_prefix=keep, learn=learn)
+    streamed, entries = stream_entries(
+        in_path, shards, directory, keep_body_prefix=keep, learn=learn, progress=progress
+    )
     return streamed.result, len(streamed.client_ips), [(None, lambda: entries)]
 
 
@@ -152,6 +161,7 @@ def _export_groups(
     run: HarSanitizer | None,
     per_client: bool,
     read: tuple[IngestResult, int, Groups],
+    progress: Progress | None = None,
 ) -> ExportResult:
     """Write each group's entries (learnt already when sanitizing) to its file."""
     result, clients, groups = read
@@ -164,7 +174,9 @@ def _export_groups(
     if run is not None:
         outcome.stats = SanitizeStats()
     source = os.path.basename(in_path)
-    for client, entries_of in groups:
+    for done, (client, entries_of) in enumerate(groups):
+        if per_client and progress is not None and done % 100 == 0:
+            progress("writing one file per client", done, len(groups))
         entries = entries_of()
         target = os.path.join(out_path, client_file_name(client)) if client is not None else out_path
         document = har_frame(source, sanitized=run is not None)

@@ -16,6 +16,7 @@ several proxies, gets one file with the records of both).
 
 from __future__ import annotations
 
+import functools
 import heapq
 import os
 import pickle
@@ -84,14 +85,28 @@ class StreamedCapture:
     client_ips: set[str]
 
 
-def _partitioned(in_path: str, shards: int, directory: str) -> Partition:
+Progress = Callable[[str, int, int], None]
+"""(label, done, total), as ``pipeline.Progress``."""
+
+
+def _partitioned(in_path: str, shards: int, directory: str, progress: Progress | None) -> Partition:
     """The capture split into ``shards`` spill files, by a child process: the numbering pass's memory (a
     tombstone per ended connection: 128 MiB at 2 GB of capture) goes when it ends."""
-    from stickyforensics.sharded import in_child
+    from stickyforensics.sharded import MB, in_child, megabytes_done
 
-    return cast(
-        Partition, in_child(lambda _progress: partition_capture(in_path, shards, directory, pipelined=True), None)
-    )
+    label = f"splitting {os.path.basename(in_path)} by client (MB)"
+    megabytes = -(-max(os.path.getsize(in_path), 1) // MB)
+
+    def split(relay: Progress | None) -> Partition:
+        tick = functools.partial(megabytes_done, relay, label, megabytes) if relay is not None else None
+        return partition_capture(in_path, shards, directory, pipelined=True, progress=tick)
+
+    if progress is not None:
+        progress(label, 0, megabytes)
+    partition = cast(Partition, in_child(split, progress))
+    if progress is not None:
+        progress(label, megabytes, megabytes)
+    return partition
 
 
 @dataclass(slots=True)
@@ -107,13 +122,21 @@ class _Tally:
 
 
 def _shard_transactions(
-    in_path: str, shards: int, directory: str, keep_body_prefix: Callable[[bytes], bool] | None, tally: _Tally
+    in_path: str,
+    shards: int,
+    directory: str,
+    keep_body_prefix: Callable[[bytes], bool] | None,
+    tally: _Tally,
+    progress: Progress | None,
 ) -> Iterator[list[Transaction]]:
     """Each shard's transactions (shards without any skipped), counted into ``tally``. The caller drops each
     list before asking for the next: a shard is held at a time."""
-    partition = _partitioned(in_path, shards, directory)
+    partition = _partitioned(in_path, shards, directory, progress)
     tally.parts.append(partition_part(partition))
+    label = f"{os.path.basename(in_path)}: groups of clients"
     for index in range(shards):
+        if progress is not None:
+            progress(label, index, shards)
         part = read_spill_part(partition, index, keep_body_prefix=keep_body_prefix)
         os.unlink(partition.spill_files[index])  # read: its disk space goes now
         tally.parts.append(replace(part, transactions=()))
@@ -125,6 +148,8 @@ def _shard_transactions(
         tally.client_ips.update(tx.client.ip for tx in transactions if tx.client is not None)
         yield transactions
         del transactions
+    if progress is not None:
+        progress(label, shards, shards)
 
 
 def stream_entries(
@@ -134,12 +159,13 @@ def stream_entries(
     *,
     keep_body_prefix: Callable[[bytes], bool] | None,
     learn: Callable[[list[dict[str, Any]]], None] | None,
+    progress: Progress | None = None,
 ) -> tuple[StreamedCapture, Iterator[dict[str, Any]]]:
     """The capture's HAR entries in capture order, with every shard learnt (``learn``) before the first
     is yielded; ``directory`` holds the run files meanwhile."""
     tally = _Tally()
     runs: list[str] = []
-    for transactions in _shard_transactions(in_path, shards, directory, keep_body_prefix, tally):
+    for transactions in _shard_transactions(in_path, shards, directory, keep_body_prefix, tally, progress):
         transactions.sort(key=capture_order)
         entries = [transaction_entry(tx) for tx in transactions]
         if learn is not None:
@@ -152,7 +178,23 @@ def stream_entries(
         runs.append(run.path)
         del transactions, entries
     merged = heapq.merge(*(_read_records(path) for path in runs), key=_order)
-    return tally.streamed(), (entry for _order_key, entry in merged)
+    ordered: Iterator[dict[str, Any]] = (entry for _order_key, entry in merged)
+    if progress is not None:
+        ordered = _counted(ordered, f"writing {tally.count} entries", tally.count, progress)
+    return tally.streamed(), ordered
+
+
+def _counted(
+    entries: Iterator[dict[str, Any]], label: str, total: int, progress: Progress, every: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """``entries``, telling ``progress`` how many went by."""
+    done = 0
+    for entry in entries:
+        yield entry
+        done += 1
+        if done % every == 0:
+            progress(label, done, total)
+    progress(label, done, total)
 
 
 def _order(record: tuple[Order, Any]) -> Order:
@@ -176,6 +218,7 @@ def stream_client_entries(
     config: Any,
     keep_body_prefix: Callable[[bytes], bool] | None,
     learn: Callable[[list[dict[str, Any]]], None] | None,
+    progress: Progress | None = None,
 ) -> tuple[StreamedCapture, list[tuple[str, Callable[[], Iterator[dict[str, Any]]]]]]:
     """Per client (as ``analyze`` names them, in its session order): a function giving its HAR entries
     in start-time order. Every entry is learnt (``learn``) before this returns."""
@@ -185,7 +228,7 @@ def stream_client_entries(
     tally = _Tally()
     counts = FactCounts()
     tx_runs: list[str] = []
-    for transactions in _shard_transactions(in_path, shards, directory, keep_body_prefix, tally):
+    for transactions in _shard_transactions(in_path, shards, directory, keep_body_prefix, tally, progress):
         counts.merge(count_facts(transactions))
         run = _Run.create(os.path.join(directory, f"transactions{len(tx_runs)}.run"))
         try:
@@ -196,7 +239,10 @@ def stream_client_entries(
         del transactions
     facts = counts.decide()
     clients: dict[str, ClientRecords] = {}
+    label = f"{os.path.basename(in_path)}: clients' sessions"
     for index, tx_path in enumerate(tx_runs):
+        if progress is not None:
+            progress(label, index, len(tx_runs))
         (transactions,) = _read_records(tx_path)
         os.unlink(tx_path)
         sessions = build_sessions(transactions, config, facts=facts)

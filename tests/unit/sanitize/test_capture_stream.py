@@ -84,3 +84,33 @@ def test_run_records_come_back_by_group_without_a_shared_memo(tmp_path: Path) ->
     assert list(_read_records(run.path, *run.spans["b"])) == [(3, shared)]
     first, second = _read_records(run.path, *run.spans["a"])
     assert first[1] is not second[1]  # each record its own pickle: nothing read is kept for the next
+
+
+@pytest.mark.parametrize("per_client", [False, True], ids=["one-file", "per-client"])
+def test_progress_follows_every_phase_to_its_end(per_client: bool, tmp_path: Path) -> None:
+    capture = next(p for p in CAPTURES if p.parent.name == "noise" and p.name == "capture.pcap")
+    calls: list[tuple[str, int, int]] = []
+    options = SanitizeOptions(key=KEY, hide_backends=False, config=Config())
+    out = tmp_path / ("clients" if per_client else "out.har")
+    result = export_capture(
+        str(capture),
+        str(out),
+        options,
+        per_client=per_client,
+        shard_bytes=max(1, capture.stat().st_size // 4),
+        progress=lambda label, done, total: calls.append((label, done, total)),
+    )
+    labels = list(dict.fromkeys(label for label, _done, _total in calls))
+    assert labels[0].startswith("splitting capture.pcap by client")
+    assert "capture.pcap: groups of clients" in labels
+    for label in labels:
+        steps = [(done, total) for name, done, total in calls if name == label]
+        assert all(0 <= done <= total for done, total in steps), label
+        assert [done for done, _total in steps] == sorted(done for done, _total in steps), label
+    groups = [(done, total) for name, done, total in calls if name == "capture.pcap: groups of clients"]
+    assert groups[-1][0] == groups[-1][1] >= 4
+    if per_client:
+        assert any(label == "writing one file per client" for label in labels)
+    else:
+        entries = sum(count for _path, count in result.files)
+        assert calls[-1] == (f"writing {entries} entries", entries, entries)
