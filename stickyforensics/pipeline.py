@@ -39,8 +39,10 @@ class EngineOptions:
     """Processes that read one large HAR file (``ingest.har_split``: two halves of its entries)."""
 
 
-def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
-    """Read one input file with the engine its format needs."""
+def read_input(
+    path: str, index: int, options: EngineOptions, progress: Callable[[int, int], None] | None = None
+) -> IngestResult:
+    """Read one input file with the engine its format needs; ``progress``: (bytes read, size) of a HAR file."""
     from stickyforensics.ingest.sniff import sniff
 
     fmt = sniff(path)
@@ -48,7 +50,11 @@ def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
         from stickyforensics.ingest.har import read_har
 
         return read_har(
-            path, input_index=index, keep_body_prefix=options.keep_body_prefix, processes=options.har_processes
+            path,
+            input_index=index,
+            keep_body_prefix=options.keep_body_prefix,
+            processes=options.har_processes,
+            progress=progress,
         )
     if options.engine == "tshark" or options.tls_keylog:
         from stickyforensics.ingest.tshark import read_capture_tshark
@@ -57,6 +63,16 @@ def read_input(path: str, index: int, options: EngineOptions) -> IngestResult:
     from stickyforensics.ingest.native import read_capture
 
     return read_capture(path, input_index=index, keep_body_prefix=options.keep_body_prefix)
+
+
+def _in_megabytes(progress: Progress, path: str) -> Callable[[int, int], None]:
+    label = f"{path} (MB)"
+
+    def told(done: int, total: int) -> None:
+        megabytes = -(-max(total, 1) // 1_000_000)
+        progress(label, min(-(-done // 1_000_000), megabytes), megabytes)
+
+    return told
 
 
 def _summaries(results: Sequence[IngestResult], sessions: Sequence[ClientSession]) -> tuple[InputSummary, ...]:
@@ -163,5 +179,7 @@ def analyze(
     for index, path in enumerate(files):
         if progress is not None:
             progress(path, index, len(files))
-        results.append(read_input(path, index, options))
+        # One file: its bytes are the bar (a large HAR takes a while; a capture's reader has no hook).
+        told = _in_megabytes(progress, path) if progress is not None and len(files) == 1 else None
+        results.append(read_input(path, index, options, progress=told))
     return analyze_results(results, config)

@@ -535,13 +535,13 @@ def _partition(
             if shards > 1 and splits_by_client(path):
                 from stickyforensics.ingest.har_partition import partition_har
 
+                label = f"splitting {os.path.basename(path)} by client (MB)"
+                told = functools.partial(_megabytes_of, progress, label) if progress is not None else None
                 if progress is not None:
-                    progress(f"splitting {os.path.basename(path)} by client", 0, 1)
+                    progress(label, 0, -(-max(os.stat(path).st_size, 1) // MB))
                 hars[index] = partition_har(
-                    path, shards, directory, input_index=index, keep_body_prefix=options.keep_body_prefix
+                    path, shards, directory, input_index=index, keep_body_prefix=options.keep_body_prefix, progress=told
                 )
-                if progress is not None:
-                    progress(f"splitting {os.path.basename(path)} by client", 1, 1)
             continue
         if options.engine != "native" or options.tls_keylog:
             continue
@@ -559,6 +559,12 @@ def _partition(
 
 
 MB = 1_000_000
+
+
+def _megabytes_of(progress: Progress, label: str, done: int, total: int) -> None:
+    """``progress`` in MB of ``done`` / ``total`` bytes."""
+    megabytes = -(-max(total, 1) // MB)
+    progress(label, min(-(-done // MB), megabytes), megabytes)
 
 
 def megabytes_done(progress: Progress, label: str, megabytes: int, done: int) -> None:

@@ -41,7 +41,9 @@ from stickyforensics.ingest.har_stream import (
     ijson_backend,
     iter_entries,
     read_head,
+    reading_progress,
 )
+from stickyforensics.ingest.sniff import compression
 from stickyforensics.model import DiagLevel, Transaction
 
 FAST_BACKEND = "yajl2_c"
@@ -54,6 +56,7 @@ def read_har(
     keep_body_prefix: Callable[[bytes], bool] | None = None,
     processes: int = 1,
     sink: SplitSink | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IngestResult:
     """Read a HAR (plain, gzip, xz or bzip2; UTF-8 with or without BOM, UTF-16) into transactions.
 
@@ -62,6 +65,8 @@ def read_har(
     prefixes to keep (``track.body_prefix``, as for captures); all when None.
     ``processes`` > 1: a large file's entries are read by two processes (``har_split``), same result.
     ``sink``: where each transaction goes as it is read (``har_partition``); the result then holds none.
+    ``progress``: told (bytes read, file size) as the file is read (plain files; when two processes read
+    it, this one's half).
     Raises ``InputError`` when the file is not a HAR or no entry could be read
     before the JSON broke.
     """
@@ -99,18 +104,23 @@ def read_har(
     # collection would walk them all again; the few cycles made meanwhile are collected afterwards.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    size = _plain_size(path) if progress is not None else None
+    told = (lambda done: progress(min(done, size), size)) if progress is not None and size is not None else None
     try:
-        split = read_split(path, ctx, map_entries, sink) if processes > 1 and splittable(path) else None
-        if split is not None:
-            collected, entries = split
-            transactions = collected
-        else:
-            map_entries(counted(), ctx, transactions)
+        with reading_progress(told):
+            split = read_split(path, ctx, map_entries, sink) if processes > 1 and splittable(path) else None
+            if split is not None:
+                collected, entries = split
+                transactions = collected
+            else:
+                map_entries(counted(), ctx, transactions)
     except HarBreak as exc:
         brk = exc.brk
     finally:
         if gc_was_enabled:
             gc.enable()
+    if told is not None and size is not None:
+        told(size)  # both halves read (the child's was not counted here)
     for note in parser_notes:
         log.add("har.json_slow_path", note, level=DiagLevel.INFO)
     if brk is not None:
@@ -144,6 +154,17 @@ def read_har(
         cookie_data=verdict.cookie_data,
         extra=extra,
     )
+
+
+def _plain_size(path: str) -> int | None:
+    """The file's size, when its bytes are what the reader reads (not compressed): the progress total."""
+    try:
+        with open(path, "rb") as fh:
+            compressed = compression(fh.read(8)) is not None
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return None
+    return None if compressed else size
 
 
 def map_entries(entries: Iterator[tuple[int, Any]], ctx: EntryContext, transactions: TransactionSink) -> None:

@@ -155,8 +155,10 @@ def partition_har(
     *,
     input_index: int = 0,
     keep_body_prefix: Callable[[bytes], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> HarPartition:
-    """Read ``path`` once, each transaction to its shard's spill file in ``directory``.
+    """Read ``path`` once, each transaction to its shard's spill file in ``directory``; ``progress`` is told
+    (bytes read, file size).
 
     Raises ``InputError`` as ``read_har`` does (nothing of the file is usable).
     """
@@ -168,7 +170,9 @@ def partition_har(
     )
     sink = _ShardSink((files[0], files[1]), input_index % shards)  # as ``Shard.owns_input`` shares out inputs
     try:
-        result = read_har(path, input_index=input_index, keep_body_prefix=keep_body_prefix, processes=2, sink=sink)
+        result = read_har(
+            path, input_index=input_index, keep_body_prefix=keep_body_prefix, processes=2, sink=sink, progress=progress
+        )
     finally:
         sink.close()
     spills = tuple((first, second) for first, second in zip(files[0], files[1], strict=True))

@@ -32,7 +32,7 @@ from stickyforensics.ingest.har_diag import DiagnosticLog
 from stickyforensics.ingest.har_entry import EntryContext
 from stickyforensics.ingest.har_fast import SKIPPED, FastPathUnavailable, fast_entries
 from stickyforensics.ingest.har_limits import MAX_ENTRY_BYTES
-from stickyforensics.ingest.har_stream import READ_ERRORS, open_har_stream
+from stickyforensics.ingest.har_stream import READ_ERRORS, open_har_stream, quiet_progress
 from stickyforensics.ingest.sniff import compression
 from stickyforensics.model import DiagLevel, Transaction
 
@@ -149,6 +149,7 @@ def _read_split(
         code = 1
         try:
             os.close(read_end)
+            quiet_progress()
             if sink is not None:
                 sink.use_half(1)
             half = _read_half(path, ctx, map_entries, decode_from=middle, sink=sink)

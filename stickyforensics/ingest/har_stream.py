@@ -38,7 +38,8 @@ import lzma
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,6 +76,28 @@ def ijson_backend() -> str:
     return str(getattr(ijson, "backend", "unknown"))
 
 
+_progress: Callable[[int], None] | None = None
+"""Told the bytes read so far by every reader of this process, while ``reading_progress`` holds."""
+PROGRESS_BYTES = 4 << 20
+
+
+@contextmanager
+def reading_progress(callback: Callable[[int], None] | None) -> Iterator[None]:
+    """While it holds, ``callback`` is told (every ``PROGRESS_BYTES``) how far the current reader has got."""
+    global _progress
+    previous, _progress = _progress, callback
+    try:
+        yield
+    finally:
+        _progress = previous
+
+
+def quiet_progress() -> None:
+    """In a forked reader: nothing to tell (the parent's bar is the parent's)."""
+    global _progress
+    _progress = None
+
+
 class _CountingReader:
     """A binary ``read()`` that skips a leading BOM, transcodes UTF-16 and counts bytes.
 
@@ -92,6 +115,7 @@ class _CountingReader:
         self._error: BaseException | None = None
         self.consumed = 0
         """Bytes handed to the parser so far (BOM excluded)."""
+        self._tick_at = PROGRESS_BYTES
         self.encoding = "utf-8"
         self.bom_len = 0
         """Length of a skipped UTF-8 BOM, added back when reporting file positions."""
@@ -157,7 +181,14 @@ class _CountingReader:
             if deep is not None:
                 out, self._pending, self._error = out[:deep], b"", too_deep()
         self.consumed += len(out)
+        if self.consumed >= self._tick_at:
+            self._tick()
         return out
+
+    def _tick(self) -> None:
+        self._tick_at = self.consumed + PROGRESS_BYTES
+        if _progress is not None:
+            _progress(self.consumed + self.bom_len)
 
     def read_large(self, size: int) -> bytes:
         """Up to ``size`` bytes for the fast reader, unguarded: straight from a plain file, else as ``read``."""
@@ -166,6 +197,8 @@ class _CountingReader:
         out, self._pending = self._pending, b""
         out += self._raw.read(max(0, size - len(out)))
         self.consumed += len(out)
+        if self.consumed >= self._tick_at:
+            self._tick()
         return out
 
     def mark_entry(self) -> None:

@@ -90,3 +90,25 @@ def test_a_split_that_falls_back_leaves_no_half_behind(tmp_path: Path, monkeypat
     seen = [tx for shard in range(3) for tx in read_har_shard(partition, shard)]
     assert sorted(tx.id for tx in seen) == sorted(tx.id for tx in whole.transactions)
     assert partition.transactions == len(whole.transactions)
+
+
+@pytest.mark.parametrize("two_processes", [False, True], ids=["one-reader", "two-readers"])
+def test_reading_tells_its_progress_up_to_the_file_size(
+    two_processes: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stickyforensics.ingest import har_fast, har_stream
+
+    path = exported(CAPTURES[0], tmp_path)
+    size = Path(path).stat().st_size
+    monkeypatch.setattr(har_stream, "PROGRESS_BYTES", 512)
+    monkeypatch.setattr(har_fast, "WINDOW", 1024)  # many reads of a small file
+    if two_processes:
+        monkeypatch.setattr(har_split, "SPLIT_MIN_BYTES", 0)
+    calls: list[tuple[int, int]] = []
+    partition = partition_har(path, 2, str(tmp_path), progress=lambda done, total: calls.append((done, total)))
+    assert partition.transactions > 0
+    assert len(calls) > 2 and calls[-1] == (size, size)
+    assert all(total == size and 0 < done <= size for done, total in calls)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    if two_processes:  # this process's half only, then the end: the child tells nothing
+        assert calls[-2][0] <= size * har_split.OUR_SHARE + 2 * 1024
