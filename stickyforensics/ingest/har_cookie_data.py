@@ -73,6 +73,9 @@ _BROWSERS = re.compile(r"chrome|webinspector|edge|chromium|firefox|safari|webkit
 
 
 _MEMO_LIMIT = 50_000
+
+_SPLIT_NAMES = 10_000
+"""Placeholder names a ``later_part`` counts before it gives up being ``mergeable``."""
 """Distinct values remembered per file by the survey's memos."""
 
 _BLANK = ("", False)
@@ -139,6 +142,12 @@ class CookieSurvey:
     """Host -> entry index of its first persistent Set-Cookie."""
     after_set_without: Counter[str] = field(default_factory=Counter)
     """Host -> requests without any cookie seen after that host set one."""
+    unset_without: Counter[str] = field(default_factory=Counter)
+    """Host -> requests without any cookie seen before this survey saw that host set one: they count in
+    ``after_set_without`` when the survey is the later part of a file and the earlier part set it."""
+    name_limit: int = _NAME_LIMIT
+    """How many placeholder cookie names are counted (the later part of a split counts up to ``_SPLIT_NAMES``,
+    so that the merge can keep the first ``_NAME_LIMIT`` as one survey would)."""
     _cookies: dict[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
     """Cookie header value -> (its crumbs, the names of those whose value is a placeholder, in order):
     a session sends the same header many times."""
@@ -172,6 +181,8 @@ class CookieSurvey:
                     self._placeholder_of(name)
         elif host in self.set_hosts:
             self.after_set_without[host] += 1
+        else:
+            self.unset_without[host] += 1
         if set_cookies is None:
             return
         lines = [v for v in set_cookies if v.strip()]
@@ -228,8 +239,39 @@ class CookieSurvey:
     def _placeholder_of(self, name: str) -> None:
         """Count one placeholder value, of the cookie ``name``."""
         self.placeholders += 1
-        if name in self.placeholder_names or len(self.placeholder_names) < _NAME_LIMIT:
-            self.placeholder_names[name or "(nameless)"] += 1
+        key = name or "(nameless)"
+        if key in self.placeholder_names or len(self.placeholder_names) < self.name_limit:
+            self.placeholder_names[key] += 1
+
+    @classmethod
+    def later_part(cls) -> CookieSurvey:
+        """The survey of the entries after a split point (``har_split``'s child), to ``merge_after`` another."""
+        return cls(name_limit=_SPLIT_NAMES)
+
+    @property
+    def mergeable(self) -> bool:
+        """A later part whose placeholder names all fit: the merge gives exactly one survey's counts."""
+        return len(self.placeholder_names) < self.name_limit
+
+    def merge_after(self, later: CookieSurvey) -> None:
+        """Fold in the survey of the entries that follow these (a ``later_part``, ``mergeable``): the result is
+        the survey of all of them in order."""
+        self.entries += later.entries
+        self.requests_with_cookies += later.requests_with_cookies
+        self.responses_with_set_cookie += later.responses_with_set_cookie
+        self.values += later.values
+        self.placeholders += later.placeholders
+        for name, count in later.placeholder_names.items():
+            if name in self.placeholder_names or len(self.placeholder_names) < self.name_limit:
+                self.placeholder_names[name] += count
+        for host, count in later.unset_without.items():
+            if host in self.set_hosts:
+                self.after_set_without[host] += count
+            else:
+                self.unset_without[host] += count
+        self.after_set_without.update(later.after_set_without)
+        for host, index in later.set_hosts.items():
+            self.set_hosts.setdefault(host, index)
 
     def verdict(self, producer: str | None) -> CookieVerdict:
         """The file's cookie_data and the diagnostics that explain it."""

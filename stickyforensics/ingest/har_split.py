@@ -3,9 +3,11 @@
 A HAR is one client, so ``--jobs`` cannot split it by client as it splits captures; but its entries map
 to transactions independently, apart from three pieces of per-file state, which the split keeps exact:
 
-* the diagnostics log and the cookie survey are ordered: the child records its calls to them
-  (``_RecordingLog``, ``_RecordingSurvey``) and this process replays them after its own half, so both
-  end as one process reading the entries in order would leave them;
+* the diagnostics log and the cookie survey are ordered: this process writes its half to them, the
+  child records its calls to the log (``_RecordingLog``, replayed here after our half) and surveys its
+  half apart (``CookieSurvey.later_part``, merged here after ours: recording every entry's cookie values
+  held 250 MB in each reader of a 1.1 GB HAR), so both end as one process reading the entries in order
+  would leave them; when the split fails, both are put back as they were before it;
 * an entry whose ``startedDateTime`` is unreadable takes the previous entry's time: when that happens
   in the child before its first readable time, the child's half depends on ours and is read again here;
 * the fast reader (``har_fast``) must take the whole file: anything it declines on either side, or any
@@ -19,6 +21,8 @@ per 10 MB) to learn the index of its first entry.
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import os
 import pickle
 import signal
@@ -86,16 +90,6 @@ class _RecordingLog(DiagnosticLog):
         self.calls.append(("tally", (code, message, position, level)))
 
 
-@dataclass(slots=True)
-class _RecordingSurvey(CookieSurvey):
-    """The child's survey: every observation kept, in order, to be replayed into the parent's."""
-
-    calls: list[tuple[int, str, list[str], list[str] | None]] = field(default_factory=list)
-
-    def observe_values(self, index: int, host: str, cookies: list[str], set_cookies: list[str] | None) -> None:
-        self.calls.append((index, host, cookies, set_cookies))
-
-
 @dataclass(frozen=True, slots=True)
 class _Half:
     """What the child sends back."""
@@ -109,7 +103,9 @@ class _Half:
     appended: int
     """Its transactions (in ``transactions`` or in the sink)."""
     log_calls: list[tuple[str, tuple[Any, ...]]]
-    survey_calls: list[tuple[int, str, list[str], list[str] | None]]
+    """The child's calls to the log (ours go straight to it)."""
+    survey: CookieSurvey | None
+    """The child's survey of its half (ours goes straight to the file's)."""
 
 
 def splittable(path: str) -> bool:
@@ -133,10 +129,19 @@ def read_split(
     """Map the file's entries into ``ctx`` on two processes: (transactions, entries), or None when the
     file must be read the ordinary way (``ctx``'s log and survey are untouched then, and ``sink`` empty).
     With ``sink``, the transactions go there (each process to its half) and the list is empty."""
+    before = (copy.deepcopy(ctx.log), copy.deepcopy(ctx.survey))  # little yet: the file's head
     result = _read_split(path, ctx, map_entries, sink)
-    if result is None and sink is not None:
-        sink.reset()
+    if result is None:
+        for now, then in zip((ctx.log, ctx.survey), before, strict=True):
+            for name in _fields_of(now):
+                setattr(now, name, getattr(then, name))
+        if sink is not None:
+            sink.reset()
     return result
+
+
+def _fields_of(state: object) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(state))  # type: ignore[arg-type]
 
 
 def _read_split(
@@ -152,7 +157,7 @@ def _read_split(
             quiet_progress()
             if sink is not None:
                 sink.use_half(1)
-            half = _read_half(path, ctx, map_entries, decode_from=middle, sink=sink)
+            half = _read_half(path, ctx, map_entries, decode_from=middle, sink=sink, later=True)
             if sink is not None:
                 sink.close()
             if half is not None:
@@ -182,12 +187,12 @@ def _read_split(
         return None  # its first entry took "the previous entry's time", which was ours to give
     if sink is not None:
         sink.count += theirs.appended
-    # Both halves end in ctx as one process reading the entries in order would leave it.
-    for half in (ours, theirs):
-        for name, args in half.log_calls:
-            getattr(ctx.log, name)(*args)
-        for call in half.survey_calls:
-            ctx.survey.observe_values(*call)
+    if theirs.survey is None or not theirs.survey.mergeable:
+        return None
+    # Ours went straight to ctx: theirs after it, as one process reading the entries in order would leave it.
+    for name, args in theirs.log_calls:
+        getattr(ctx.log, name)(*args)
+    ctx.survey.merge_after(theirs.survey)
     return ours.transactions + theirs.transactions, theirs.entries
 
 
@@ -199,11 +204,12 @@ def _read_half(
     decode_from: int = 0,
     stop_before: int | None = None,
     sink: SplitSink | None = None,
+    later: bool = False,
 ) -> _Half | None:
-    """The entries of one half mapped under a recording copy of ``ctx`` (into ``sink``, when given); None if
-    the fast reader declines."""
-    log = _RecordingLog(ctx.log.source)
-    survey = _RecordingSurvey()
+    """The entries of one half mapped (into ``sink``, when given); None if the fast reader declines. The first
+    half writes to ``ctx``'s log and survey; the ``later`` one records its log calls and surveys apart."""
+    log = _RecordingLog(ctx.log.source) if later else ctx.log
+    survey = CookieSurvey.later_part() if later else ctx.survey
     half_ctx = EntryContext(
         path=ctx.path,
         input_index=ctx.input_index,
@@ -212,6 +218,8 @@ def _read_half(
         survey=survey,
         keep_body_prefix=ctx.keep_body_prefix,
     )
+    calls = log.calls if isinstance(log, _RecordingLog) else []
+    theirs = survey if later else None
     transactions: list[Transaction] = []
     count = 0
     before = len(sink) if sink is not None else 0
@@ -236,9 +244,9 @@ def _read_half(
     finally:
         raw.close()
     if sink is not None:
-        return _Half(transactions, count, sink.first_notes, len(sink) - before, log.calls, survey.calls)
+        return _Half(transactions, count, sink.first_notes, len(sink) - before, calls, theirs)
     first_notes = transactions[0].notes if transactions else None
-    return _Half(transactions, count, first_notes, len(transactions), log.calls, survey.calls)
+    return _Half(transactions, count, first_notes, len(transactions), calls, theirs)
 
 
 def _write_all(fd: int, data: bytes) -> None:
