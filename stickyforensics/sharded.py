@@ -124,9 +124,9 @@ class ShardJob:
     """The native-engine captures, by input index, split into one spill file per shard."""
     spill_dir: str
     keep_sessions: bool = False
+    """Pickle every shard's whole sessions for the parent to load some (``analyze(detail=...)``)."""
     har_partitions: dict[int, HarPartition] = field(default_factory=dict)
     """The HAR files that hold many clients (``ingest.har_partition``), split like the captures."""
-    """Pickle every shard's whole sessions for the parent to load some (``analyze(detail=...)``)."""
 
 
 SHARD_BYTES = 30_000_000
