@@ -114,8 +114,8 @@ def export_capture(
 
 def _shards(in_path: str, engine: EngineOptions, shard_bytes: int) -> int:
     """How many shards the capture is exported in (1: read whole)."""
-    if shard_bytes <= 0 or engine.engine != "native" or engine.tls_keylog:
-        return 1
+    if shard_bytes <= 0 or engine.engine != "native" or engine.tls_keylog or not hasattr(os, "fork"):
+        return 1  # the split runs in a forked process
     from stickyforensics.ingest.sniff import sniff
 
     fmt = sniff(in_path)
