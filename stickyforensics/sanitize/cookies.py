@@ -26,6 +26,8 @@ _WSP = " \t"
 
 Signature = tuple[str, CookieRole, str, bool, bool] | None
 
+_REPLACED, _PLACEHOLDER, _ROUTING = range(3)
+
 
 def _signature(info: PersistenceInfo | None) -> Signature:
     """What the analysis reads of a classification: family, role, status, backend known, internal."""
@@ -41,33 +43,48 @@ class CookieRewriter:
         self._values = values
         self._identify = classifier.identify
         self._hide_backends = hide_backends
-        self._answers: dict[tuple[str, str], str] = {}
+        self._seen: dict[tuple[str, str], tuple[int, str]] = {}
+        """(name, value) -> what ``value`` decided for it and its answer."""
 
     def value(self, name: str, value: str) -> str:
         """The value to write for cookie ``name`` (``value`` without surrounding blanks)."""
         stats = self._values.stats
         if not value:
             return value
+        key = (name, value)
+        seen = self._seen.get(key)
+        if seen is not None:
+            # A session sends the same cookies on every request: the answer (and what it counts) repeats.
+            outcome, found = seen
+            if outcome == _REPLACED:
+                stats.count("cookie")
+                self._values.sweep.add(value, found)
+            elif outcome == _PLACEHOLDER:
+                stats.placeholders_kept += 1
+            else:
+                stats.routing_cookies_kept.add(name)
+            return found
         if is_placeholder(value):
             stats.placeholders_kept += 1
+            self._remember(key, _PLACEHOLDER, value)
             return value
         info = self._identify(name, value)
         if info is not None and info.role is CookieRole.ROUTING and not self._hide_backends:
             stats.routing_cookies_kept.add(name)
+            self._remember(key, _ROUTING, value)
             return value
-        key = (name, value)
-        found = self._answers.get(key)
-        if found is not None:
-            stats.count("cookie")
-            self._values.sweep.add(value, found)
-            return found
         wanted = _signature(info)
 
         def same_reading(candidate: str) -> bool:
             return _signature(self._identify(name, candidate)) == wanted and not is_placeholder(candidate)
 
-        found = self._answers[key] = self._values.replace(value, "cookie", accept=same_reading, secret=True)
+        found = self._values.replace(value, "cookie", accept=same_reading, secret=True)
+        self._remember(key, _REPLACED, found)
         return found
+
+    def _remember(self, key: tuple[str, str], outcome: int, answer: str) -> None:
+        # Not bounded, as the answers must not be: a value asked again must get the same pseudonym.
+        self._seen[key] = (outcome, answer)
 
     def _padded(self, name: str, raw: str) -> str:
         """``raw`` with its value rewritten and its surrounding blanks kept."""
