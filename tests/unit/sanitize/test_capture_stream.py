@@ -114,3 +114,31 @@ def test_progress_follows_every_phase_to_its_end(per_client: bool, tmp_path: Pat
     else:
         entries = sum(count for _path, count in result.files)
         assert calls[-1] == (f"writing {entries} entries", entries, entries)
+
+
+def test_shard_by_shard_holds_a_shard_not_the_capture(tmp_path: Path) -> None:
+    """Regression guard for the bound itself: the whole-capture export holds every transaction and entry;
+    shard by shard (eight shards) holds about one (the partitioning runs in a child, untraced here). One
+    unpickler reading a whole run file once kept every entry it had read: the traced peak says so."""
+    import subprocess
+    import sys
+    import tracemalloc
+
+    capture = tmp_path / "generated.pcap"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench/gen_capture.py"), "--packets", "15000", "--seed", "7", "-o", str(capture)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    options = SanitizeOptions(key=KEY, hide_backends=False, config=Config())
+    peaks = []
+    for shard_bytes in (0, capture.stat().st_size // 8):
+        tracemalloc.start()
+        try:
+            export_capture(str(capture), str(tmp_path / f"{shard_bytes}.har"), options, shard_bytes=shard_bytes)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert (tmp_path / "0.har").read_bytes() == (tmp_path / f"{capture.stat().st_size // 8}.har").read_bytes()
+    assert peaks[1] * 3 < peaks[0], peaks
