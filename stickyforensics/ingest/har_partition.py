@@ -3,11 +3,12 @@
 A browser's HAR is one client, read whole by one process. A HAR exported from a capture
 (``stickyforensics export``) names each entry's client (``_clientIPAddress``) and can hold thousands of
 them: read whole, every client's transactions and cookie timeline are in one process at once (the 250 MB
-export of bench/data/large.pcap: 343 MiB). Here the file is read once, in order, by one process (its
-diagnostics and cookie survey are the file's, as ``read_har`` leaves them), and each transaction is
-pickled to the spill file of the shard that owns its client (``reconstruct.shard.owner_of``, the capture
-rule; entries without a client go to the shard that owns the input), a batch at a time. Each worker then
-loads its shard's transactions, in file order, and judges its clients as it would a capture's.
+export of bench/data/large.pcap: 428-443 MiB). Here the file is read once, in order, by the two-process
+HAR reader (``har_split``; its diagnostics and cookie survey are the file's, as ``read_har`` leaves them),
+and each transaction is pickled to the spill file of the shard that owns its client
+(``reconstruct.shard.owner_of``, the capture rule; entries without a client go to the shard that owns the
+input), a batch at a time, each reading process to its own set of files. Each worker then loads its
+shard's transactions, in file order, and judges its clients as it would a capture's.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``export_capture`` for a large capture: the same HAR files, in memory bounded by a shard, not the capture.
 
 Reading the whole capture first (``capture``'s way) holds every transaction and every HAR entry: on a
-1M-packet capture 1.4 GB and 74 s. Here the capture is split by client into shards (``ingest.partition``,
+1M-packet capture 1.3 GB. Here the capture is split by client into shards (``ingest.partition``,
 as ``analyze --jobs`` splits it) and each shard is reassembled in turn; its entries go to a run file on
 disk, sorted, and the runs are merged into the output in the order one process gives (``capture_order``:
 start time, ``tcp.stream``, depth). Sanitizing needs every secret before it writes the first entry (the
