@@ -65,12 +65,15 @@ def read_input(
     return read_capture(path, input_index=index, keep_body_prefix=options.keep_body_prefix)
 
 
-def _in_megabytes(progress: Progress, path: str) -> Callable[[int, int], None]:
-    label = f"{path} (MB)"
+MB = 1_000_000
+
+
+def in_megabytes(progress: Progress, label: str) -> Callable[[int, int], None]:
+    """``progress`` told (bytes done, bytes in all) in MB: the bar's counts are read by people."""
 
     def told(done: int, total: int) -> None:
-        megabytes = -(-max(total, 1) // 1_000_000)
-        progress(label, min(-(-done // 1_000_000), megabytes), megabytes)
+        megabytes = -(-max(total, 1) // MB)
+        progress(label, min(-(-done // MB), megabytes), megabytes)
 
     return told
 
@@ -180,6 +183,6 @@ def analyze(
         if progress is not None:
             progress(path, index, len(files))
         # One file: its bytes are the bar (a large HAR takes a while; a capture's reader has no hook).
-        told = _in_megabytes(progress, path) if progress is not None and len(files) == 1 else None
+        told = in_megabytes(progress, f"{path} (MB)") if progress is not None and len(files) == 1 else None
         results.append(read_input(path, index, options, progress=told))
     return analyze_results(results, config)

@@ -60,8 +60,10 @@ from stickyforensics.model import (
     Transaction,
     finding_sort_key,
 )
+from stickyforensics.pipeline import in_megabytes
 from stickyforensics.reconstruct.shard import Shard
 from stickyforensics.shard_views import global_view, pruned_views, summary_of, token_counts, trimmed_transaction
+from stickyforensics.spill_records import read_records, write_record
 from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
@@ -106,8 +108,8 @@ class ShardResult:
     """What the cross-client hygiene rules read of its clients' ``Set-Cookie`` events (the views hold none)."""
     sessions_file: str | None = None
     """Where the worker pickled the shard's whole sessions (``ShardJob.keep_sessions``)."""
-    session_spans: dict[str, tuple[int, int]] | None = None
-    """Client -> (offset, length) of its session's pickle in ``sessions_file``."""
+    session_offsets: dict[str, int] | None = None
+    """Client -> offset of its session's record in ``sessions_file`` (``spill_records``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,37 +265,29 @@ def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[
         digest=digest_sessions(sessions, keep=trimmed_transaction),
     )
     if job.keep_sessions:
-        sessions_file, spans = _write_sessions(job, index, sessions)
-        result = replace(result, sessions_file=sessions_file, session_spans=spans)
+        sessions_file, offsets = _write_sessions(job, index, sessions)
+        result = replace(result, sessions_file=sessions_file, session_offsets=offsets)
     return result, sessions
 
 
-def _write_sessions(
-    job: ShardJob, index: int, sessions: Sequence[ClientSession]
-) -> tuple[str, dict[str, tuple[int, int]]]:
-    """Each session pickled on its own (a re-run of the shard writes the file anew)."""
+def _write_sessions(job: ShardJob, index: int, sessions: Sequence[ClientSession]) -> tuple[str, dict[str, int]]:
+    """Each session a record of its own (a re-run of the shard writes the file anew)."""
     path = os.path.join(job.spill_dir, f"sessions.shard{index}.pickle")
-    spans: dict[str, tuple[int, int]] = {}
+    offsets: dict[str, int] = {}
     with open(path, "wb") as f:
         for session in sessions:
-            data = pickle.dumps(session, protocol=pickle.HIGHEST_PROTOCOL)
-            spans[session.key.value] = (f.tell(), len(data))
-            f.write(data)
-    return path, spans
+            offsets[session.key.value] = f.tell()
+            write_record(f, session)
+    return path, offsets
 
 
 def _load_sessions(result: ShardResult, clients: set[str]) -> list[ClientSession]:
     """The whole sessions of ``clients`` (of the shard ``result`` describes), read from its sessions file."""
-    spans = result.session_spans
-    if result.sessions_file is None or spans is None:
+    offsets = result.session_offsets
+    if result.sessions_file is None or offsets is None:
         raise RuntimeError(f"shard {result.shard} kept no sessions")
-    out: list[ClientSession] = []
-    with open(result.sessions_file, "rb") as f:
-        for client in sorted(clients, key=lambda name: spans[name][0]):  # in file order
-            offset, length = spans[client]
-            f.seek(offset)
-            out.append(pickle.loads(f.read(length)))
-    return out
+    path = result.sessions_file
+    return [next(read_records(path, offsets[client], 1)) for client in sorted(clients, key=offsets.__getitem__)]
 
 
 def _write_views(job: ShardJob, index: int, views: tuple[ClientSession, ...]) -> str:
@@ -536,40 +530,24 @@ def _partition(
                 from stickyforensics.ingest.har_partition import partition_har
 
                 label = f"splitting {os.path.basename(path)} by client (MB)"
-                told = functools.partial(_megabytes_of, progress, label) if progress is not None else None
-                if progress is not None:
-                    progress(label, 0, -(-max(os.stat(path).st_size, 1) // MB))
+                told = in_megabytes(progress, label) if progress is not None else None
+                if told is not None:
+                    told(0, os.stat(path).st_size)
                 hars[index] = partition_har(
                     path, shards, directory, input_index=index, keep_body_prefix=options.keep_body_prefix, progress=told
                 )
             continue
         if options.engine != "native" or options.tls_keylog:
             continue
-        size = max(os.stat(path).st_size, 1)
-        label = f"splitting {os.path.basename(path)} by client (MB)"
-        megabytes = -(-size // MB)
-        tick = None
-        if progress is not None:
-            progress(label, 0, megabytes)
-            tick = functools.partial(megabytes_done, progress, label, megabytes)
+        size = os.stat(path).st_size
+        told = in_megabytes(progress, f"splitting {os.path.basename(path)} by client (MB)") if progress else None
+        tick = (lambda done, told=told, size=size: told(done, size)) if told is not None else None
+        if told is not None:
+            told(0, size)
         out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick, pipelined=True)
-        if progress is not None:
-            progress(label, megabytes, megabytes)
+        if told is not None:
+            told(size, size)
     return out, hars
-
-
-MB = 1_000_000
-
-
-def _megabytes_of(progress: Progress, label: str, done: int, total: int) -> None:
-    """``progress`` in MB of ``done`` / ``total`` bytes."""
-    megabytes = -(-max(total, 1) // MB)
-    progress(label, min(-(-done // MB), megabytes), megabytes)
-
-
-def megabytes_done(progress: Progress, label: str, megabytes: int, done: int) -> None:
-    """Progress of a split in MB of the file, not bytes: the bar's counts are read by people."""
-    progress(label, min(done // MB, megabytes), megabytes)
 
 
 def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress: Progress | None) -> AnalysisReport:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import BinaryIO
@@ -24,11 +22,10 @@ from typing import BinaryIO
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.model import Transaction
 from stickyforensics.reconstruct.shard import owner_of
+from stickyforensics.spill_records import read_records, write_record
 
 BATCH = 512
 """Transactions pickled together: fewer, larger pickles, and at most this many per shard held meanwhile."""
-
-_SIZE = struct.Struct("<Q")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +126,7 @@ class _ShardSink:
     def _flush(self, shard: int) -> None:
         batch = self._batches[shard]
         if batch:
-            data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
-            self._files[shard].write(_SIZE.pack(len(data)) + data)
+            write_record(self._files[shard], batch)
             batch.clear()
 
     def close(self) -> None:
@@ -184,11 +180,7 @@ def read_har_shard(partition: HarPartition, shard: int) -> list[Transaction]:
     """The transactions of one shard, in the file's order."""
     out: list[Transaction] = []
     for path in partition.spill_files[shard]:
-        try:
-            fh = open(path, "rb")  # noqa: SIM115 - closed below
-        except FileNotFoundError:  # the second half's, when the file was read by one process
-            continue
-        with fh:
-            while head := fh.read(_SIZE.size):
-                out.extend(pickle.loads(fh.read(_SIZE.unpack(head)[0])))
+        if os.path.exists(path):  # the second half's is absent when one process read the file
+            for batch in read_records(path):
+                out.extend(batch)
     return out

@@ -16,11 +16,8 @@ several proxies, gets one file with the records of both).
 
 from __future__ import annotations
 
-import functools
 import heapq
 import os
-import pickle
-import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, cast
@@ -30,9 +27,9 @@ from stickyforensics.ingest.partition import Partition, partition_capture
 from stickyforensics.model import Transaction
 from stickyforensics.reconstruct.pairing import capture_order
 from stickyforensics.sanitize.export import transaction_entry
+from stickyforensics.spill_records import read_records, write_record
 
 Order = tuple[float, int, int]
-_SIZE = struct.Struct("<Q")
 
 
 @dataclass(slots=True)
@@ -50,30 +47,11 @@ class _Run:
 
     def add_group(self, group: str, records: list[Any]) -> None:
         self.spans[group] = (self.file.tell(), len(records))
-        # One pickle per record, each with its own memo: one Unpickler reading them all would keep every
-        # object it ever loaded (its memo only grows).
-        write, dumps, size = self.file.write, pickle.dumps, _SIZE.pack
         for record in records:
-            data = dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
-            write(size(len(data)))
-            write(data)
+            write_record(self.file, record)
 
     def close(self) -> None:
         self.file.close()
-
-
-def _read_records(path: str, offset: int = 0, count: int | None = None) -> Iterator[Any]:
-    """The pickled records of ``path`` from ``offset`` (``count`` of them, or up to the end)."""
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        read, loads, size = fh.read, pickle.loads, _SIZE.unpack
-        done = 0
-        while count is None or done < count:
-            head = read(_SIZE.size)
-            if not head:
-                return
-            yield loads(read(size(head)[0]))
-            done += 1
 
 
 @dataclass(slots=True)
@@ -92,20 +70,23 @@ Progress = Callable[[str, int, int], None]
 def _partitioned(in_path: str, shards: int, directory: str, progress: Progress | None) -> Partition:
     """The capture split into ``shards`` spill files, by a child process: the numbering pass's memory (a
     tombstone per ended connection: 128 MiB at 2 GB of capture) goes when it ends."""
-    from stickyforensics.sharded import MB, in_child, megabytes_done
+    from stickyforensics.pipeline import in_megabytes
+    from stickyforensics.sharded import in_child
 
     label = f"splitting {os.path.basename(in_path)} by client (MB)"
-    megabytes = -(-max(os.path.getsize(in_path), 1) // MB)
+    size = os.path.getsize(in_path)
 
     def split(relay: Progress | None) -> Partition:
-        tick = functools.partial(megabytes_done, relay, label, megabytes) if relay is not None else None
+        told = in_megabytes(relay, label) if relay is not None else None
+        tick = (lambda done: told(done, size)) if told is not None else None
         return partition_capture(in_path, shards, directory, pipelined=True, progress=tick)
 
-    if progress is not None:
-        progress(label, 0, megabytes)
+    told = in_megabytes(progress, label) if progress is not None else None
+    if told is not None:
+        told(0, size)
     partition = cast(Partition, in_child(split, progress))
-    if progress is not None:
-        progress(label, megabytes, megabytes)
+    if told is not None:
+        told(size, size)
     return partition
 
 
@@ -177,7 +158,7 @@ def stream_entries(
             run.close()
         runs.append(run.path)
         del transactions, entries
-    merged = heapq.merge(*(_read_records(path) for path in runs), key=_order)
+    merged = heapq.merge(*(read_records(path) for path in runs), key=_order)
     ordered: Iterator[dict[str, Any]] = (entry for _order_key, entry in merged)
     if progress is not None:
         ordered = _counted(ordered, f"writing {tally.count} entries", tally.count, progress)
@@ -243,7 +224,7 @@ def stream_client_entries(
     for index, tx_path in enumerate(tx_runs):
         if progress is not None:
             progress(label, index, len(tx_runs))
-        (transactions,) = _read_records(tx_path)
+        (transactions,) = read_records(tx_path)
         os.unlink(tx_path)
         sessions = build_sessions(transactions, config, facts=facts)
         del transactions
@@ -264,7 +245,7 @@ def stream_client_entries(
 
     def entries_of(records: ClientRecords) -> Callable[[], Iterator[dict[str, Any]]]:
         def read() -> Iterator[dict[str, Any]]:
-            merged = heapq.merge(*(_read_records(*span) for span in records.spans), key=_order)
+            merged = heapq.merge(*(read_records(*span) for span in records.spans), key=_order)
             return (entry for _order_key, entry in merged)
 
         return read

@@ -12,7 +12,8 @@ from stickyforensics.errors import InputError
 from stickyforensics.pipeline import EngineOptions
 from stickyforensics.sanitize import SanitizeOptions, export_capture
 from stickyforensics.sanitize import capture as capture_module
-from stickyforensics.sanitize.capture_stream import _read_records, _Run
+from stickyforensics.sanitize.capture_stream import _Run
+from stickyforensics.spill_records import read_records
 from tests.unit.sanitize.helpers import KEY
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -80,9 +81,9 @@ def test_run_records_come_back_by_group_without_a_shared_memo(tmp_path: Path) ->
     run.add_group("a", [(1, shared), (2, shared)])
     run.add_group("b", [(3, shared)])
     run.close()
-    assert list(_read_records(run.path)) == [(1, shared), (2, shared), (3, shared)]
-    assert list(_read_records(run.path, *run.spans["b"])) == [(3, shared)]
-    first, second = _read_records(run.path, *run.spans["a"])
+    assert list(read_records(run.path)) == [(1, shared), (2, shared), (3, shared)]
+    assert list(read_records(run.path, *run.spans["b"])) == [(3, shared)]
+    first, second = read_records(run.path, *run.spans["a"])
     assert first[1] is not second[1]  # each record its own pickle: nothing read is kept for the next
 
 
