@@ -240,10 +240,20 @@ def _local_inputs(files: Sequence[str], formats: Sequence[str], parts: Sequence[
     return tuple(out)
 
 
-def analyze_shard(job: ShardJob, index: int, facts: TrackFacts | None) -> tuple[ShardResult, tuple[ClientSession, ...]]:
-    """Read and judge one shard; ``facts`` None: decide them from the shard (see the module doc)."""
+def analyze_shard(
+    job: ShardJob, index: int, facts: TrackFacts | None, joined: Sequence[int] = ()
+) -> tuple[ShardResult, tuple[ClientSession, ...]]:
+    """Read and judge one shard; ``facts`` None: decide them from the shard (see the module doc).
+
+    ``joined``: more shards judged with it as one (``xff_linked_shards``); the result is ``index``'s.
+    """
     config = job.config
     parts, transactions, cookie_data = _read_share(job, Shard(index, job.shards))
+    for other in joined:
+        more_parts, more, more_data = _read_share(job, Shard(other, job.shards))
+        parts.extend(more_parts)
+        transactions.extend(more)
+        cookie_data.update(more_data)
     counts = count_facts(transactions)
     used = facts if facts is not None else counts.decide()
     sessions = build_sessions(transactions, config, cookie_data=cookie_data, facts=used)
@@ -320,6 +330,41 @@ def _decided_otherwise(result: ShardResult, facts: TrackFacts) -> bool:
     return any((host in multi) != (host in mine) for host in result.counts.host_addresses)
 
 
+def xff_linked_shards(results: Sequence[ShardResult], facts: TrackFacts, identity: str) -> list[list[int]]:
+    """Groups of shards that must be judged as one: a client told apart by its X-Forwarded-For first hop
+    can come through several proxy addresses, which the partitioning (by address) sent to several shards.
+
+    Each group is sorted, of two shards or more; the groups are disjoint, in the order of their first shard.
+    """
+
+    def by_hop(path: str) -> bool:
+        return identity == "xff" or (identity == "auto" and path in facts.xff_inputs)
+
+    lead = {r.shard: r.shard for r in results}
+
+    def find(shard: int) -> int:
+        while lead[shard] != shard:
+            lead[shard] = lead[lead[shard]]
+            shard = lead[shard]
+        return shard
+
+    first_seen: dict[str, int] = {}
+    """Hop -> the first shard that saw it, across inputs: one hop is one client in every input it names."""
+    for result in sorted(results, key=lambda r: r.shard):
+        for path, hops in result.counts.xff_hops.items():
+            if not by_hop(path):
+                continue
+            for hop in hops:
+                seen = first_seen.setdefault(hop, result.shard)
+                a, b = find(seen), find(result.shard)
+                if a != b:
+                    lead[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for shard in sorted(lead):
+        groups.setdefault(find(shard), []).append(shard)
+    return [group for _, group in sorted(groups.items()) if len(group) > 1]
+
+
 def _work(conn: Connection, job: ShardJob, shards: Sequence[int]) -> None:
     gc.disable()  # as in the CLI: millions of long-lived acyclic objects
     try:
@@ -331,8 +376,8 @@ def _work(conn: Connection, job: ShardJob, shards: Sequence[int]) -> None:
             message = conn.recv()
             if message[0] == "done":
                 break
-            _, index, facts = message
-            conn.send(("result", analyze_shard(job, index, facts)[0]))
+            _, index, facts, joined = message
+            conn.send(("result", analyze_shard(job, index, facts, joined)[0]))
     except BaseException as exc:  # everything goes back to the parent, which decides
         _send_error(conn, exc)
     finally:
@@ -563,10 +608,18 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
         for result in results.values():
             counts.merge(result.counts)
         facts = counts.decide()
-        again = [i for i, r in results.items() if _decided_otherwise(r, facts)]
-        for result in workers.ask([("run", index, facts) for index in again], "result"):
+        linked = xff_linked_shards(list(results.values()), facts, job.config.client_identity)
+        requests = [("run", group[0], facts, tuple(group[1:])) for group in linked]
+        joined = {index for group in linked for index in group}
+        requests += [
+            ("run", i, facts, ()) for i, r in results.items() if i not in joined and _decided_otherwise(r, facts)
+        ]
+        for result in workers.ask(requests, "result"):
             results[result.shard] = result
-        ordered = [results[i] for i in range(shards)]
+        for group in linked:
+            for index in group[1:]:
+                del results[index]  # judged with group[0], in its result
+        ordered = [results[i] for i in sorted(results)]
         workers.close()  # nothing more to ask them: their memory goes before the parent's report grows
         report, home = _merge(job, ordered)
         wanted = detail(report) if detail is not None else set()
@@ -575,7 +628,7 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
             for client in wanted:
                 if client in home:
                     by_shard.setdefault(home[client], set()).add(client)
-            full = {s.key: s for index in sorted(by_shard) for s in _load_sessions(ordered[index], by_shard[index])}
+            full = {s.key: s for index in sorted(by_shard) for s in _load_sessions(results[index], by_shard[index])}
             report = replace(report, sessions=tuple(full.get(s.key, s) for s in report.sessions))
         return report
     finally:

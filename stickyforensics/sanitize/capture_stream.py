@@ -187,7 +187,7 @@ class ClientRecords:
     """Where one client's entries are: (run file, offset, count) in each shard that held it."""
 
     order: tuple[float, str]
-    """``session_order`` of its session (the first shard's, when it is in several)."""
+    """``session_order`` of its whole session (the earliest of its shards', when it is in several)."""
     spans: list[tuple[str, int, int]] = field(default_factory=list)
 
 
@@ -238,6 +238,7 @@ def stream_client_entries(
                 name = session.key.value
                 run.add_group(name, [(capture_order(tx), e) for tx, e in zip(ordered, entries, strict=True)])
                 found = clients.setdefault(name, ClientRecords(session_order(session)))
+                found.order = min(found.order, session_order(session))  # in two shards: its earliest start
                 found.spans.append((run.path, *run.spans[name]))
         finally:
             run.close()

@@ -172,7 +172,7 @@ def test_the_open_file_limit_is_raised_to_the_hard_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def _fake_shard(job: object, index: int, facts: object) -> tuple[object, tuple[object, ...]]:
+def _fake_shard(job: object, index: int, facts: object, joined: object = ()) -> tuple[object, tuple[object, ...]]:
     """A shard whose result is far larger than a pipe holds."""
     from types import SimpleNamespace
 
@@ -199,7 +199,7 @@ def test_requests_and_answers_larger_than_a_pipe_do_not_hang(monkeypatch: pytest
         assert sorted(r.shard for r in workers.gather("result", 8)) == list(range(8))
         facts = {f"padding-{n:07d}" for n in range(20_000)}  # a request of ~300 KB
         signal.alarm(60)
-        answers = workers.ask([("run", shard, facts) for shard in range(8)], "result")
+        answers = workers.ask([("run", shard, facts, ()) for shard in range(8)], "result")
         signal.alarm(0)
     finally:
         signal.alarm(0)
@@ -247,3 +247,69 @@ def test_a_har_exported_from_captures_is_split_by_client_with_the_same_report(
         one = _views(paths, Config(), 1, shard_bytes=0)
         assert _views(paths, Config(), 2, shard_bytes=3_000) == one
     assert sorted(p.name for p in marks.iterdir()) == sorted(Path(p).name for p in hars)
+
+
+def behind_two_proxies(path: Path) -> list[str]:
+    """Five users behind two proxy addresses that the partitioning sends to two shards; each user's requests
+    alternate between the proxies, some users starting at one, some at the other (``X-Forwarded-For`` names
+    the user), and the first user's last request
+    is served by another backend. Returns the proxies' addresses."""
+    from stickyforensics.reconstruct.shard import owner_of
+
+    mc = _crafted_module()
+    candidates = [f"10.9.0.{i}" for i in range(1, 60)]
+    proxies = [next(ip for ip in candidates if owner_of(ip, 2) == k) for k in (0, 1)]
+    cap = mc.Pcap(1)
+    port = 40000
+    for i in range(4):  # the users' requests interleaved
+        for u in range(1, 6):
+            user = f"203.0.113.{u}"
+            cookie = "" if i == 0 else f"Cookie: SERVERID=s1; JSESSIONID={user}-S\r\n"
+            sets = f"Set-Cookie: SERVERID=s1; Path=/\r\nSet-Cookie: JSESSIONID={user}-S; Path=/\r\n" if i == 0 else ""
+            backend = "s2" if (u, i) == (1, 3) else "s1"
+            request = f"GET /{u}/{i} HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: {user}\r\n{cookie}\r\n"
+            response = f"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Served-By: {backend}\r\n{sets}\r\nok"
+            port += 1
+            conn = mc.Conn(proxies[(u + i) % 2], port, "10.0.0.5", isn_c=1000 + port, isn_s=7_000_000 + port)
+            for pkt in conn.handshake().exchange([(request.encode(), response.encode())]).close().packets:
+                cap.add(mc.ether(pkt))
+    path.write_bytes(cap.data())
+    return proxies
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_user_behind_two_proxy_addresses_is_one_client_on_several_processes(tmp_path: Path, jobs: int) -> None:
+    """Regression: shards are by client address, so a user told apart by X-Forwarded-For but reached through
+    two proxies was judged as two clients, each with half the requests. The shards such users link are now
+    judged as one."""
+    path = tmp_path / "proxies.pcap"
+    behind_two_proxies(path)
+    one = analyze([str(path)], Config())
+    assert [(s.key.strategy, s.transaction_count) for s in one.sessions] == [("xff", 4)] * 5
+    assert _views([str(path)], Config(), jobs, shard_bytes=1) == _views([str(path)], Config(), 1, shard_bytes=0)
+
+
+def _linked(hops_by_shard: dict[int, dict[str, set[str]]], xff_inputs: set[str], identity: str) -> list[list[int]]:
+    from types import SimpleNamespace
+
+    from stickyforensics.sharded import xff_linked_shards
+    from stickyforensics.track.capture_facts import FactCounts, TrackFacts
+
+    results = [SimpleNamespace(shard=k, counts=FactCounts(xff_hops=v)) for k, v in hops_by_shard.items()]
+    return xff_linked_shards(results, TrackFacts(frozenset(xff_inputs), frozenset()), identity)  # type: ignore[arg-type]
+
+
+def test_shards_are_linked_by_hops_of_inputs_whose_clients_are_told_apart_by_them() -> None:
+    hops = {
+        0: {"a.pcap": {"u1"}},
+        1: {"a.pcap": {"u2"}},
+        2: {"a.pcap": {"u2", "u3"}, "b.pcap": {"u9"}},
+        3: {"b.pcap": {"u3", "u9"}},
+    }
+    assert _linked(hops, {"a.pcap"}, "auto") == [[1, 2]]
+    assert _linked(hops, {"a.pcap", "b.pcap"}, "auto") == [[1, 2, 3]]  # one hop is one client in every input
+    assert _linked(hops, set(), "xff") == [[1, 2, 3]]
+    assert _linked(hops, {"a.pcap", "b.pcap"}, "ip") == []
+    assert _linked(hops, set(), "auto") == []
+    chain = {0: {"a": {"x"}}, 1: {"a": {"y"}}, 2: {"a": {"y", "z"}}, 3: {"a": {"x", "z"}}, 4: {"a": {"w"}}}
+    assert _linked(chain, {"a"}, "auto") == [[0, 1, 2, 3]]

@@ -53,6 +53,30 @@ def test_shard_by_shard_gives_the_same_files(capture: Path, sanitize: bool, per_
     )
 
 
+@pytest.mark.parametrize("per_client", [False, True], ids=["one-file", "per-client"])
+def test_users_behind_two_proxies_in_two_shards_give_the_same_files(per_client: bool, tmp_path: Path) -> None:
+    """Users told apart by X-Forwarded-For, each reached through both proxies, whose addresses are in two
+    shards: each user's file holds the records of both, and the files come in the whole capture's order."""
+    from tests.unit.test_sharded import behind_two_proxies
+
+    capture = tmp_path / "proxies.pcap"
+    behind_two_proxies(capture)
+    shard_bytes = (capture.stat().st_size + 1) // 2
+    assert capture_module._shards(str(capture), EngineOptions(), shard_bytes) == 2
+    whole_out, split_out = tmp_path / "whole", tmp_path / "split"
+    if not per_client:
+        whole_out.mkdir()
+        split_out.mkdir()
+        whole_out, split_out = whole_out / "out.har", split_out / "out.har"
+    whole = _export(capture, whole_out, shard_bytes=0, sanitize=False, per_client=per_client)
+    assert _export(capture, split_out, shard_bytes=shard_bytes, sanitize=False, per_client=per_client) == whole
+    assert _files(split_out.parent if not per_client else split_out) == _files(
+        whole_out.parent if not per_client else whole_out
+    )
+    if per_client:
+        assert len(whole[0]) == 5  # type: ignore[arg-type]
+
+
 def test_small_captures_and_other_engines_are_read_whole() -> None:
     capture = str(CAPTURES[0])
     assert capture_module._shards(capture, EngineOptions(), capture_module.SHARD_BYTES) == 1
