@@ -245,7 +245,7 @@ def analyze_shard(
 ) -> tuple[ShardResult, tuple[ClientSession, ...]]:
     """Read and judge one shard; ``facts`` None: decide them from the shard (see the module doc).
 
-    ``joined``: more shards judged with it as one (``xff_linked_shards``); the result is ``index``'s.
+    ``joined``: more shards judged with it as one (``linked_shards``); the result is ``index``'s.
     """
     config = job.config
     parts, transactions, cookie_data = _read_share(job, Shard(index, job.shards))
@@ -330,11 +330,16 @@ def _decided_otherwise(result: ShardResult, facts: TrackFacts) -> bool:
     return any((host in multi) != (host in mine) for host in result.counts.host_addresses)
 
 
-def xff_linked_shards(results: Sequence[ShardResult], facts: TrackFacts, identity: str) -> list[list[int]]:
-    """Groups of shards that must be judged as one: a client told apart by its X-Forwarded-For first hop
-    can come through several proxy addresses, which the partitioning (by address) sent to several shards.
+def linked_shards(results: Sequence[ShardResult], facts: TrackFacts, identity: str) -> list[list[int]]:
+    """Groups of shards that must be judged as one, because one client's requests are in each of them.
 
-    Each group is sorted, of two shards or more; the groups are disjoint, in the order of their first shard.
+    The partitioning is by client address, so this is rare, but it happens: a user told apart by its
+    X-Forwarded-For first hop reached through several proxy addresses; an address in a whole-file input
+    (a small HAR exported from a capture, a tshark-engine capture) and in a capture's shard; a connection
+    seen without its handshake whose sides were guessed wrong. Shards are linked by the client addresses
+    they saw and, in the inputs whose clients are told apart by it, the first hops; across inputs, as one
+    process groups them. Each group is sorted, of two shards or more; the groups are disjoint, in the
+    order of their first shard.
     """
 
     def by_hop(path: str) -> bool:
@@ -348,17 +353,17 @@ def xff_linked_shards(results: Sequence[ShardResult], facts: TrackFacts, identit
             shard = lead[shard]
         return shard
 
-    first_seen: dict[str, int] = {}
-    """Hop -> the first shard that saw it, across inputs: one hop is one client in every input it names."""
+    first_seen: dict[tuple[str, str], int] = {}
+    """(kind, client) -> the first shard that saw it."""
     for result in sorted(results, key=lambda r: r.shard):
-        for path, hops in result.counts.xff_hops.items():
-            if not by_hop(path):
-                continue
-            for hop in hops:
-                seen = first_seen.setdefault(hop, result.shard)
-                a, b = find(seen), find(result.shard)
-                if a != b:
-                    lead[max(a, b)] = min(a, b)
+        counts = result.counts
+        named = [("ip", ip) for ips in counts.client_ips.values() for ip in ips]
+        named += [("xff", hop) for path, hops in counts.xff_hops.items() if by_hop(path) for hop in hops]
+        for name in named:
+            seen = first_seen.setdefault(name, result.shard)
+            a, b = find(seen), find(result.shard)
+            if a != b:
+                lead[max(a, b)] = min(a, b)
     groups: dict[int, list[int]] = {}
     for shard in sorted(lead):
         groups.setdefault(find(shard), []).append(shard)
@@ -608,7 +613,7 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
         for result in results.values():
             counts.merge(result.counts)
         facts = counts.decide()
-        linked = xff_linked_shards(list(results.values()), facts, job.config.client_identity)
+        linked = linked_shards(list(results.values()), facts, job.config.client_identity)
         requests = [("run", group[0], facts, tuple(group[1:])) for group in linked]
         joined = {index for group in linked for index in group}
         requests += [

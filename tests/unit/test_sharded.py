@@ -286,17 +286,20 @@ def test_a_user_behind_two_proxy_addresses_is_one_client_on_several_processes(tm
     behind_two_proxies(path)
     one = analyze([str(path)], Config())
     assert [(s.key.strategy, s.transaction_count) for s in one.sessions] == [("xff", 4)] * 5
-    assert _views([str(path)], Config(), jobs, shard_bytes=1) == _views([str(path)], Config(), 1, shard_bytes=0)
+    shard_bytes = path.stat().st_size // 4 + 1  # four shards: the proxies in two of them
+    assert _views([str(path)], Config(), jobs, shard_bytes=shard_bytes) == _views(
+        [str(path)], Config(), 1, shard_bytes=0
+    )
 
 
 def _linked(hops_by_shard: dict[int, dict[str, set[str]]], xff_inputs: set[str], identity: str) -> list[list[int]]:
     from types import SimpleNamespace
 
-    from stickyforensics.sharded import xff_linked_shards
+    from stickyforensics.sharded import linked_shards
     from stickyforensics.track.capture_facts import FactCounts, TrackFacts
 
     results = [SimpleNamespace(shard=k, counts=FactCounts(xff_hops=v)) for k, v in hops_by_shard.items()]
-    return xff_linked_shards(results, TrackFacts(frozenset(xff_inputs), frozenset()), identity)  # type: ignore[arg-type]
+    return linked_shards(results, TrackFacts(frozenset(xff_inputs), frozenset()), identity)  # type: ignore[arg-type]
 
 
 def test_shards_are_linked_by_hops_of_inputs_whose_clients_are_told_apart_by_them() -> None:
@@ -313,3 +316,29 @@ def test_shards_are_linked_by_hops_of_inputs_whose_clients_are_told_apart_by_the
     assert _linked(hops, set(), "auto") == []
     chain = {0: {"a": {"x"}}, 1: {"a": {"y"}}, 2: {"a": {"y", "z"}}, 3: {"a": {"x", "z"}}, 4: {"a": {"w"}}}
     assert _linked(chain, {"a"}, "auto") == [[0, 1, 2, 3]]
+
+
+def test_shards_are_linked_by_client_addresses_in_any_input() -> None:
+    from types import SimpleNamespace
+
+    from stickyforensics.sharded import linked_shards
+    from stickyforensics.track.capture_facts import FactCounts, TrackFacts
+
+    ips = {0: {"a.pcap": {"10.0.0.1"}}, 1: {"small.har": {"10.0.0.1", "10.0.0.7"}}, 2: {"a.pcap": {"10.0.0.2"}}}
+    hops = {2: {"a.pcap": {"10.0.0.7"}}}  # a hop and an address are different clients
+    results = [
+        SimpleNamespace(shard=k, counts=FactCounts(client_ips=v, xff_hops=hops.get(k, {}))) for k, v in ips.items()
+    ]
+    facts = TrackFacts(frozenset({"a.pcap"}), frozenset())
+    assert linked_shards(results, facts, "auto") == [[0, 1]]  # type: ignore[arg-type]
+
+
+def test_a_capture_beside_a_small_har_exported_from_it_same_report(tmp_path: Path) -> None:
+    """A HAR below the size that is split by client goes whole to one shard; its clients' addresses are the
+    capture's, which are in other shards: those are judged with it, as one process judges them."""
+    from tests.unit.ingest.test_har_partition import exported
+
+    capture = ROOT / "samples/noise/capture.pcap"
+    paths = [exported(capture, tmp_path), str(capture)]
+    shard_bytes = capture.stat().st_size // 6 + 1  # six shards, the HAR whole in one of them
+    assert _views(paths, Config(), 2, shard_bytes=shard_bytes) == _views(paths, Config(), 1, shard_bytes=0)
