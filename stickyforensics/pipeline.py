@@ -6,7 +6,7 @@ No printing and no exit codes here: that is the CLI's job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from stickyforensics import __version__
@@ -23,6 +23,9 @@ from stickyforensics.track.sessions import build_sessions
 
 DetailWanted = Callable[[AnalysisReport], set[str]]
 """Given a report of session summaries, the clients whose whole sessions will be rendered."""
+
+SessionVisitor = Callable[[AnalysisReport, Iterator[ClientSession]], None]
+"""Given the report and its whole sessions, one at a time in the report's order (``analyze(visit=...)``)."""
 
 Progress = Callable[[str, int, int], None]
 """Called as (path, index, total) before each input is read."""
@@ -142,6 +145,7 @@ def analyze(
     jobs: int = 1,
     detail: DetailWanted | None = None,
     shard_bytes: int | None = None,
+    visit: SessionVisitor | None = None,
 ) -> AnalysisReport:
     """Analyze files and folders (recursed) and return the report every output format renders.
 
@@ -149,7 +153,8 @@ def analyze(
     by two processes instead, ``ingest.har_split``), and so does a
     capture larger than ``shard_bytes`` (default ``sharded.SHARD_BYTES``; 0: never), in several
     passes to bound memory: the same report, except that sessions are summaries (no transactions)
-    unless ``detail`` names them.
+    unless ``detail`` names them. ``visit`` is given the report and every whole session, each read when it is
+    reached (``stickyforensics cookies``: every client's timeline, in the memory of one client).
     Raises ``InputError`` when an input cannot be used at all (missing, unknown format, unreadable).
     """
     from stickyforensics.ingest.sniff import expand_inputs
@@ -176,7 +181,16 @@ def analyze(
             shards = shard_count(files, formats, jobs, shard_bytes or SHARD_BYTES) if shard_bytes != 0 else jobs
             if shards > 1:
                 return analyze_sharded(
-                    files, formats, config, options, load_rules(), jobs, shards, detail=detail, progress=progress
+                    files,
+                    formats,
+                    config,
+                    options,
+                    load_rules(),
+                    jobs,
+                    shards,
+                    detail=detail,
+                    progress=progress,
+                    visit=visit,
                 )
     results: list[IngestResult] = []
     for index, path in enumerate(files):
@@ -185,4 +199,7 @@ def analyze(
         # One file: its bytes are the bar (a large HAR takes a while; a capture's reader has no hook).
         told = in_megabytes(progress, f"{path} (MB)") if progress is not None and len(files) == 1 else None
         results.append(read_input(path, index, options, progress=told))
-    return analyze_results(results, config)
+    report = analyze_results(results, config)
+    if visit is not None:
+        visit(report, iter(report.sessions))
+    return report

@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     from stickyforensics.ingest.har_partition import HarPartition
     from stickyforensics.ingest.native import CapturePart
     from stickyforensics.ingest.partition import Partition
-    from stickyforensics.pipeline import DetailWanted, Progress
+    from stickyforensics.pipeline import DetailWanted, Progress, SessionVisitor
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,10 +537,11 @@ def analyze_sharded(
     *,
     detail: DetailWanted | None = None,
     progress: Progress | None = None,
+    visit: SessionVisitor | None = None,
 ) -> AnalysisReport:
     """The report of ``analyze`` computed in ``shards`` passes by ``jobs`` worker processes.
 
-    ``progress`` is told (label, shards done, shards) as the shards finish.
+    ``progress`` is told (label, shards done, shards) as the shards finish; ``visit``: as ``analyze``'s.
     """
     CookieClassifier()  # read the cookie catalog once, here: the workers inherit it
     with tempfile.TemporaryDirectory(prefix="stickyforensics-spill-") as spill_dir:
@@ -556,10 +557,10 @@ def analyze_sharded(
             shards,
             partitions,
             spill_dir,
-            keep_sessions=detail is not None,
+            keep_sessions=detail is not None or visit is not None,
             har_partitions=har_partitions,
         )
-        return _run_shards(job, min(jobs, shards), detail, progress)
+        return _run_shards(job, min(jobs, shards), detail, progress, visit)
 
 
 def _partition(
@@ -600,7 +601,9 @@ def _partition(
     return out, hars
 
 
-def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress: Progress | None) -> AnalysisReport:
+def _run_shards(
+    job: ShardJob, jobs: int, detail: DetailWanted | None, progress: Progress | None, visit: SessionVisitor | None
+) -> AnalysisReport:
     files, shards = job.files, job.shards
     workers = _Workers(jobs, job)
     try:
@@ -635,6 +638,9 @@ def _run_shards(job: ShardJob, jobs: int, detail: DetailWanted | None, progress:
                     by_shard.setdefault(home[client], set()).add(client)
             full = {s.key: s for index in sorted(by_shard) for s in _load_sessions(results[index], by_shard[index])}
             report = replace(report, sessions=tuple(full.get(s.key, s) for s in report.sessions))
+        if visit is not None:
+            # One at a time, while the spill files last: every client's whole session, never all of them.
+            visit(report, (_load_sessions(results[home[s.key.value]], {s.key.value})[0] for s in report.sessions))
         return report
     finally:
         workers.close()

@@ -11,7 +11,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,6 +28,11 @@ from stickyforensics.cli.options import (
 from stickyforensics.cli.options import fail as _fail
 from stickyforensics.cli.sanitize_cmd import register as register_sanitize
 from stickyforensics.errors import StickyError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from stickyforensics.model import AnalysisReport, ClientSession
 
 app = typer.Typer(
     name="stickyforensics",
@@ -538,7 +543,7 @@ def cookie_timeline(
     from stickyforensics.ingest.sniff import expand_inputs
     from stickyforensics.pipeline import EngineOptions, analyze
     from stickyforensics.report.redact import Redactor
-    from stickyforensics.report.timeline_text import render_timelines
+    from stickyforensics.report.timeline_text import client_timeline, render_timelines
 
     try:
         cfg, _ = load_config(config)
@@ -558,8 +563,20 @@ def cookie_timeline(
                 names = ", ".join(sorted(missing))
                 raise _fail(f"no client {names} in {', '.join(inputs)} (`analyze` lists the clients)")
         else:
-            # every client's whole timeline: one process, one pass (summaries would have no events to show)
-            report = analyze(files, cfg, engine=options, shard_bytes=0)
+            # Every client's whole timeline, written as each client's session is read back: large inputs are
+            # split by client over processes as `analyze` splits them, and memory holds one client, not all.
+            redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
+
+            def write(_report: AnalysisReport, sessions: Iterator[ClientSession]) -> None:
+                written = False
+                for session in sessions:
+                    sys.stdout.write(client_timeline(session, redactor=redactor))
+                    written = True
+                if not written:
+                    sys.stdout.write("\n")
+
+            analyze(files, cfg, engine=options, jobs=auto_jobs(files), visit=write)
+            return
     except StickyError as exc:
         raise _fail(str(exc)) from None
     redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)

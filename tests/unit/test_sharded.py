@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,28 @@ def test_a_capture_beside_a_small_har_exported_from_it_same_report(tmp_path: Pat
     paths = [exported(capture, tmp_path), str(capture)]
     shard_bytes = capture.stat().st_size // 6 + 1  # six shards, the HAR whole in one of them
     assert _views(paths, Config(), 2, shard_bytes=shard_bytes) == _views(paths, Config(), 1, shard_bytes=0)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_every_whole_session_is_visited_in_order_one_at_a_time(jobs: int) -> None:
+    """``stickyforensics cookies`` without ``--client``: every client's timeline from the shards' spill files,
+    the same text as one process's."""
+    from stickyforensics.model import AnalysisReport, ClientSession
+    from stickyforensics.report.timeline_text import client_timeline, render_timelines
+
+    paths = [str(ROOT / "samples")]
+    one = analyze(paths, Config(), shard_bytes=0)
+    texts: list[str] = []
+    counts: list[int] = []
+
+    def visit(report: AnalysisReport, sessions: Iterator[ClientSession]) -> None:
+        assert all(not s.transactions for s in report.sessions)  # summaries: the whole ones come one by one
+        for session in sessions:
+            assert session.complete
+            texts.append(client_timeline(session, redactor=REDACTOR))
+            counts.append(len(session.transactions))
+
+    split = analyze(paths, Config(), jobs=jobs, shard_bytes=60_000, visit=visit)
+    assert len(split.sessions) == len(one.sessions) == len(texts) > 5
+    assert "".join(texts) == render_timelines(one, redactor=REDACTOR)
+    assert counts == [s.transaction_count for s in one.sessions]
