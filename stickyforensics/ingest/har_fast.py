@@ -139,7 +139,12 @@ SKIPPED = object()
 
 
 def fast_entries(
-    read: Callable[[int], bytes], value_limit: int, *, decode_from: int = 0, stop_before: int | None = None
+    read: Callable[[int], bytes],
+    value_limit: int,
+    *,
+    decode_from: int = 0,
+    stop_before: int | None = None,
+    span: list[int] | None = None,
 ) -> Iterator[Any]:
     """Yield each ``log.entries`` item of the stream ``read`` gives (BOM skipped, UTF-8) as
     ``iter_entries`` would; ``FastPathUnavailable`` when it cannot.
@@ -147,11 +152,14 @@ def fast_entries(
     Two processes can share a file (``har.read_har``'s split): an entry that starts before the stream
     byte ``decode_from`` is only cut, and ``SKIPPED`` stands for it; with ``stop_before``, the reading
     ends without a word before the first entry that starts at or after that byte (the rest is not checked).
+    ``span``: once the whole stream was read, it holds the stream offsets just after the entries' ``[``
+    and of their ``]`` (the document without its entries is what lies outside, ``sanitize.har_io.frame``).
     """
     window = _Window(read, value_limit)
     cutter = _Cutter(window)
     decode = msgspec.json.Decoder().decode
     pos = _entries_start(cutter)
+    opened_at = window.base + pos
     pos = window.skip_ws(pos)
     if window.data[pos] != _CLOSE_ARRAY:
         while True:
@@ -178,7 +186,10 @@ def fast_entries(
             pos = window.skip_ws(end + 1)
     else:
         pos += 1
+    closed_at = window.base + pos - 1
     _check_tail(window, pos)
+    if span is not None:
+        span[:] = [opened_at, closed_at]
 
 
 def _too_deep(data: bytes, start: int, end: int, entry: Any) -> bool:

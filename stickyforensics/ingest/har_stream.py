@@ -386,20 +386,23 @@ def _kind(event: str) -> str:
     }.get(event, event)
 
 
-def iter_entries(path: str, notes: list[str] | None = None, *, fast: bool = True) -> Iterator[Any]:
+def iter_entries(
+    path: str, notes: list[str] | None = None, *, fast: bool = True, span: list[int] | None = None
+) -> Iterator[Any]:
     """Yield each ``log.entries`` item; on a break, raise ``HarBreak`` after the good ones.
 
     The entries come from ``har_fast`` (msgspec) as long as it can take the file;
     past any point it cannot, ijson reads it again from the start, skipping the
     entries already yielded. When yajl meets what only the pure-Python parser
     reads (see the module docstring), the same happens again with the latter, and
-    a note is appended to ``notes``. ``fast=False``: ijson from the start (the reference).
+    a note is appended to ``notes``. ``fast=False``: ijson from the start (the reference). ``span``: filled
+    as ``har_fast.fast_entries`` fills it when the fast path read the whole file, else left empty.
     """
     yielded = 0
     if fast:
         raw, reader = open_har_stream(path, guarded=False)
         try:
-            for item in fast_entries(reader.read_large, MAX_ENTRY_BYTES // 2):
+            for item in fast_entries(reader.read_large, MAX_ENTRY_BYTES // 2, span=span):
                 yielded += 1
                 yield item
             return

@@ -2,7 +2,8 @@
 
 Two passes over the entries: the first learns which secret values exist (so the sweep can find
 a session id in a custom field of an entry that comes before the cookie that holds it), the
-second writes. Both stream the file; the rest of the document is read once (``har_io.frame``).
+second writes. Both stream the file; the rest of the document is read once (``har_io.frame``), from
+the bytes around the entries where the first pass found them.
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def sanitize_har(in_path: str, out_path: str, options: SanitizeOptions) -> Sanit
     if same_file(in_path, out_path):
         raise InputError(out_path, "the output would overwrite the input; name another file")
     run = HarSanitizer(options)
-    run.learn(har_io.entries(in_path))
-    document = har_io.frame(in_path)
+    span: list[int] = []
+    run.learn(har_io.entries(in_path, span))
+    document = har_io.frame(in_path, span)
     document["log"][MARK] = sanitized_mark(options)
     stats = SanitizeStats()
     writer = run.sanitizer(stats)

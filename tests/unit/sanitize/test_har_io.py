@@ -87,3 +87,64 @@ def test_a_file_larger_than_the_per_entry_bound_is_framed(tmp_path: Path, monkey
     path.write_text(json.dumps({"log": {"entries": [{"request": {"text": "y" * (600 << 10)}}]}}))
     with pytest.raises(OSError, match="of JSON in one entry"):
         har_io.frame(str(path))
+
+
+ROOT = Path(__file__).resolve().parents[3]
+HARS = sorted({*(ROOT / "samples").rglob("*.har"), *(ROOT / "tests").rglob("*.har")})
+
+
+def _framed_by_span(path: str) -> tuple[dict[str, object], list[int]]:
+    span: list[int] = []
+    for _ in har_io.entries(path, span):
+        pass
+    return har_io.frame(path, span), span
+
+
+@pytest.mark.parametrize("path", HARS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_frame_from_the_bytes_around_the_entries_is_the_whole_parse(path: Path) -> None:
+    """``sanitize`` frames a HAR from where the entry pass found the entries, not from a second full parse."""
+    try:
+        whole = har_io.frame(str(path))
+    except StickyError:
+        pytest.skip("a broken HAR: the entry pass refuses it first")
+    framed, span = _framed_by_span(str(path))
+    assert framed == whole
+    if span:  # the bytes around the entries are themselves the document without them (no fallback hides it)
+        outside = har_io._outside_entries(str(path), span)
+        assert outside is not None and json.loads(outside) == json.loads(json.dumps(whole, default=str))
+    assert list(framed) == list(whole) and list(framed["log"]) == list(whole["log"])  # type: ignore[call-overload]
+
+
+def test_the_span_framing_keeps_keys_around_the_entries_bom_and_gzip(tmp_path: Path) -> None:
+    doc = (
+        '{"log":{"version":"1.2","pages":[{"id":"p","t":"a]b"}],"entries":[ {"a":"[1]"} , {"b":2} ],'
+        '"_after":{"k":[1,2]}},"x":"y"}'
+    )
+    plain = tmp_path / "in.har"
+    plain.write_bytes(b"\xef\xbb\xbf" + doc.encode())
+    packed = tmp_path / "in.har.gz"
+    packed.write_bytes(gzip.compress(doc.encode()))
+    expected = json.loads(doc)
+    expected["log"]["entries"] = []
+    for path in (plain, packed):
+        framed, span = _framed_by_span(str(path))
+        assert len(span) == 2 and framed == expected
+        assert json.loads(har_io._outside_entries(str(path), span) or b"null") == expected
+    empty = _write(tmp_path / "empty.har", '{"log":{"entries":[  ],"z":1}}')
+    framed, span = _framed_by_span(empty)
+    assert len(span) == 2 and framed == {"log": {"entries": [], "z": 1}}
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ('{"log":{"big":1,"entries":[{"n":1e400}]}}', {"log": {"big": 1, "entries": []}}),  # only ijson reads it
+        ('{"log":{"entries":[{"a":1}],"entries":[{"b":2}]}}', {"log": {"entries": []}}),  # entries twice
+        ('{"log":{"entries":[{"a":1}]},"log":{"x":1}}', {"log": {"x": 1}}),  # the last "log" wins
+    ],
+)
+def test_where_the_fast_entry_path_gives_up_the_frame_is_parsed_whole(
+    tmp_path: Path, doc: str, expected: dict[str, object]
+) -> None:
+    framed, span = _framed_by_span(_write(tmp_path / "in.har", doc))
+    assert span == [] and framed == expected
