@@ -545,6 +545,7 @@ def cookie_timeline(
     from stickyforensics.report.redact import Redactor
     from stickyforensics.report.timeline_text import client_timeline, render_timelines
 
+    progress = _progress_callback()
     try:
         cfg, _ = load_config(config)
         if persistence_cookie:
@@ -556,7 +557,9 @@ def cookie_timeline(
         if client:
             wanted = set(client)
             # the analysis as `analyze` runs it; only the wanted clients' whole sessions come back
-            report = analyze(files, cfg, engine=options, jobs=auto_jobs(files), detail=lambda _report: wanted)
+            report = analyze(
+                files, cfg, engine=options, jobs=auto_jobs(files), detail=lambda _report: wanted, progress=progress
+            )
             report = replace(report, sessions=tuple(s for s in report.sessions if s.key.value in wanted))
             missing = wanted - {s.key.value for s in report.sessions}
             if missing:
@@ -568,6 +571,8 @@ def cookie_timeline(
             redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
 
             def write(_report: AnalysisReport, sessions: Iterator[ClientSession]) -> None:
+                if progress is not None:
+                    progress.close()  # the bar goes before the timelines come
                 written = False
                 for session in sessions:
                     sys.stdout.write(client_timeline(session, redactor=redactor))
@@ -575,10 +580,13 @@ def cookie_timeline(
                 if not written:
                     sys.stdout.write("\n")
 
-            analyze(files, cfg, engine=options, jobs=auto_jobs(files), visit=write)
+            analyze(files, cfg, engine=options, jobs=auto_jobs(files), visit=write, progress=progress)
             return
     except StickyError as exc:
         raise _fail(str(exc)) from None
+    finally:
+        if progress is not None:
+            progress.close()
     redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
     sys.stdout.write(render_timelines(report, redactor=redactor))
 

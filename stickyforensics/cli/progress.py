@@ -46,8 +46,11 @@ class StderrProgress:
         self._progress.update(self._task, completed=index, total=total, description=path.rsplit("/", 1)[-1][:50])
 
     def close(self) -> None:
+        """Take the bar away (again: nothing)."""
         if self._progress is not None:
             self._progress.stop()
+            self._progress = None
+        self._pending = None
 
 
 def stderr_progress() -> StderrProgress | None:

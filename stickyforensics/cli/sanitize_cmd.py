@@ -155,7 +155,12 @@ def _run(
         if is_har:
             if per_client:
                 raise _fail(f"{input_path}: --per-client applies to captures; a HAR file is already one client")
-            stats = sanitize_har(input_path, output, options)
+            progress = stderr_progress()
+            try:
+                stats = sanitize_har(input_path, output, options, progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
             _note(f"wrote {output}")
             _report_sanitized(stats, options)
         else:

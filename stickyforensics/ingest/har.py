@@ -104,7 +104,7 @@ def read_har(
     # collection would walk them all again; the few cycles made meanwhile are collected afterwards.
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    size = _plain_size(path) if progress is not None else None
+    size = plain_size(path) if progress is not None else None
     told = (lambda done: progress(min(done, size), size)) if progress is not None and size is not None else None
     try:
         with reading_progress(told):
@@ -156,7 +156,7 @@ def read_har(
     )
 
 
-def _plain_size(path: str) -> int | None:
+def plain_size(path: str) -> int | None:
     """The file's size, when its bytes are what the reader reads (not compressed): the progress total."""
     try:
         with open(path, "rb") as fh:

@@ -9,10 +9,15 @@ the bytes around the entries where the first pass found them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from stickyforensics import __version__
 from stickyforensics.errors import InputError
+from stickyforensics.ingest.har import plain_size
+from stickyforensics.ingest.har_stream import reading_progress
+from stickyforensics.pipeline import Progress, in_megabytes
 from stickyforensics.sanitize import har_io
 from stickyforensics.sanitize.entry import EntrySanitizer
 from stickyforensics.sanitize.options import SanitizeOptions
@@ -65,16 +70,38 @@ def same_file(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def sanitize_har(in_path: str, out_path: str, options: SanitizeOptions) -> SanitizeStats:
-    """Write the sanitized copy of ``in_path`` to ``out_path``; raises ``InputError`` for a broken HAR."""
+def sanitize_har(
+    in_path: str, out_path: str, options: SanitizeOptions, *, progress: Progress | None = None
+) -> SanitizeStats:
+    """Write the sanitized copy of ``in_path`` to ``out_path``; raises ``InputError`` for a broken HAR.
+
+    ``progress``: told (phase, MB read, MB in all) through both passes (an uncompressed file only: the
+    reader counts the bytes it decodes).
+    """
     if same_file(in_path, out_path):
         raise InputError(out_path, "the output would overwrite the input; name another file")
     run = HarSanitizer(options)
     span: list[int] = []
-    run.learn(har_io.entries(in_path, span))
+    name = os.path.basename(in_path)
+    with _read_in_megabytes(in_path, progress, f"learning the secrets of {name} (MB)"):
+        run.learn(har_io.entries(in_path, span))
     document = har_io.frame(in_path, span)
     document["log"][MARK] = sanitized_mark(options)
     stats = SanitizeStats()
     writer = run.sanitizer(stats)
-    har_io.write_har(out_path, document, (writer.entry(e) for e in har_io.entries(in_path)), writer.free)
+    with _read_in_megabytes(in_path, progress, f"writing {os.path.basename(out_path)} (MB)"):
+        har_io.write_har(out_path, document, (writer.entry(e) for e in har_io.entries(in_path)), writer.free)
     return stats
+
+
+@contextmanager
+def _read_in_megabytes(path: str, progress: Progress | None, label: str) -> Iterator[None]:
+    size = plain_size(path) if progress is not None else None
+    if progress is None or size is None:
+        yield
+        return
+    told = in_megabytes(progress, label)
+    told(0, size)
+    with reading_progress(lambda done: told(min(done, size), size)):
+        yield
+    told(size, size)
