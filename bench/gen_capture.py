@@ -144,9 +144,13 @@ def _response(rng: random.Random, status: int, set_cookies: list[str], close: bo
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-def client(cid: int, start_us: int, rng: random.Random) -> Iterator[tuple[int, bytes]]:
-    """One client's packets as (time in microseconds, frame), in time order."""
+def client(cid: int, start_us: int, rng: random.Random, proxies: int = 0) -> Iterator[tuple[int, bytes]]:
+    """One client's packets as (time in microseconds, frame), in time order.
+
+    ``proxies``: the client is behind that many proxy addresses (172.31.0.1...), one per connection, which
+    name it in ``X-Forwarded-For``."""
     c_ip = bytes((10, 16 + ((cid >> 16) & 0x3F), (cid >> 8) & 0xFF, cid & 0xFF))
+    forwarded = ".".join(str(b) for b in c_ip)
     agent = rng.choice(AGENTS)
     backend = rng.randrange(len(BACKENDS))
     jsession: str | None = None
@@ -160,7 +164,11 @@ def client(cid: int, start_us: int, rng: random.Random) -> Iterator[tuple[int, b
     login_at = rng.randint(2, n_requests - 1)
     req_no = 0
     for conn in range(connections):
-        flow = Flow(c_ip, 20000 + (cid * 7 + conn) % 40000, rng)
+        if proxies:
+            proxy = bytes((172, 31, 0, 1 + rng.randrange(proxies)))
+            flow = Flow(proxy, 1024 + (cid * 2 + conn) % 64000, rng)
+        else:
+            flow = Flow(c_ip, 20000 + (cid * 7 + conn) % 40000, rng)
         yield t, flow.packet(True, SYN, options=SYN_OPTS)
         flow.c_seq = (flow.c_seq + 1) & 0xFFFFFFFF
         t += rtt // 2
@@ -185,6 +193,8 @@ def client(cid: int, start_us: int, rng: random.Random) -> Iterator[tuple[int, b
             lines = [f"{method} {path}?r={req_no} HTTP/1.1", "Host: shop.example", f"User-Agent: {agent}",
                      "Accept: text/html,application/xhtml+xml", "Accept-Language: en-US,en;q=0.9",
                      "Cookie: " + "; ".join(cookies)]
+            if proxies:
+                lines.append(f"X-Forwarded-For: {forwarded}")
             body = b""
             if login:
                 body = b"user=alice&password=secret"
@@ -233,7 +243,7 @@ def client(cid: int, start_us: int, rng: random.Random) -> Iterator[tuple[int, b
         t += rng.randint(1000, 50_000)
 
 
-def generate(out: Path, packets: int, seed: int, arrival_us: int = 60_000) -> dict[str, int]:
+def generate(out: Path, packets: int, seed: int, arrival_us: int = 60_000, proxies: int = 0) -> dict[str, int]:
     """Write the capture; return counts (packets, clients, bytes)."""
     rng = random.Random(seed)
     heap: list[tuple[int, int, bytes, Iterator[tuple[int, bytes]]]] = []
@@ -249,7 +259,7 @@ def generate(out: Path, packets: int, seed: int, arrival_us: int = 60_000) -> di
             # Admit new clients while the target is not reached (their packets are all written).
             while written + 80 * len(heap) < packets and (not heap or next_arrival <= heap[0][0]):
                 crng = random.Random(rng.getrandbits(64))
-                gen = client(clients, next_arrival, crng)
+                gen = client(clients, next_arrival, crng, proxies)
                 first = next(gen)
                 heapq.heappush(heap, (first[0], seq, first[1], gen))
                 seq += 1
@@ -277,10 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--output", type=Path, default=Path(__file__).parent / "data" / "large.pcap")
     ap.add_argument("--packets", type=int, default=1_000_000, help="approximate number of packets (default 1M)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--proxies", type=int, default=0, help="clients behind this many proxies (X-Forwarded-For)")
     args = ap.parse_args(argv)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    stats = generate(args.output, args.packets, args.seed)
+    stats = generate(args.output, args.packets, args.seed, proxies=args.proxies)
     took = time.perf_counter() - started
     print(f"{args.output}: {stats['packets']} packets, {stats['clients']} clients, "
           f"{stats['bytes'] / 1e6:.1f} MB in {took:.1f} s", file=sys.stderr)
