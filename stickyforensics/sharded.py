@@ -61,10 +61,10 @@ from stickyforensics.model import (
     finding_sort_key,
 )
 from stickyforensics.pipeline import in_megabytes
-from stickyforensics.reconstruct.shard import Shard
+from stickyforensics.reconstruct.shard import Shard, owner_of
 from stickyforensics.shard_views import global_view, pruned_views, summary_of, token_counts, trimmed_transaction
 from stickyforensics.spill_records import read_records, write_record
-from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts
+from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts, xff_first_hop
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
 
@@ -110,6 +110,10 @@ class ShardResult:
     """Where the worker pickled the shard's whole sessions (``ShardJob.keep_sessions``)."""
     session_offsets: dict[str, int] | None = None
     """Client -> offset of its session's record in ``sessions_file`` (``spill_records``)."""
+    routed_to: tuple[int, ...] = ()
+    """The client groups this shard sent transactions to (``route_of``), each in a route file."""
+    local: FactCounts | None = None
+    """What the shard saw of the clients it judged itself (``counts`` when it routed none away)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +251,6 @@ def analyze_shard(
 
     ``joined``: more shards judged with it as one (``linked_shards``); the result is ``index``'s.
     """
-    config = job.config
     parts, transactions, cookie_data = _read_share(job, Shard(index, job.shards))
     for other in joined:
         more_parts, more, more_data = _read_share(job, Shard(other, job.shards))
@@ -256,8 +259,92 @@ def analyze_shard(
         cookie_data.update(more_data)
     counts = count_facts(transactions)
     used = facts if facts is not None else counts.decide()
-    sessions = build_sessions(transactions, config, cookie_data=cookie_data, facts=used)
+    local, routed = _routed_away(job, transactions, used)
     del transactions
+    # A joined run's routed transactions were sent by its shards' own runs, with the same decisions.
+    routed_to = _write_routes(job, index, routed) if routed and not joined else ()
+    routed_any = bool(routed)
+    del routed
+    sessions = build_sessions(local, job.config, cookie_data=cookie_data, facts=used)
+    result = _judged(job, index, sessions, parts, counts, used)
+    if routed_any:
+        result = replace(result, routed_to=routed_to, local=count_facts(local))
+    return result, sessions
+
+
+def analyze_routed(
+    job: ShardJob, target: int, facts: TrackFacts, sources: Sequence[int]
+) -> tuple[ShardResult, tuple[ClientSession, ...]]:
+    """Judge the clients the shards ``sources`` routed to group ``target`` (``route_of``), as one shard."""
+    transactions: list[Transaction] = []
+    for source in sources:
+        path = _route_file(job, source, target)
+        for batch in read_records(path):
+            transactions.extend(batch)
+        os.unlink(path)
+    cookie_data = {job.files[i]: "present" for i in job.partitions}
+    cookie_data.update({job.files[i]: p.result.cookie_data for i, p in job.har_partitions.items()})
+    sessions = build_sessions(transactions, job.config, cookie_data=cookie_data, facts=facts)
+    del transactions
+    return _judged(job, job.shards + target, sessions, [], FactCounts(), facts), sessions
+
+
+def route_of(tx: Transaction, facts: TrackFacts, identity: str, spread: frozenset[str]) -> str | None:
+    """The client a transaction of a split input belongs to, when its connection's shard may not hold all of
+    that client's transactions: a user named by ``X-Forwarded-For`` (reached through any proxy address), or
+    an address whose connections were spread (``partition.SPREAD_AFTER``). None: the shard holds the client."""
+    if identity == "xff" or (identity == "auto" and tx.input in facts.xff_inputs):
+        hop = xff_first_hop(tx)
+        if hop:
+            return "xff " + hop
+    client = tx.client
+    if client is not None and tx.client_label is None and client.ip in spread:
+        return "ip " + client.ip
+    return None
+
+
+def _routed_away(
+    job: ShardJob, transactions: list[Transaction], facts: TrackFacts
+) -> tuple[list[Transaction], dict[int, list[Transaction]]]:
+    """(the transactions this shard judges, the others by the client group they go to)."""
+    spread = {job.files[i]: p.spread for i, p in job.partitions.items()}
+    spread.update({job.files[i]: frozenset() for i in job.har_partitions})
+    if not spread:
+        return transactions, {}
+    identity = job.config.client_identity
+    local: list[Transaction] = []
+    routed: dict[int, list[Transaction]] = {}
+    for tx in transactions:
+        addresses = spread.get(tx.input)
+        name = route_of(tx, facts, identity, addresses) if addresses is not None else None
+        if name is None:
+            local.append(tx)
+        else:
+            routed.setdefault(owner_of(name, job.shards), []).append(tx)
+    return local, routed
+
+
+def _route_file(job: ShardJob, source: int, target: int) -> str:
+    return os.path.join(job.spill_dir, f"route.s{source}.t{target}.pickle")
+
+
+def _write_routes(job: ShardJob, index: int, routed: dict[int, list[Transaction]]) -> tuple[int, ...]:
+    for target, txs in routed.items():
+        with open(_route_file(job, index, target), "wb") as f:
+            write_record(f, txs)
+    return tuple(sorted(routed))
+
+
+def _judged(
+    job: ShardJob,
+    index: int,
+    sessions: tuple[ClientSession, ...],
+    parts: Sequence[InputPart],
+    counts: FactCounts,
+    used: TrackFacts,
+) -> ShardResult:
+    """What the parent keeps of one group of clients' sessions (the module doc's list)."""
+    config = job.config
     inputs = _local_inputs(job.files, job.formats, parts)
     findings, runs = run_rules(job.rules, sessions, inputs, config, scope="session")
     # A client with nothing for the cross-client rules is its summary there: no view to pickle and load.
@@ -277,7 +364,7 @@ def analyze_shard(
     if job.keep_sessions:
         sessions_file, offsets = _write_sessions(job, index, sessions)
         result = replace(result, sessions_file=sessions_file, session_offsets=offsets)
-    return result, sessions
+    return result
 
 
 def _write_sessions(job: ShardJob, index: int, sessions: Sequence[ClientSession]) -> tuple[str, dict[str, int]]:
@@ -356,7 +443,7 @@ def linked_shards(results: Sequence[ShardResult], facts: TrackFacts, identity: s
     first_seen: dict[tuple[str, str], int] = {}
     """(kind, client) -> the first shard that saw it."""
     for result in sorted(results, key=lambda r: r.shard):
-        counts = result.counts
+        counts = result.local if result.local is not None else result.counts  # not what it routed away
         named = [("ip", ip) for ips in counts.client_ips.values() for ip in ips]
         named += [("xff", hop) for path, hops in counts.xff_hops.items() if by_hop(path) for hop in hops]
         for name in named:
@@ -381,6 +468,11 @@ def _work(conn: Connection, job: ShardJob, shards: Sequence[int]) -> None:
             message = conn.recv()
             if message[0] == "done":
                 break
+            gc.collect()
+            if message[0] == "route":
+                _, target, facts, sources = message
+                conn.send(("result", analyze_routed(job, target, facts, sources)[0]))
+                continue
             _, index, facts, joined = message
             conn.send(("result", analyze_shard(job, index, facts, joined)[0]))
     except BaseException as exc:  # everything goes back to the parent, which decides
@@ -568,7 +660,7 @@ def _partition(
 ) -> tuple[dict[int, Partition], dict[int, HarPartition]]:
     """Split every capture the native engine reads, and every HAR that holds many clients, into ``shards``
     spill files (one pass each)."""
-    from stickyforensics.ingest.partition import partition_capture
+    from stickyforensics.ingest.partition import SPREAD_AFTER, partition_capture
     from stickyforensics.malloc_tuning import keep_freed_buffers
 
     keep_freed_buffers()  # this process only streams chunks, and ends with the pass
@@ -595,7 +687,9 @@ def _partition(
         tick = (lambda done, told=told, size=size: told(done, size)) if told is not None else None
         if told is not None:
             told(0, size)
-        out[index] = partition_capture(path, shards, directory, input_index=index, progress=tick, pipelined=True)
+        out[index] = partition_capture(
+            path, shards, directory, input_index=index, progress=tick, pipelined=True, spread_after=SPREAD_AFTER
+        )
         if told is not None:
             told(size, size)
     return out, hars
@@ -616,12 +710,18 @@ def _run_shards(
         for result in results.values():
             counts.merge(result.counts)
         facts = counts.decide()
+        again = [("run", i, facts, ()) for i, r in results.items() if _decided_otherwise(r, facts)]
+        for result in workers.ask(again, "result"):
+            results[result.shard] = result
+        sources: dict[int, list[int]] = {}
+        for result in results.values():
+            for target in result.routed_to:
+                sources.setdefault(target, []).append(result.shard)
         linked = linked_shards(list(results.values()), facts, job.config.client_identity)
         requests = [("run", group[0], facts, tuple(group[1:])) for group in linked]
-        joined = {index for group in linked for index in group}
-        requests += [
-            ("run", i, facts, ()) for i, r in results.items() if i not in joined and _decided_otherwise(r, facts)
-        ]
+        requests += [("route", target, facts, tuple(sorted(shards))) for target, shards in sorted(sources.items())]
+        if requests and progress is not None:
+            progress(f"{len(requests)} more group(s) of clients", 0, len(requests))
         for result in workers.ask(requests, "result"):
             results[result.shard] = result
         for group in linked:

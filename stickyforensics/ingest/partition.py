@@ -83,6 +83,16 @@ class Partition:
     tcp_streams: int
     reader: ReaderFacts
     numbering_diagnostics: tuple[Diagnostic, ...]
+    spread: frozenset[str] = frozenset()
+    """Client addresses with more than ``SPREAD_AFTER`` connections (a proxy, a NAT): their later connections
+    went to shards by connection, not by address, so their transactions must be grouped again by client
+    (``sharded``)."""
+
+
+SPREAD_AFTER = 256
+"""Connections of one client address kept in its shard; beyond, they are spread by connection. A browser
+opens a few dozen in a long session; a proxy in front of thousands of users opens far more, and in one
+shard they would be the whole capture."""
 
 
 class SpillWriter:
@@ -240,19 +250,31 @@ def partition_capture(
     input_index: int = 0,
     progress: Callable[[int], None] | None = None,
     pipelined: bool = False,
+    spread_after: int | None = None,
 ) -> Partition:
     """Split ``path`` into ``shards`` spill files in ``directory``; ``progress`` gets the bytes read.
 
     ``pipelined``: read the capture in a forked process (see the module's docstring); only where
-    forking is safe (no threads), as in ``sharded``'s partitioning child.
+    forking is safe (no threads), as in ``sharded``'s partitioning child. ``spread_after``: connections of
+    one address kept in its shard (``SPREAD_AFTER`` for ``sharded``, which groups the rest again by client);
+    None: every connection goes to its address's shard.
 
     Raises ``InputError`` when the file cannot be read as a capture, or the spill cannot be written.
     """
     info, reader = open_capture(path)
     routes = array("H")  # shard of each tcp.stream, by index: numbering gives them in order
+    connections: dict[str, int] = {}
+    spread: set[str] = set()
 
     def route(conn: TcpConnection) -> None:
-        routes.append(owner_of(conn.client[0], shards))
+        ip = conn.client[0]
+        seen = connections.get(ip, 0) + 1
+        connections[ip] = seen
+        if spread_after is None or seen <= spread_after:
+            routes.append(owner_of(ip, shards))
+        else:
+            spread.add(ip)
+            routes.append(owner_of(f"{ip}:{conn.client[1]}:{conn.stream}", shards))
 
     diagnostics: list[Diagnostic] = []
     tcp = TcpReassembler(path, _never, diagnostics, numbering_only=True, on_connection=route)
@@ -284,6 +306,7 @@ def partition_capture(
         tcp_streams=tcp.streams,
         reader=facts,
         numbering_diagnostics=tuple(diagnostics),
+        spread=frozenset(spread),
     )
 
 
@@ -373,9 +396,7 @@ def _never(conn: TcpConnection) -> ConnectionHandler:
     raise AssertionError("a numbering pass reassembles no connection")
 
 
-def read_spill(
-    path: str, on_sweep: Callable[[float], None], on_end: Callable[[float], None]
-) -> Iterator[TcpSegment]:
+def read_spill(path: str, on_sweep: Callable[[float], None], on_end: Callable[[float], None]) -> Iterator[TcpSegment]:
     """The segments of one spill file in capture order; markers go to the callbacks between them."""
     import mmap  # here: only the workers reading a spill file need it
 
@@ -408,8 +429,19 @@ def read_spill(
                     if end > n:
                         break
                     yield TcpSegment(
-                        frame, ts, addresses[src], addresses[dst], sport, dport, seq, ack, flags, buf[start:end],
-                        cut != 0, wire, stream,
+                        frame,
+                        ts,
+                        addresses[src],
+                        addresses[dst],
+                        sport,
+                        dport,
+                        seq,
+                        ack,
+                        flags,
+                        buf[start:end],
+                        cut != 0,
+                        wire,
+                        stream,
                     )
                     pos = end
                     if pos - released > window and release is not None:

@@ -299,7 +299,7 @@ def _linked(hops_by_shard: dict[int, dict[str, set[str]]], xff_inputs: set[str],
     from stickyforensics.sharded import linked_shards
     from stickyforensics.track.capture_facts import FactCounts, TrackFacts
 
-    results = [SimpleNamespace(shard=k, counts=FactCounts(xff_hops=v)) for k, v in hops_by_shard.items()]
+    results = [SimpleNamespace(shard=k, counts=FactCounts(xff_hops=v), local=None) for k, v in hops_by_shard.items()]
     return linked_shards(results, TrackFacts(frozenset(xff_inputs), frozenset()), identity)  # type: ignore[arg-type]
 
 
@@ -328,7 +328,8 @@ def test_shards_are_linked_by_client_addresses_in_any_input() -> None:
     ips = {0: {"a.pcap": {"10.0.0.1"}}, 1: {"small.har": {"10.0.0.1", "10.0.0.7"}}, 2: {"a.pcap": {"10.0.0.2"}}}
     hops = {2: {"a.pcap": {"10.0.0.7"}}}  # a hop and an address are different clients
     results = [
-        SimpleNamespace(shard=k, counts=FactCounts(client_ips=v, xff_hops=hops.get(k, {}))) for k, v in ips.items()
+        SimpleNamespace(shard=k, counts=FactCounts(client_ips=v, xff_hops=hops.get(k, {})), local=None)
+        for k, v in ips.items()
     ]
     facts = TrackFacts(frozenset({"a.pcap"}), frozenset())
     assert linked_shards(results, facts, "auto") == [[0, 1]]  # type: ignore[arg-type]
@@ -368,3 +369,77 @@ def test_every_whole_session_is_visited_in_order_one_at_a_time(jobs: int) -> Non
     assert len(split.sessions) == len(one.sessions) == len(texts) > 5
     assert "".join(texts) == render_timelines(one, redactor=REDACTOR)
     assert counts == [s.transaction_count for s in one.sessions]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_addresses_spread_by_connection_are_grouped_again_by_client(jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its first connection, every address's connections are spread over the shards (as a proxy's are past
+    ``SPREAD_AFTER``): their transactions are grouped again by client (by address, lineage split included) and
+    judged as one process judges them."""
+    from stickyforensics import sharded
+    from stickyforensics.ingest import partition
+
+    monkeypatch.setattr(partition, "SPREAD_AFTER", 1)
+    linked: list[list[int]] = []
+    real = sharded.linked_shards
+
+    def spy(*args: object) -> list[list[int]]:
+        groups = real(*args)  # type: ignore[arg-type]
+        linked.extend(groups)
+        return groups
+
+    monkeypatch.setattr(sharded, "linked_shards", spy)
+    paths = [str(ROOT / "samples")]
+    assert _views(paths, Config(), jobs, shard_bytes=60_000) == _views(paths, Config(), 1, shard_bytes=0)
+    plain = [p for p in FIXTURES if "SF601" not in p]
+    assert _views(plain, Config(), 2, shard_bytes=20_000) == _views(plain, Config(), 1, shard_bytes=0)
+    assert linked == []  # grouped again by routing, not by judging the shards they span as one
+
+
+def test_users_behind_spread_proxies_are_grouped_by_forwarded_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server-side capture behind a load balancer: each proxy address is spread, its requests go to the
+    group of the user ``X-Forwarded-For`` names; the proxies' own shards judge none of them."""
+    from stickyforensics import sharded
+    from stickyforensics.ingest import partition
+
+    monkeypatch.setattr(partition, "SPREAD_AFTER", 2)
+    path = tmp_path / "proxies.pcap"
+    behind_two_proxies(path)
+    marks = tmp_path / "routed"
+    marks.mkdir()
+    real = sharded.analyze_routed
+
+    def spy(job: sharded.ShardJob, target: int, *args: object) -> object:
+        (marks / str(target)).touch()  # the workers are other processes: a file says it ran
+        return real(job, target, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sharded, "analyze_routed", spy)
+    shard_bytes = path.stat().st_size // 4 + 1
+    split = analyze([str(path)], Config(), jobs=1, shard_bytes=shard_bytes)
+    assert len(list(marks.iterdir())) > 1  # the users' transactions were judged in groups of their own
+    one = analyze([str(path)], Config())
+    assert render_json(split, redactor=REDACTOR) == render_json(one, redactor=REDACTOR)
+
+
+def test_a_heavy_address_is_spread_by_connection(tmp_path: Path) -> None:
+    from stickyforensics.ingest.partition import partition_capture, read_spill
+
+    capture = str(ROOT / "samples/noise/capture.pcap")
+    whole = partition_capture(capture, 4, str(tmp_path), input_index=0)
+    assert whole.spread == frozenset()
+    spread = partition_capture(capture, 4, str(tmp_path), input_index=1, spread_after=1)
+    assert spread.spread
+
+    def shards_of(split: object) -> dict[str, set[int]]:
+        held: dict[str, set[int]] = {}
+        for shard, spill in enumerate(split.spill_files):  # type: ignore[attr-defined]
+            for seg in read_spill(spill, lambda _ts: None, lambda _ts: None):
+                for ip in (seg.src_ip, seg.dst_ip):
+                    held.setdefault(ip, set()).add(shard)
+        return held
+
+    before, after = shards_of(whole), shards_of(spread)
+    assert all(len(before[ip]) == 1 for ip in spread.spread)  # an address is one shard's...
+    assert any(len(after[ip]) > 1 for ip in spread.spread)  # ...until its connections are spread
