@@ -16,6 +16,13 @@ what the report needs:
   events (``detect.set_cookie_digest``: one digest per shard, merged by the parent);
 - the findings of the per-client rules.
 
+Behind a load balancer, one address (the proxy's) carries thousands of users, named by
+``X-Forwarded-For``: the partitioning spreads the connections of an address past ``SPREAD_AFTER``
+by connection, and a worker routes every transaction whose client its shard may not hold whole (an
+``X-Forwarded-For`` user, a spread address: ``route_of``) to a group by client, in a route file; once
+every shard is done, each group is judged like a shard (``analyze_routed``). Whatever still spans
+shards (``linked_shards``) is judged again as one shard.
+
 Two tracking decisions look across clients (``track.capture_facts``). A worker decides them from
 its shard (optimistically) and sends its counts; the parent merges the counts and re-runs the rare
 shard whose decision differs from the whole input's. The parent then runs the cross-client rules
