@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, cast
 
+from stickyforensics.ingest import partition as partition_module
 from stickyforensics.ingest.native import CapturePart, assemble_capture, partition_part, read_spill_part
 from stickyforensics.ingest.partition import Partition, partition_capture
 from stickyforensics.model import Transaction
@@ -67,9 +68,12 @@ Progress = Callable[[str, int, int], None]
 """(label, done, total), as ``pipeline.Progress``."""
 
 
-def _partitioned(in_path: str, shards: int, directory: str, progress: Progress | None) -> Partition:
+def _partitioned(
+    in_path: str, shards: int, directory: str, progress: Progress | None, spread_after: int | None
+) -> Partition:
     """The capture split into ``shards`` spill files, by a child process: the numbering pass's memory (a
-    tombstone per ended connection: 128 MiB at 2 GB of capture) goes when it ends."""
+    tombstone per ended connection: 128 MiB at 2 GB of capture) goes when it ends. ``spread_after``: as
+    ``partition_capture``'s (entries need no client grouping; sessions per shard do)."""
     from stickyforensics.pipeline import in_megabytes
     from stickyforensics.sharded import in_child
 
@@ -79,7 +83,7 @@ def _partitioned(in_path: str, shards: int, directory: str, progress: Progress |
     def split(relay: Progress | None) -> Partition:
         told = in_megabytes(relay, label) if relay is not None else None
         tick = (lambda done: told(done, size)) if told is not None else None
-        return partition_capture(in_path, shards, directory, pipelined=True, progress=tick)
+        return partition_capture(in_path, shards, directory, pipelined=True, progress=tick, spread_after=spread_after)
 
     told = in_megabytes(progress, label) if progress is not None else None
     if told is not None:
@@ -109,10 +113,11 @@ def _shard_transactions(
     keep_body_prefix: Callable[[bytes], bool] | None,
     tally: _Tally,
     progress: Progress | None,
+    spread_after: int | None = None,
 ) -> Iterator[list[Transaction]]:
     """Each shard's transactions (shards without any skipped), counted into ``tally``. The caller drops each
     list before asking for the next: a shard is held at a time."""
-    partition = _partitioned(in_path, shards, directory, progress)
+    partition = _partitioned(in_path, shards, directory, progress, spread_after)
     tally.parts.append(partition_part(partition))
     label = f"{os.path.basename(in_path)}: groups of clients"
     for index in range(shards):
@@ -146,7 +151,12 @@ def stream_entries(
     is yielded; ``directory`` holds the run files meanwhile."""
     tally = _Tally()
     runs: list[str] = []
-    for transactions in _shard_transactions(in_path, shards, directory, keep_body_prefix, tally, progress):
+    # A proxy's connections are spread over the shards (one shard would hold them all): entries need no
+    # client to be whole in a shard, only the capture order, which the merge restores.
+    spread_after = partition_module.SPREAD_AFTER
+    for transactions in _shard_transactions(
+        in_path, shards, directory, keep_body_prefix, tally, progress, spread_after
+    ):
         transactions.sort(key=capture_order)
         entries = [transaction_entry(tx) for tx in transactions]
         if learn is not None:

@@ -77,6 +77,26 @@ def test_users_behind_two_proxies_in_two_shards_give_the_same_files(per_client: 
         assert len(whole[0]) == 5  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("sanitize", [True, False], ids=["sanitized", "raw"])
+def test_spread_connections_give_the_same_file(sanitize: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One file of entries in capture order needs no client whole in a shard: a proxy's connections are
+    spread over the shards (here every address's past its first), the merge puts the entries back in order."""
+    from stickyforensics.ingest import partition
+    from tests.unit.test_sharded import behind_two_proxies
+
+    monkeypatch.setattr(partition, "SPREAD_AFTER", 1)
+    proxies = tmp_path / "proxies.pcap"
+    behind_two_proxies(proxies)
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "split").mkdir()
+    for capture in (proxies, ROOT / "samples/noise/capture.pcap"):
+        shard_bytes = capture.stat().st_size // 4 + 1
+        whole_out, split_out = tmp_path / "whole/out.har", tmp_path / "split/out.har"
+        whole = _export(capture, whole_out, shard_bytes=0, sanitize=sanitize, per_client=False)
+        assert _export(capture, split_out, shard_bytes=shard_bytes, sanitize=sanitize, per_client=False) == whole
+        assert split_out.read_bytes() == whole_out.read_bytes()
+
+
 def test_small_captures_and_other_engines_are_read_whole() -> None:
     capture = str(CAPTURES[0])
     assert capture_module._shards(capture, EngineOptions(), capture_module.SHARD_BYTES) == 1
