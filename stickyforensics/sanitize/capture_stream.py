@@ -10,8 +10,9 @@ sweep finds a value wherever it occurs), so it learns from each shard's entries 
 With ``per_client``, clients are told apart as ``analyze`` tells them: the cross-client decisions
 (``capture_facts``) are counted over every shard first (from the run files of transactions), then each
 shard's sessions are built and their entries spilled per client, and each client's file is written from
-its records (a client seen in two shards, possible only when ``X-Forwarded-For`` names clients behind
-several proxies, gets one file with the records of both).
+its records. A proxy's connections are spread over the shards (``partition.SPREAD_AFTER``); with
+``per_client`` the transactions whose client a shard may not hold whole (``sharded.route_of``) are grouped
+again by client first, so every client's session is built whole.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from stickyforensics.ingest.native import CapturePart, assemble_capture, partiti
 from stickyforensics.ingest.partition import Partition, partition_capture
 from stickyforensics.model import Transaction
 from stickyforensics.reconstruct.pairing import capture_order
+from stickyforensics.reconstruct.shard import owner_of
 from stickyforensics.sanitize.export import transaction_entry
 from stickyforensics.spill_records import read_records, write_record
 
@@ -101,6 +103,8 @@ class _Tally:
     parts: list[CapturePart] = field(default_factory=list)
     count: int = 0
     client_ips: set[str] = field(default_factory=set)
+    spread: frozenset[str] = frozenset()
+    """The addresses whose connections the partitioning spread over the shards."""
 
     def streamed(self) -> StreamedCapture:
         return StreamedCapture(assemble_capture(self.parts, transaction_count=self.count), self.client_ips)
@@ -119,6 +123,7 @@ def _shard_transactions(
     list before asking for the next: a shard is held at a time."""
     partition = _partitioned(in_path, shards, directory, progress, spread_after)
     tally.parts.append(partition_part(partition))
+    tally.spread = partition.spread
     label = f"{os.path.basename(in_path)}: groups of clients"
     for index in range(shards):
         if progress is not None:
@@ -212,14 +217,22 @@ def stream_client_entries(
     progress: Progress | None = None,
 ) -> tuple[StreamedCapture, list[tuple[str, Callable[[], Iterator[dict[str, Any]]]]]]:
     """Per client (as ``analyze`` names them, in its session order): a function giving its HAR entries
-    in start-time order. Every entry is learnt (``learn``) before this returns."""
+    in start-time order. Every entry is learnt (``learn``) before this returns.
+
+    As ``analyze --jobs`` does, a proxy's connections are spread over the shards, and the transactions whose
+    client a shard may not hold whole (``sharded.route_of``) are grouped again by client before their
+    sessions are built."""
+    from stickyforensics.sharded import route_of
     from stickyforensics.track.capture_facts import FactCounts, count_facts
     from stickyforensics.track.sessions import build_sessions, session_order
 
     tally = _Tally()
     counts = FactCounts()
     tx_runs: list[str] = []
-    for transactions in _shard_transactions(in_path, shards, directory, keep_body_prefix, tally, progress):
+    spread_after = partition_module.SPREAD_AFTER
+    for transactions in _shard_transactions(
+        in_path, shards, directory, keep_body_prefix, tally, progress, spread_after
+    ):
         counts.merge(count_facts(transactions))
         run = _Run.create(os.path.join(directory, f"transactions{len(tx_runs)}.run"))
         try:
@@ -231,11 +244,39 @@ def stream_client_entries(
     facts = counts.decide()
     clients: dict[str, ClientRecords] = {}
     label = f"{os.path.basename(in_path)}: clients' sessions"
-    for index, tx_path in enumerate(tx_runs):
+    identity = config.client_identity
+    routes: dict[int, str] = {}
+    """Group -> the file of the transactions routed to it, a record per shard."""
+
+    def local_only(transactions: list[Transaction]) -> list[Transaction]:
+        local: list[Transaction] = []
+        routed: dict[int, list[Transaction]] = {}
+        for tx in transactions:
+            name = route_of(tx, facts, identity, tally.spread)
+            if name is None:
+                local.append(tx)
+            else:
+                routed.setdefault(owner_of(name, shards), []).append(tx)
+        for group, txs in routed.items():
+            path = routes.setdefault(group, os.path.join(directory, f"routed{group}.run"))
+            with open(path, "ab") as fh:
+                write_record(fh, txs)
+        return local
+
+    steps = len(tx_runs) + shards
+    for index in range(steps):
         if progress is not None:
-            progress(label, index, len(tx_runs))
-        (transactions,) = read_records(tx_path)
-        os.unlink(tx_path)
+            progress(label, index, steps)
+        if index < len(tx_runs):
+            (transactions,) = read_records(tx_runs[index])
+            os.unlink(tx_runs[index])
+            transactions = local_only(transactions)
+        else:
+            routed_path = routes.get(index - len(tx_runs))
+            if routed_path is None:
+                continue
+            transactions = [tx for batch in read_records(routed_path) for tx in batch]
+            os.unlink(routed_path)
         sessions = build_sessions(transactions, config, facts=facts)
         del transactions
         run = _Run.create(os.path.join(directory, f"clients{index}.run"))

@@ -443,3 +443,44 @@ def test_a_heavy_address_is_spread_by_connection(tmp_path: Path) -> None:
     before, after = shards_of(whole), shards_of(spread)
     assert all(len(before[ip]) == 1 for ip in spread.spread)  # an address is one shard's...
     assert any(len(after[ip]) > 1 for ip in spread.spread)  # ...until its connections are spread
+
+
+def two_browsers_behind_one_address(path: Path) -> None:
+    """Two browsers behind one NAT address, on connections of their own, alternating in time with their own
+    session tokens: ``auto`` tells them apart (``ip+lineage``)."""
+    mc = _crafted_module()
+    cap = mc.Pcap(1)
+    port = 41000
+    for i in range(12):
+        browser = "AB"[i % 2]
+        server = f"s{i % 2 + 1}"
+        cookie = "" if i < 2 else f"Cookie: SERVERID={server}; JSESSIONID=TOKEN{browser}0123456789\r\n"
+        sets = (
+            f"Set-Cookie: SERVERID={server}; path=/\r\nSet-Cookie: JSESSIONID=TOKEN{browser}0123456789; Path=/\r\n"
+            if i < 2
+            else ""
+        )
+        request = f"GET /app/{browser}{i} HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: ua-{browser}\r\n{cookie}\r\n"
+        response = f"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n{sets}\r\nok"
+        port += 1
+        conn = mc.Conn("192.168.50.7", port, "10.0.0.5", isn_c=1000 + port, isn_s=7_000_000 + port)
+        for pkt in conn.handshake().exchange([(request.encode(), response.encode())]).close().packets:
+            cap.add(mc.ether(pkt))
+    path.write_bytes(cap.data())
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_browsers_behind_a_spread_address_are_told_apart_as_one_process_does(
+    tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stickyforensics.ingest import partition
+
+    path = tmp_path / "nat.pcap"
+    two_browsers_behind_one_address(path)
+    one = analyze([str(path)], Config())
+    assert sorted(s.key.value for s in one.sessions) == ["192.168.50.7#1", "192.168.50.7#2"]
+    monkeypatch.setattr(partition, "SPREAD_AFTER", 1)
+    shard_bytes = path.stat().st_size // 4 + 1
+    assert _views([str(path)], Config(), jobs, shard_bytes=shard_bytes) == _views(
+        [str(path)], Config(), 1, shard_bytes=0
+    )

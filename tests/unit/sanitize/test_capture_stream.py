@@ -77,24 +77,34 @@ def test_users_behind_two_proxies_in_two_shards_give_the_same_files(per_client: 
         assert len(whole[0]) == 5  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("per_client", [False, True], ids=["one-file", "per-client"])
 @pytest.mark.parametrize("sanitize", [True, False], ids=["sanitized", "raw"])
-def test_spread_connections_give_the_same_file(sanitize: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One file of entries in capture order needs no client whole in a shard: a proxy's connections are
-    spread over the shards (here every address's past its first), the merge puts the entries back in order."""
+def test_spread_connections_give_the_same_files(
+    sanitize: bool, per_client: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy's connections are spread over the shards (here every address's past its first): one file's
+    entries are merged back in capture order; per client, the transactions a shard cannot hold whole are
+    grouped again by client before their sessions are built."""
     from stickyforensics.ingest import partition
-    from tests.unit.test_sharded import behind_two_proxies
+    from tests.unit.test_sharded import behind_two_proxies, two_browsers_behind_one_address
 
     monkeypatch.setattr(partition, "SPREAD_AFTER", 1)
-    proxies = tmp_path / "proxies.pcap"
+    proxies, nat = tmp_path / "proxies.pcap", tmp_path / "nat.pcap"
     behind_two_proxies(proxies)
-    (tmp_path / "whole").mkdir()
-    (tmp_path / "split").mkdir()
-    for capture in (proxies, ROOT / "samples/noise/capture.pcap"):
+    two_browsers_behind_one_address(nat)  # told apart by their cookies' lineages: all of the address at once
+    for n, capture in enumerate([proxies, nat, *CAPTURES]):
         shard_bytes = capture.stat().st_size // 4 + 1
-        whole_out, split_out = tmp_path / "whole/out.har", tmp_path / "split/out.har"
-        whole = _export(capture, whole_out, shard_bytes=0, sanitize=sanitize, per_client=False)
-        assert _export(capture, split_out, shard_bytes=shard_bytes, sanitize=sanitize, per_client=False) == whole
-        assert split_out.read_bytes() == whole_out.read_bytes()
+        whole_out, split_out = tmp_path / f"whole{n}", tmp_path / f"split{n}"
+        if not per_client:
+            whole_out.mkdir()
+            split_out.mkdir()
+            whole_out, split_out = whole_out / "out.har", split_out / "out.har"
+        whole = _export(capture, whole_out, shard_bytes=0, sanitize=sanitize, per_client=per_client)
+        split = _export(capture, split_out, shard_bytes=shard_bytes, sanitize=sanitize, per_client=per_client)
+        assert split == whole
+        assert _files(split_out.parent if not per_client else split_out) == _files(
+            whole_out.parent if not per_client else whole_out
+        )
 
 
 def test_small_captures_and_other_engines_are_read_whole() -> None:
