@@ -44,7 +44,7 @@ import pickle
 import tempfile
 import traceback
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
@@ -318,7 +318,18 @@ def _routed_away(
     spread.update({job.files[i]: frozenset() for i in job.har_partitions})
     if not spread:
         return transactions, {}
-    identity = job.config.client_identity
+    return routed_apart(transactions, facts, job.config.client_identity, spread, job.shards)
+
+
+def routed_apart(
+    transactions: list[Transaction],
+    facts: TrackFacts,
+    identity: str,
+    spread: Mapping[str, frozenset[str]],
+    groups: int,
+) -> tuple[list[Transaction], dict[int, list[Transaction]]]:
+    """(the transactions a shard judges itself, the others by client group: CRC-32 of ``route_of`` mod
+    ``groups``). ``spread``: per input split into shards, its spread addresses; other inputs stay whole."""
     local: list[Transaction] = []
     routed: dict[int, list[Transaction]] = {}
     for tx in transactions:
@@ -327,7 +338,7 @@ def _routed_away(
         if name is None:
             local.append(tx)
         else:
-            routed.setdefault(owner_of(name, job.shards), []).append(tx)
+            routed.setdefault(owner_of(name, groups), []).append(tx)
     return local, routed
 
 
@@ -427,13 +438,13 @@ def _decided_otherwise(result: ShardResult, facts: TrackFacts) -> bool:
 def linked_shards(results: Sequence[ShardResult], facts: TrackFacts, identity: str) -> list[list[int]]:
     """Groups of shards that must be judged as one, because one client's requests are in each of them.
 
-    The partitioning is by client address, so this is rare, but it happens: a user told apart by its
-    X-Forwarded-For first hop reached through several proxy addresses; an address in a whole-file input
-    (a small HAR exported from a capture, a tshark-engine capture) and in a capture's shard; a connection
-    seen without its handshake whose sides were guessed wrong. Shards are linked by the client addresses
-    they saw and, in the inputs whose clients are told apart by it, the first hops; across inputs, as one
-    process groups them. Each group is sorted, of two shards or more; the groups are disjoint, in the
-    order of their first shard.
+    The partitioning is by client address, and what a shard cannot hold whole is routed by client
+    (``route_of``), so this is rare, but it happens: an address or an X-Forwarded-For user both in a
+    whole-file input (a small HAR exported from a capture, tshark-engine captures) and in another shard; a
+    connection seen without its handshake whose sides were guessed wrong. Shards are linked by the client
+    addresses they judged and, in the inputs whose clients are told apart by it, the first hops; across
+    inputs, as one process groups them. Each group is sorted, of two shards or more; the groups are
+    disjoint, in the order of their first shard.
     """
 
     def by_hop(path: str) -> bool:

@@ -28,7 +28,6 @@ from stickyforensics.ingest.native import CapturePart, assemble_capture, partiti
 from stickyforensics.ingest.partition import Partition, partition_capture
 from stickyforensics.model import Transaction
 from stickyforensics.reconstruct.pairing import capture_order
-from stickyforensics.reconstruct.shard import owner_of
 from stickyforensics.sanitize.export import transaction_entry
 from stickyforensics.spill_records import read_records, write_record
 
@@ -222,7 +221,7 @@ def stream_client_entries(
     As ``analyze --jobs`` does, a proxy's connections are spread over the shards, and the transactions whose
     client a shard may not hold whole (``sharded.route_of``) are grouped again by client before their
     sessions are built."""
-    from stickyforensics.sharded import route_of
+    from stickyforensics.sharded import routed_apart
     from stickyforensics.track.capture_facts import FactCounts, count_facts
     from stickyforensics.track.sessions import build_sessions, session_order
 
@@ -249,14 +248,7 @@ def stream_client_entries(
     """Group -> the file of the transactions routed to it, a record per shard."""
 
     def local_only(transactions: list[Transaction]) -> list[Transaction]:
-        local: list[Transaction] = []
-        routed: dict[int, list[Transaction]] = {}
-        for tx in transactions:
-            name = route_of(tx, facts, identity, tally.spread)
-            if name is None:
-                local.append(tx)
-            else:
-                routed.setdefault(owner_of(name, shards), []).append(tx)
+        local, routed = routed_apart(transactions, facts, identity, {in_path: tally.spread}, shards)
         for group, txs in routed.items():
             path = routes.setdefault(group, os.path.join(directory, f"routed{group}.run"))
             with open(path, "ab") as fh:
