@@ -34,23 +34,30 @@ def _export(capture: Path, out: Path, *, shard_bytes: int, sanitize: bool, per_c
     return (files, result.clients, result.diagnostics, stats)
 
 
+def _same_split_and_whole(
+    capture: Path, folder: Path, *, shard_bytes: int, sanitize: bool, per_client: bool
+) -> tuple[object, ...]:
+    """Export ``capture`` whole and in shards of ``shard_bytes`` into ``folder``; both give the same files
+    (and the same figures, returned)."""
+    whole_out, split_out = folder / "whole", folder / "split"
+    whole_out.mkdir(parents=True)
+    split_out.mkdir(parents=True)
+    if not per_client:
+        whole_out, split_out = whole_out / "out.har", split_out / "out.har"
+    whole = _export(capture, whole_out, shard_bytes=0, sanitize=sanitize, per_client=per_client)
+    split = _export(capture, split_out, shard_bytes=shard_bytes, sanitize=sanitize, per_client=per_client)
+    assert split == whole
+    assert _files(folder / "split") == _files(folder / "whole")
+    return whole
+
+
 @pytest.mark.parametrize("per_client", [False, True], ids=["one-file", "per-client"])
 @pytest.mark.parametrize("sanitize", [True, False], ids=["sanitized", "raw"])
 @pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: str(p.relative_to(ROOT / "samples")))
 def test_shard_by_shard_gives_the_same_files(capture: Path, sanitize: bool, per_client: bool, tmp_path: Path) -> None:
     shard_bytes = max(1, capture.stat().st_size // 4)  # about four shards, every client in one of them
     assert capture_module._shards(str(capture), EngineOptions(), shard_bytes) >= 4
-    whole_out, split_out = tmp_path / "whole", tmp_path / "split"
-    if not per_client:
-        whole_out.mkdir()
-        split_out.mkdir()
-        whole_out, split_out = whole_out / "out.har", split_out / "out.har"
-    whole = _export(capture, whole_out, shard_bytes=0, sanitize=sanitize, per_client=per_client)
-    split = _export(capture, split_out, shard_bytes=shard_bytes, sanitize=sanitize, per_client=per_client)
-    assert split == whole
-    assert _files(split_out.parent if not per_client else split_out) == _files(
-        whole_out.parent if not per_client else whole_out
-    )
+    _same_split_and_whole(capture, tmp_path, shard_bytes=shard_bytes, sanitize=sanitize, per_client=per_client)
 
 
 @pytest.mark.parametrize("per_client", [False, True], ids=["one-file", "per-client"])
@@ -63,16 +70,7 @@ def test_users_behind_two_proxies_in_two_shards_give_the_same_files(per_client: 
     behind_two_proxies(capture)
     shard_bytes = (capture.stat().st_size + 1) // 2
     assert capture_module._shards(str(capture), EngineOptions(), shard_bytes) == 2
-    whole_out, split_out = tmp_path / "whole", tmp_path / "split"
-    if not per_client:
-        whole_out.mkdir()
-        split_out.mkdir()
-        whole_out, split_out = whole_out / "out.har", split_out / "out.har"
-    whole = _export(capture, whole_out, shard_bytes=0, sanitize=False, per_client=per_client)
-    assert _export(capture, split_out, shard_bytes=shard_bytes, sanitize=False, per_client=per_client) == whole
-    assert _files(split_out.parent if not per_client else split_out) == _files(
-        whole_out.parent if not per_client else whole_out
-    )
+    whole = _same_split_and_whole(capture, tmp_path, shard_bytes=shard_bytes, sanitize=False, per_client=per_client)
     if per_client:
         assert len(whole[0]) == 5  # type: ignore[arg-type]
 
@@ -94,16 +92,8 @@ def test_spread_connections_give_the_same_files(
     two_browsers_behind_one_address(nat)  # told apart by their cookies' lineages: all of the address at once
     for n, capture in enumerate([proxies, nat, *CAPTURES]):
         shard_bytes = capture.stat().st_size // 4 + 1
-        whole_out, split_out = tmp_path / f"whole{n}", tmp_path / f"split{n}"
-        if not per_client:
-            whole_out.mkdir()
-            split_out.mkdir()
-            whole_out, split_out = whole_out / "out.har", split_out / "out.har"
-        whole = _export(capture, whole_out, shard_bytes=0, sanitize=sanitize, per_client=per_client)
-        split = _export(capture, split_out, shard_bytes=shard_bytes, sanitize=sanitize, per_client=per_client)
-        assert split == whole
-        assert _files(split_out.parent if not per_client else split_out) == _files(
-            whole_out.parent if not per_client else whole_out
+        _same_split_and_whole(
+            capture, tmp_path / str(n), shard_bytes=shard_bytes, sanitize=sanitize, per_client=per_client
         )
 
 
