@@ -5,7 +5,7 @@ Reading the whole capture first (``capture``'s way) holds every transaction and 
 as ``analyze --jobs`` splits it) and each shard is reassembled in turn; its entries go to a run file on
 disk, sorted, and the runs are merged into the output in the order one process gives (``capture_order``:
 start time, ``tcp.stream``, depth). Sanitizing needs every secret before it writes the first entry (the
-sweep finds a value wherever it occurs), so it learns from each shard's entries as they are made.
+sweep finds a value wherever it occurs), so it learns from each shard's entries as they come.
 
 With ``per_client``, clients are told apart as ``analyze`` tells them: the cross-client decisions
 (``capture_facts``) are counted over every shard first (from the run files of transactions), then each
@@ -17,12 +17,14 @@ again by client first, so every client's session is built whole.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO, cast
 
+from stickyforensics.errors import StickyError
 from stickyforensics.ingest import partition as partition_module
 from stickyforensics.ingest.native import CapturePart, assemble_capture, partition_part, read_spill_part
 from stickyforensics.ingest.partition import Partition, partition_capture
@@ -148,35 +150,105 @@ def stream_entries(
     directory: str,
     *,
     keep_body_prefix: Callable[[bytes], bool] | None,
-    learn: Callable[[list[dict[str, Any]]], None] | None,
+    learn: Callable[[Iterable[dict[str, Any]]], None] | None,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> tuple[StreamedCapture, Iterator[dict[str, Any]]]:
     """The capture's HAR entries in capture order, with every shard learnt (``learn``) before the first
-    is yielded; ``directory`` holds the run files meanwhile."""
+    is yielded; ``directory`` holds the run files meanwhile.
+
+    The shards are reassembled and made into entries by ``jobs`` processes (every core, at most 8, by
+    default), each writing its run file; this process learns each run, in shard order, as it comes.
+    """
     tally = _Tally()
     runs: list[str] = []
     # A proxy's connections are spread over the shards (one shard would hold them all): entries need no
     # client to be whole in a shard, only the capture order, which the merge restores.
-    spread_after = partition_module.SPREAD_AFTER
-    for transactions in _shard_transactions(
-        in_path, shards, directory, keep_body_prefix, tally, progress, spread_after
-    ):
-        transactions.sort(key=capture_order)
-        entries = [transaction_entry(tx) for tx in transactions]
-        if learn is not None:
-            learn(entries)
-        run = _Run.create(os.path.join(directory, f"entries{len(runs)}.run"))
-        try:
-            run.add_group("", [(capture_order(tx), entry) for tx, entry in zip(transactions, entries, strict=True)])
-        finally:
-            run.close()
-        runs.append(run.path)
-        del transactions, entries
+    partition = _partitioned(in_path, shards, directory, progress, partition_module.SPREAD_AFTER)
+    tally.parts.append(partition_part(partition))
+    label = f"{os.path.basename(in_path)}: groups of clients"
+    if progress is not None:
+        progress(label, 0, shards)
+    for index, done in enumerate(_entry_runs(partition, directory, keep_body_prefix, jobs), start=1):
+        tally.parts.append(done.part)
+        if done.run_path is not None:
+            tally.count += done.count
+            tally.client_ips.update(done.client_ips)
+            runs.append(done.run_path)
+            if learn is not None:  # an entry at a time, read back
+                learn(entry for _order_key, entry in read_records(done.run_path))
+        if progress is not None:
+            progress(label, index, shards)
     merged = heapq.merge(*(read_records(path) for path in runs), key=_order)
     ordered: Iterator[dict[str, Any]] = (entry for _order_key, entry in merged)
     if progress is not None:
         ordered = _counted(ordered, f"writing {tally.count} entries", tally.count, progress)
     return tally.streamed(), ordered
+
+
+@dataclass(frozen=True, slots=True)
+class _EntryRun:
+    """One shard made into entries: its part of the capture (no transactions), and its run file."""
+
+    part: CapturePart
+    count: int
+    client_ips: frozenset[str]
+    run_path: str | None
+    """None when the shard held no transaction."""
+
+
+_job: tuple[Partition, Callable[[bytes], bool] | None, str] | None = None
+"""What ``_entry_run`` works on: set before the workers are forked, which inherit it."""
+
+
+def _entry_runs(
+    partition: Partition, directory: str, keep_body_prefix: Callable[[bytes], bool] | None, jobs: int | None
+) -> Iterator[_EntryRun]:
+    """Each shard's ``_EntryRun``, in shard order, made by ``jobs`` forked processes (here when 1)."""
+    import multiprocessing
+
+    global _job
+    shards = len(partition.spill_files)
+    jobs = max(1, min(jobs if jobs is not None else (os.cpu_count() or 1), 8, shards))
+    _job = (partition, keep_body_prefix, directory)
+    try:
+        if jobs == 1 or not hasattr(os, "fork"):
+            yield from map(_entry_run, range(shards))
+            return
+        gc.freeze()  # what this process made so far stays shared with the workers (as ``sharded`` does)
+        try:
+            pool = multiprocessing.get_context("fork").Pool(jobs)
+        finally:
+            gc.unfreeze()
+        with pool:
+            for outcome in pool.imap(_entry_run, range(shards)):
+                if isinstance(outcome, str):
+                    raise StickyError(outcome)  # the worker's input error, as one process would raise it
+                yield outcome
+    finally:
+        _job = None
+
+
+def _entry_run(index: int) -> _EntryRun | str:
+    """Reassemble shard ``index``, write its entries in capture order to a run file (a ``StickyError`` is
+    returned as its text: exceptions with their own arguments do not come back through a pool)."""
+    assert _job is not None
+    partition, keep, directory = _job
+    try:
+        part = read_spill_part(partition, index, keep_body_prefix=keep)
+    except StickyError as exc:
+        return str(exc)
+    os.unlink(partition.spill_files[index])  # read: its disk space goes now
+    transactions = sorted(part.transactions, key=capture_order)
+    done = _EntryRun(replace(part, transactions=()), len(transactions), frozenset(), None)
+    if not transactions:
+        return done
+    path = os.path.join(directory, f"entries{index}.run")
+    with open(path, "wb") as fh:
+        for tx in transactions:  # an entry at a time: a shard's entries at once were half a worker's memory
+            write_record(fh, (capture_order(tx), transaction_entry(tx)))
+    ips = frozenset(tx.client.ip for tx in transactions if tx.client is not None)
+    return replace(done, client_ips=ips, run_path=path)
 
 
 def _counted(
@@ -212,7 +284,7 @@ def stream_client_entries(
     *,
     config: Any,
     keep_body_prefix: Callable[[bytes], bool] | None,
-    learn: Callable[[list[dict[str, Any]]], None] | None,
+    learn: Callable[[Iterable[dict[str, Any]]], None] | None,
     progress: Progress | None = None,
 ) -> tuple[StreamedCapture, list[tuple[str, Callable[[], Iterator[dict[str, Any]]]]]]:
     """Per client (as ``analyze`` names them, in its session order): a function giving its HAR entries

@@ -187,3 +187,21 @@ def test_shard_by_shard_holds_a_shard_not_the_capture(tmp_path: Path) -> None:
             tracemalloc.stop()
     assert (tmp_path / "0.har").read_bytes() == (tmp_path / f"{capture.stat().st_size // 8}.har").read_bytes()
     assert peaks[1] * 3 < peaks[0], peaks
+
+
+def test_shards_made_into_entries_by_several_processes_or_one_give_the_same_entries(tmp_path: Path) -> None:
+    from stickyforensics.sanitize.capture_stream import stream_entries
+
+    capture = ROOT / "samples/noise/capture.pcap"
+    seen: dict[int, tuple[list[object], list[object]]] = {}
+    for jobs in (1, 3):
+        folder = tmp_path / str(jobs)
+        folder.mkdir()
+        learnt: list[object] = []
+        streamed, entries = stream_entries(
+            str(capture), 5, str(folder), keep_body_prefix=None, learn=learnt.extend, jobs=jobs
+        )
+        seen[jobs] = (list(entries), learnt)
+        assert streamed.result.transactions == () and len(seen[jobs][0]) > 10
+    assert seen[1] == seen[3]
+    assert sorted(map(repr, seen[1][1])) == sorted(map(repr, seen[1][0]))  # every entry learnt once
