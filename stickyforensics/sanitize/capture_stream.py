@@ -2,10 +2,11 @@
 
 Reading the whole capture first (``capture``'s way) holds every transaction and every HAR entry: on a
 1M-packet capture 1.3 GB. Here the capture is split by client into shards (``ingest.partition``,
-as ``analyze --jobs`` splits it) and each shard is reassembled in turn; its entries go to a run file on
-disk, sorted, and the runs are merged into the output in the order one process gives (``capture_order``:
-start time, ``tcp.stream``, depth). Sanitizing needs every secret before it writes the first entry (the
-sweep finds a value wherever it occurs), so it learns from each shard's entries as they come.
+as ``analyze --jobs`` splits it) and the shards are reassembled by a pool of workers (every core); each
+shard's entries go to a run file on disk, sorted, and the runs are merged into the output in the order one
+process gives (``capture_order``: start time, ``tcp.stream``, depth). Sanitizing needs every secret before
+it writes the first entry (the sweep finds a value wherever it occurs), so this process learns each
+shard's entries, read back from its run, as the workers finish them, in shard order.
 
 With ``per_client``, clients are told apart as ``analyze`` tells them: the cross-client decisions
 (``capture_facts``) are counted over every shard first (from the run files of transactions), then each
