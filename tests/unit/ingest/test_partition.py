@@ -142,10 +142,40 @@ def test_spill_keeps_every_field(tmp_path_factory: pytest.TempPathFactory, items
     import stickyforensics.ingest.partition as partition
 
     read = list(partition.read_spill(path, lambda ts: None, lambda ts: None))
-    assert [(s.frame, s.ts, s.src_ip, s.dst_ip, s.src_port, s.dst_port, s.seq, s.ack, s.flags, s.payload,
-             s.truncated, s.wire_len, s.stream) for s in read] == [
-        (s.frame, s.ts, s.src_ip, s.dst_ip, s.src_port, s.dst_port, s.seq, s.ack, s.flags, s.payload,
-         s.truncated, s.wire_len, n) for s, n in items
+    assert [
+        (
+            s.frame,
+            s.ts,
+            s.src_ip,
+            s.dst_ip,
+            s.src_port,
+            s.dst_port,
+            s.seq,
+            s.ack,
+            s.flags,
+            s.payload,
+            s.truncated,
+            s.wire_len,
+            s.stream,
+        )
+        for s in read
+    ] == [
+        (
+            s.frame,
+            s.ts,
+            s.src_ip,
+            s.dst_ip,
+            s.src_port,
+            s.dst_port,
+            s.seq,
+            s.ack,
+            s.flags,
+            s.payload,
+            s.truncated,
+            s.wire_len,
+            n,
+        )
+        for s, n in items
     ]
 
 
@@ -219,6 +249,12 @@ def test_shard_bounds() -> None:
     with pytest.raises(ValueError):
         Shard(2, 2)
     assert Shard(1, 2).owns_input(3) and not Shard(0, 2).owns_input(3)
+
+
+def test_any_client_name_has_a_stable_owner() -> None:
+    """A client named by a header (X-Forwarded-For in a HAR) may hold a lone surrogate: it still has a shard."""
+    assert owner_of("10.0.0.1", 7) == 654229907 % 7  # CRC-32 (a salted hash would differ per process)
+    assert 0 <= owner_of("xff \ud800user", 5) < 5
 
 
 def test_many_shards_buffer_less_each_and_still_assemble(tmp_path: Path) -> None:
