@@ -33,6 +33,7 @@ from stickyforensics.model import Transaction
 from stickyforensics.reconstruct.pairing import capture_order
 from stickyforensics.sanitize.export import transaction_entry
 from stickyforensics.spill_records import read_records, write_record
+from stickyforensics.track.capture_facts import FactCounts, count_facts
 
 Order = tuple[float, int, int]
 
@@ -112,39 +113,6 @@ class _Tally:
         return StreamedCapture(assemble_capture(self.parts, transaction_count=self.count), self.client_ips)
 
 
-def _shard_transactions(
-    in_path: str,
-    shards: int,
-    directory: str,
-    keep_body_prefix: Callable[[bytes], bool] | None,
-    tally: _Tally,
-    progress: Progress | None,
-    spread_after: int | None = None,
-) -> Iterator[list[Transaction]]:
-    """Each shard's transactions (shards without any skipped), counted into ``tally``. The caller drops each
-    list before asking for the next: a shard is held at a time."""
-    partition = _partitioned(in_path, shards, directory, progress, spread_after)
-    tally.parts.append(partition_part(partition))
-    tally.spread = partition.spread
-    label = f"{os.path.basename(in_path)}: groups of clients"
-    for index in range(shards):
-        if progress is not None:
-            progress(label, index, shards)
-        part = read_spill_part(partition, index, keep_body_prefix=keep_body_prefix)
-        os.unlink(partition.spill_files[index])  # read: its disk space goes now
-        tally.parts.append(replace(part, transactions=()))
-        transactions = list(part.transactions)
-        del part
-        if not transactions:
-            continue
-        tally.count += len(transactions)
-        tally.client_ips.update(tx.client.ip for tx in transactions if tx.client is not None)
-        yield transactions
-        del transactions
-    if progress is not None:
-        progress(label, shards, shards)
-
-
 def stream_entries(
     in_path: str,
     shards: int,
@@ -170,7 +138,7 @@ def stream_entries(
     label = f"{os.path.basename(in_path)}: groups of clients"
     if progress is not None:
         progress(label, 0, shards)
-    for index, done in enumerate(_entry_runs(partition, directory, keep_body_prefix, jobs), start=1):
+    for index, done in enumerate(_shard_runs(partition, directory, keep_body_prefix, jobs, _entry_run), start=1):
         tally.parts.append(done.part)
         if done.run_path is not None:
             tally.count += done.count
@@ -196,16 +164,23 @@ class _EntryRun:
     client_ips: frozenset[str]
     run_path: str | None
     """None when the shard held no transaction."""
+    counts: FactCounts | None = None
+    """What the shard saw of the cross-client facts (``_transaction_run``)."""
 
 
 _job: tuple[Partition, Callable[[bytes], bool] | None, str] | None = None
-"""What ``_entry_run`` works on: set before the workers are forked, which inherit it."""
+"""What ``_entry_run`` and ``_transaction_run`` work on: set before the workers are forked, which inherit it."""
 
 
-def _entry_runs(
-    partition: Partition, directory: str, keep_body_prefix: Callable[[bytes], bool] | None, jobs: int | None
+def _shard_runs(
+    partition: Partition,
+    directory: str,
+    keep_body_prefix: Callable[[bytes], bool] | None,
+    jobs: int | None,
+    work: Callable[[int], _EntryRun | str],
 ) -> Iterator[_EntryRun]:
-    """Each shard's ``_EntryRun``, in shard order, made by ``jobs`` forked processes (here when 1)."""
+    """``work`` (``_entry_run``, ``_transaction_run``) on each shard, in shard order, by ``jobs`` forked
+    processes (every core, at most 8, by default; here when 1)."""
     import multiprocessing
 
     global _job
@@ -214,7 +189,10 @@ def _entry_runs(
     _job = (partition, keep_body_prefix, directory)
     try:
         if jobs == 1 or not hasattr(os, "fork"):
-            yield from map(_entry_run, range(shards))
+            for outcome in map(work, range(shards)):
+                if isinstance(outcome, str):
+                    raise StickyError(outcome)
+                yield outcome
             return
         gc.freeze()  # what this process made so far stays shared with the workers (as ``sharded`` does)
         try:
@@ -222,7 +200,7 @@ def _entry_runs(
         finally:
             gc.unfreeze()
         with pool:
-            for outcome in pool.imap(_entry_run, range(shards)):
+            for outcome in pool.imap(work, range(shards)):
                 if isinstance(outcome, str):
                     raise StickyError(outcome)  # the worker's input error, as one process would raise it
                 yield outcome
@@ -250,6 +228,27 @@ def _entry_run(index: int) -> _EntryRun | str:
             write_record(fh, (capture_order(tx), transaction_entry(tx)))
     ips = frozenset(tx.client.ip for tx in transactions if tx.client is not None)
     return replace(done, client_ips=ips, run_path=path)
+
+
+def _transaction_run(index: int) -> _EntryRun | str:
+    """Reassemble shard ``index`` and pickle its transactions to a run file (``stream_client_entries``),
+    with its counts of the cross-client facts."""
+    assert _job is not None
+    partition, keep, directory = _job
+    try:
+        part = read_spill_part(partition, index, keep_body_prefix=keep)
+    except StickyError as exc:
+        return str(exc)
+    os.unlink(partition.spill_files[index])  # read: its disk space goes now
+    transactions = list(part.transactions)
+    done = _EntryRun(replace(part, transactions=()), len(transactions), frozenset(), None)
+    if not transactions:
+        return done
+    path = os.path.join(directory, f"transactions{index}.run")
+    with open(path, "wb") as fh:
+        write_record(fh, transactions)
+    ips = frozenset(tx.client.ip for tx in transactions if tx.client is not None)
+    return replace(done, client_ips=ips, run_path=path, counts=count_facts(transactions))
 
 
 def _counted(
@@ -287,6 +286,7 @@ def stream_client_entries(
     keep_body_prefix: Callable[[bytes], bool] | None,
     learn: Callable[[Iterable[dict[str, Any]]], None] | None,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> tuple[StreamedCapture, list[tuple[str, Callable[[], Iterator[dict[str, Any]]]]]]:
     """Per client (as ``analyze`` names them, in its session order): a function giving its HAR entries
     in start-time order. Every entry is learnt (``learn``) before this returns.
@@ -295,24 +295,26 @@ def stream_client_entries(
     client a shard may not hold whole (``sharded.route_of``) are grouped again by client before their
     sessions are built."""
     from stickyforensics.sharded import routed_apart
-    from stickyforensics.track.capture_facts import FactCounts, count_facts
     from stickyforensics.track.sessions import build_sessions, session_order
 
     tally = _Tally()
     counts = FactCounts()
     tx_runs: list[str] = []
-    spread_after = partition_module.SPREAD_AFTER
-    for transactions in _shard_transactions(
-        in_path, shards, directory, keep_body_prefix, tally, progress, spread_after
-    ):
-        counts.merge(count_facts(transactions))
-        run = _Run.create(os.path.join(directory, f"transactions{len(tx_runs)}.run"))
-        try:
-            run.add_group("", [transactions])
-        finally:
-            run.close()
-        tx_runs.append(run.path)
-        del transactions
+    partition = _partitioned(in_path, shards, directory, progress, partition_module.SPREAD_AFTER)
+    tally.parts.append(partition_part(partition))
+    tally.spread = partition.spread
+    label = f"{os.path.basename(in_path)}: groups of clients"
+    if progress is not None:
+        progress(label, 0, shards)
+    for index, done in enumerate(_shard_runs(partition, directory, keep_body_prefix, jobs, _transaction_run), 1):
+        tally.parts.append(done.part)
+        if done.run_path is not None and done.counts is not None:
+            tally.count += done.count
+            tally.client_ips.update(done.client_ips)
+            counts.merge(done.counts)
+            tx_runs.append(done.run_path)
+        if progress is not None:
+            progress(label, index, shards)
     facts = counts.decide()
     clients: dict[str, ClientRecords] = {}
     label = f"{os.path.basename(in_path)}: clients' sessions"
