@@ -9,11 +9,12 @@ it writes the first entry (the sweep finds a value wherever it occurs), so this 
 shard's entries, read back from its run, as the workers finish them, in shard order.
 
 With ``per_client``, clients are told apart as ``analyze`` tells them: the cross-client decisions
-(``capture_facts``) are counted over every shard first (from the run files of transactions), then each
-shard's sessions are built and their entries spilled per client, and each client's file is written from
-its records. A proxy's connections are spread over the shards (``partition.SPREAD_AFTER``); with
-``per_client`` the transactions whose client a shard may not hold whole (``sharded.route_of``) are grouped
-again by client first, so every client's session is built whole.
+(``capture_facts``) are counted over every shard first (the workers spill each shard's transactions and
+count), then the workers build each shard's sessions and spill their entries per client, this process
+learns them in the order one process would, and each client's file is written from its records. A
+proxy's connections are spread over the shards (``partition.SPREAD_AFTER``); with ``per_client`` the
+transactions whose client a shard may not hold whole (``sharded.route_of``) are grouped again by client
+first, so every client's session is built whole.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import heapq
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 from stickyforensics.errors import StickyError
 from stickyforensics.ingest import partition as partition_module
@@ -33,7 +34,7 @@ from stickyforensics.model import Transaction
 from stickyforensics.reconstruct.pairing import capture_order
 from stickyforensics.sanitize.export import transaction_entry
 from stickyforensics.spill_records import read_records, write_record
-from stickyforensics.track.capture_facts import FactCounts, count_facts
+from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts
 
 Order = tuple[float, int, int]
 
@@ -168,8 +169,42 @@ class _EntryRun:
     """What the shard saw of the cross-client facts (``_transaction_run``)."""
 
 
-_job: tuple[Partition, Callable[[bytes], bool] | None, str] | None = None
-"""What ``_entry_run`` and ``_transaction_run`` work on: set before the workers are forked, which inherit it."""
+_job: Any = None
+"""What the pool's work reads (``_entry_run``, ``_transaction_run``: (partition, body-prefix filter,
+folder); ``_client_run``: a ``_ClientsJob``): set before the workers are forked, which inherit it."""
+
+T = TypeVar("T")
+
+
+def _in_pool(work: Callable[[int], T | str], count: int, jobs: int | None, job: Any) -> Iterator[T]:
+    """``work(0)`` ... ``work(count - 1)``, in that order, by ``jobs`` forked processes (every core, at most 8, by
+    default; here when 1); ``job`` is what they read. A ``str`` result is a worker's input error."""
+    import multiprocessing
+
+    global _job
+    jobs = max(1, min(jobs if jobs is not None else (os.cpu_count() or 1), 8, count))
+    _job = job
+    try:
+        if jobs == 1 or not hasattr(os, "fork"):
+            outcomes: Iterator[T | str] = map(work, range(count))
+            yield from _raising(outcomes)
+            return
+        gc.freeze()  # what this process made so far stays shared with the workers (as ``sharded`` does)
+        try:
+            pool = multiprocessing.get_context("fork").Pool(jobs)
+        finally:
+            gc.unfreeze()
+        with pool:
+            yield from _raising(pool.imap(work, range(count)))
+    finally:
+        _job = None
+
+
+def _raising(outcomes: Iterator[T | str]) -> Iterator[T]:
+    for outcome in outcomes:
+        if isinstance(outcome, str):
+            raise StickyError(outcome)  # the worker's input error, as one process would raise it
+        yield outcome
 
 
 def _shard_runs(
@@ -179,33 +214,8 @@ def _shard_runs(
     jobs: int | None,
     work: Callable[[int], _EntryRun | str],
 ) -> Iterator[_EntryRun]:
-    """``work`` (``_entry_run``, ``_transaction_run``) on each shard, in shard order, by ``jobs`` forked
-    processes (every core, at most 8, by default; here when 1)."""
-    import multiprocessing
-
-    global _job
-    shards = len(partition.spill_files)
-    jobs = max(1, min(jobs if jobs is not None else (os.cpu_count() or 1), 8, shards))
-    _job = (partition, keep_body_prefix, directory)
-    try:
-        if jobs == 1 or not hasattr(os, "fork"):
-            for outcome in map(work, range(shards)):
-                if isinstance(outcome, str):
-                    raise StickyError(outcome)
-                yield outcome
-            return
-        gc.freeze()  # what this process made so far stays shared with the workers (as ``sharded`` does)
-        try:
-            pool = multiprocessing.get_context("fork").Pool(jobs)
-        finally:
-            gc.unfreeze()
-        with pool:
-            for outcome in pool.imap(work, range(shards)):
-                if isinstance(outcome, str):
-                    raise StickyError(outcome)  # the worker's input error, as one process would raise it
-                yield outcome
-    finally:
-        _job = None
+    """``work`` (``_entry_run``, ``_transaction_run``) on each shard, in shard order (``_in_pool``)."""
+    return _in_pool(work, len(partition.spill_files), jobs, (partition, keep_body_prefix, directory))
 
 
 def _entry_run(index: int) -> _EntryRun | str:
@@ -251,6 +261,73 @@ def _transaction_run(index: int) -> _EntryRun | str:
     return replace(done, client_ips=ips, run_path=path, counts=count_facts(transactions))
 
 
+ClientSpan = tuple[str, tuple[float, str], str, int, int]
+"""A session's entries in a run file: (client, session order, run file, offset, records)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ClientsJob:
+    """What ``_client_run`` reads, inherited by the pool's workers."""
+
+    config: Any
+    facts: TrackFacts
+    spread: dict[str, frozenset[str]]
+    shards: int
+    directory: str
+    tx_runs: tuple[str, ...]
+    groups: tuple[tuple[int, tuple[int, ...]], ...] | None = None
+    """Second phase: each group of routed transactions and the shards (positions in ``tx_runs``) that sent some."""
+
+
+def _client_run(position: int) -> tuple[list[ClientSpan], tuple[int, ...]] | str:
+    """First phase: the clients of shard run ``position`` (what it cannot hold whole routed to groups, which
+    it names); second phase: the clients of group ``position``. Their entries go to a run file."""
+    from stickyforensics.sharded import routed_apart
+
+    job = _job
+    assert isinstance(job, _ClientsJob)
+    if job.groups is None:
+        path = job.tx_runs[position]
+        (transactions,) = read_records(path)
+        os.unlink(path)
+        local, routed = routed_apart(transactions, job.facts, job.config.client_identity, job.spread, job.shards)
+        del transactions
+        for group, txs in routed.items():
+            with open(_routed_file(job, position, group), "wb") as fh:
+                write_record(fh, txs)
+        return _client_entries(job, local, f"clients{position}.run"), tuple(sorted(routed))
+    group, sources = job.groups[position]
+    local = []
+    for source in sources:
+        (txs,) = read_records(_routed_file(job, source, group))
+        os.unlink(_routed_file(job, source, group))
+        local.extend(txs)
+    return _client_entries(job, local, f"clients.g{group}.run"), ()
+
+
+def _routed_file(job: _ClientsJob, source: int, group: int) -> str:
+    return os.path.join(job.directory, f"routed.s{source}.g{group}.run")
+
+
+def _client_entries(job: _ClientsJob, transactions: list[Transaction], name: str) -> list[ClientSpan]:
+    """The sessions of ``transactions``, each client's entries in capture order, to the run file ``name``."""
+    from stickyforensics.track.sessions import build_sessions, session_order
+
+    sessions = build_sessions(transactions, job.config, facts=job.facts)
+    del transactions
+    spans: list[ClientSpan] = []
+    run = _Run.create(os.path.join(job.directory, name))
+    try:
+        for session in sessions:
+            ordered = sorted(session.transactions, key=capture_order)
+            client = session.key.value
+            run.add_group(client, [(capture_order(tx), transaction_entry(tx)) for tx in ordered])
+            spans.append((client, session_order(session), run.path, *run.spans[client]))
+    finally:
+        run.close()
+    return spans
+
+
 def _counted(
     entries: Iterator[dict[str, Any]], label: str, total: int, progress: Progress, every: int = 2000
 ) -> Iterator[dict[str, Any]]:
@@ -294,9 +371,6 @@ def stream_client_entries(
     As ``analyze --jobs`` does, a proxy's connections are spread over the shards, and the transactions whose
     client a shard may not hold whole (``sharded.route_of``) are grouped again by client before their
     sessions are built."""
-    from stickyforensics.sharded import routed_apart
-    from stickyforensics.track.sessions import build_sessions, session_order
-
     tally = _Tally()
     counts = FactCounts()
     tx_runs: list[str] = []
@@ -318,49 +392,31 @@ def stream_client_entries(
     facts = counts.decide()
     clients: dict[str, ClientRecords] = {}
     label = f"{os.path.basename(in_path)}: clients' sessions"
-    identity = config.client_identity
-    routes: dict[int, str] = {}
-    """Group -> the file of the transactions routed to it, a record per shard."""
 
-    def local_only(transactions: list[Transaction]) -> list[Transaction]:
-        local, routed = routed_apart(transactions, facts, identity, {in_path: tally.spread}, shards)
-        for group, txs in routed.items():
-            path = routes.setdefault(group, os.path.join(directory, f"routed{group}.run"))
-            with open(path, "ab") as fh:
-                write_record(fh, txs)
-        return local
+    def take(spans: list[ClientSpan]) -> None:
+        """Each session's entries learnt (read back), and where they are noted under its client."""
+        for name, order, path, offset, count in spans:
+            if learn is not None:
+                learn(entry for _order_key, entry in read_records(path, offset, count))
+            found = clients.setdefault(name, ClientRecords(order))
+            found.order = min(found.order, order)  # in two shards: its earliest start
+            found.spans.append((path, offset, count))
 
-    steps = len(tx_runs) + shards
-    for index in range(steps):
+    # The shards' own clients first, then the groups of what the shards routed away, each on the pool.
+    job = _ClientsJob(config, facts, {in_path: tally.spread}, shards, directory, tuple(tx_runs))
+    routed_from: dict[int, list[int]] = {}
+    steps = len(tx_runs)
+    for position, (spans, sent_to) in enumerate(_in_pool(_client_run, len(tx_runs), jobs, job)):
         if progress is not None:
-            progress(label, index, steps)
-        if index < len(tx_runs):
-            (transactions,) = read_records(tx_runs[index])
-            os.unlink(tx_runs[index])
-            transactions = local_only(transactions)
-        else:
-            routed_path = routes.get(index - len(tx_runs))
-            if routed_path is None:
-                continue
-            transactions = [tx for batch in read_records(routed_path) for tx in batch]
-            os.unlink(routed_path)
-        sessions = build_sessions(transactions, config, facts=facts)
-        del transactions
-        run = _Run.create(os.path.join(directory, f"clients{index}.run"))
-        try:
-            for session in sessions:
-                ordered = sorted(session.transactions, key=capture_order)
-                entries = [transaction_entry(tx) for tx in ordered]
-                if learn is not None:
-                    learn(entries)
-                name = session.key.value
-                run.add_group(name, [(capture_order(tx), e) for tx, e in zip(ordered, entries, strict=True)])
-                found = clients.setdefault(name, ClientRecords(session_order(session)))
-                found.order = min(found.order, session_order(session))  # in two shards: its earliest start
-                found.spans.append((run.path, *run.spans[name]))
-        finally:
-            run.close()
-        del sessions
+            progress(label, position, steps)
+        take(spans)
+        for group in sent_to:
+            routed_from.setdefault(group, []).append(position)
+    groups = tuple((group, tuple(sources)) for group, sources in sorted(routed_from.items()))
+    for spans, _none in _in_pool(_client_run, len(groups), jobs, replace(job, groups=groups)):
+        take(spans)
+    if progress is not None:
+        progress(label, steps, steps)
 
     def entries_of(records: ClientRecords) -> Callable[[], Iterator[dict[str, Any]]]:
         def read() -> Iterator[dict[str, Any]]:
