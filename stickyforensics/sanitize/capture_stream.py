@@ -218,9 +218,9 @@ def _shard_runs(
     return _in_pool(work, len(partition.spill_files), jobs, (partition, keep_body_prefix, directory))
 
 
-def _entry_run(index: int) -> _EntryRun | str:
-    """Reassemble shard ``index``, write its entries in capture order to a run file (a ``StickyError`` is
-    returned as its text: exceptions with their own arguments do not come back through a pool)."""
+def _read_shard(index: int) -> tuple[CapturePart, str] | str:
+    """Shard ``index`` reassembled, and the folder for its run file (a ``StickyError`` comes back as its
+    text: exceptions with their own arguments do not come back through a pool)."""
     assert _job is not None
     partition, keep, directory = _job
     try:
@@ -228,6 +228,15 @@ def _entry_run(index: int) -> _EntryRun | str:
     except StickyError as exc:
         return str(exc)
     os.unlink(partition.spill_files[index])  # read: its disk space goes now
+    return part, directory
+
+
+def _entry_run(index: int) -> _EntryRun | str:
+    """Reassemble shard ``index``, write its entries in capture order to a run file."""
+    read = _read_shard(index)
+    if isinstance(read, str):
+        return read
+    part, directory = read
     transactions = sorted(part.transactions, key=capture_order)
     done = _EntryRun(replace(part, transactions=()), len(transactions), frozenset(), None)
     if not transactions:
@@ -243,13 +252,10 @@ def _entry_run(index: int) -> _EntryRun | str:
 def _transaction_run(index: int) -> _EntryRun | str:
     """Reassemble shard ``index`` and pickle its transactions to a run file (``stream_client_entries``),
     with its counts of the cross-client facts."""
-    assert _job is not None
-    partition, keep, directory = _job
-    try:
-        part = read_spill_part(partition, index, keep_body_prefix=keep)
-    except StickyError as exc:
-        return str(exc)
-    os.unlink(partition.spill_files[index])  # read: its disk space goes now
+    read = _read_shard(index)
+    if isinstance(read, str):
+        return read
+    part, directory = read
     transactions = list(part.transactions)
     done = _EntryRun(replace(part, transactions=()), len(transactions), frozenset(), None)
     if not transactions:
