@@ -134,21 +134,11 @@ def stream_entries(
     runs: list[str] = []
     # A proxy's connections are spread over the shards (one shard would hold them all): entries need no
     # client to be whole in a shard, only the capture order, which the merge restores.
-    partition = _partitioned(in_path, shards, directory, progress, partition_module.SPREAD_AFTER)
-    tally.parts.append(partition_part(partition))
-    label = f"{os.path.basename(in_path)}: groups of clients"
-    if progress is not None:
-        progress(label, 0, shards)
-    for index, done in enumerate(_shard_runs(partition, directory, keep_body_prefix, jobs, _entry_run), start=1):
-        tally.parts.append(done.part)
-        if done.run_path is not None:
-            tally.count += done.count
-            tally.client_ips.update(done.client_ips)
-            runs.append(done.run_path)
-            if learn is not None:  # an entry at a time, read back
-                learn(entry for _order_key, entry in read_records(done.run_path))
-        if progress is not None:
-            progress(label, index, shards)
+    for done in _split_runs(in_path, shards, directory, keep_body_prefix, jobs, _entry_run, tally, progress):
+        assert done.run_path is not None
+        runs.append(done.run_path)
+        if learn is not None:  # an entry at a time, read back
+            learn(entry for _order_key, entry in read_records(done.run_path))
     merged = heapq.merge(*(read_records(path) for path in runs), key=_order)
     ordered: Iterator[dict[str, Any]] = (entry for _order_key, entry in merged)
     if progress is not None:
@@ -207,15 +197,34 @@ def _raising(outcomes: Iterator[T | str]) -> Iterator[T]:
         yield outcome
 
 
-def _shard_runs(
-    partition: Partition,
+def _split_runs(
+    in_path: str,
+    shards: int,
     directory: str,
     keep_body_prefix: Callable[[bytes], bool] | None,
     jobs: int | None,
     work: Callable[[int], _EntryRun | str],
+    tally: _Tally,
+    progress: Progress | None,
 ) -> Iterator[_EntryRun]:
-    """``work`` (``_entry_run``, ``_transaction_run``) on each shard, in shard order (``_in_pool``)."""
-    return _in_pool(work, len(partition.spill_files), jobs, (partition, keep_body_prefix, directory))
+    """The capture split into ``shards`` (a proxy's connections spread), then ``work`` (``_entry_run``,
+    ``_transaction_run``) on each shard on the pool (``_in_pool``); the shards that held transactions, in
+    shard order, each counted into ``tally`` and the progress told once the caller is done with it."""
+    partition = _partitioned(in_path, shards, directory, progress, partition_module.SPREAD_AFTER)
+    tally.parts.append(partition_part(partition))
+    tally.spread = partition.spread
+    label = f"{os.path.basename(in_path)}: groups of clients"
+    if progress is not None:
+        progress(label, 0, shards)
+    job = (partition, keep_body_prefix, directory)
+    for index, done in enumerate(_in_pool(work, len(partition.spill_files), jobs, job), start=1):
+        tally.parts.append(done.part)
+        if done.run_path is not None:
+            tally.count += done.count
+            tally.client_ips.update(done.client_ips)
+            yield done
+        if progress is not None:
+            progress(label, index, shards)
 
 
 def _read_shard(index: int) -> tuple[CapturePart, str] | str:
@@ -380,21 +389,10 @@ def stream_client_entries(
     tally = _Tally()
     counts = FactCounts()
     tx_runs: list[str] = []
-    partition = _partitioned(in_path, shards, directory, progress, partition_module.SPREAD_AFTER)
-    tally.parts.append(partition_part(partition))
-    tally.spread = partition.spread
-    label = f"{os.path.basename(in_path)}: groups of clients"
-    if progress is not None:
-        progress(label, 0, shards)
-    for index, done in enumerate(_shard_runs(partition, directory, keep_body_prefix, jobs, _transaction_run), 1):
-        tally.parts.append(done.part)
-        if done.run_path is not None and done.counts is not None:
-            tally.count += done.count
-            tally.client_ips.update(done.client_ips)
-            counts.merge(done.counts)
-            tx_runs.append(done.run_path)
-        if progress is not None:
-            progress(label, index, shards)
+    for done in _split_runs(in_path, shards, directory, keep_body_prefix, jobs, _transaction_run, tally, progress):
+        assert done.run_path is not None and done.counts is not None
+        counts.merge(done.counts)
+        tx_runs.append(done.run_path)
     facts = counts.decide()
     clients: dict[str, ClientRecords] = {}
     label = f"{os.path.basename(in_path)}: clients' sessions"
