@@ -18,6 +18,7 @@ from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.model import SCHEMA_VERSION, AnalysisReport, ClientSession, InputSummary, Transaction
 from stickyforensics.track.body_prefix import body_prefix_filter
+from stickyforensics.track.early import EarlyTracking
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions
 
@@ -43,9 +44,14 @@ class EngineOptions:
 
 
 def read_input(
-    path: str, index: int, options: EngineOptions, progress: Callable[[int, int], None] | None = None
+    path: str,
+    index: int,
+    options: EngineOptions,
+    progress: Callable[[int, int], None] | None = None,
+    early: EarlyTracking | None = None,
 ) -> IngestResult:
-    """Read one input file with the engine its format needs; ``progress``: (bytes read, size) of a HAR file."""
+    """Read one input file with the engine its format needs; ``progress``: (bytes read, size) of a HAR file;
+    ``early``: tracking begun while a HAR file read by two processes is still being read."""
     from stickyforensics.ingest.sniff import sniff
 
     fmt = sniff(path)
@@ -58,6 +64,7 @@ def read_input(
             keep_body_prefix=options.keep_body_prefix,
             processes=options.har_processes,
             progress=progress,
+            early=early,
         )
     if options.engine == "tshark" or options.tls_keylog:
         from stickyforensics.ingest.tshark import read_capture_tshark
@@ -108,14 +115,17 @@ def analyze_results(
     *,
     rules: tuple[Rule, ...] | None = None,
     classifier: CookieClassifier | None = None,
+    early: EarlyTracking | None = None,
 ) -> AnalysisReport:
-    """Track and detect over already-ingested inputs (used by tests and by ``analyze``)."""
+    """Track and detect over already-ingested inputs (used by tests and by ``analyze``); ``early``: what
+    ``read_input`` began tracking as it read."""
     transactions: list[Transaction] = [tx for res in results for tx in res.transactions]
     sessions = build_sessions(
         transactions,
         config,
         classifier=classifier,
         cookie_data={res.path: res.cookie_data for res in results},
+        early=early,
     )
     inputs = _summaries(results, sessions)
     findings, runs = run_rules(rules if rules is not None else load_rules(), sessions, inputs, config)
@@ -193,13 +203,15 @@ def analyze(
                     visit=visit,
                 )
     results: list[IngestResult] = []
+    # A lone HAR read by two processes: its client is tracked as its transactions come (``track.early``).
+    early = EarlyTracking(config) if options.har_processes > 1 and len(files) == 1 else None
     for index, path in enumerate(files):
         if progress is not None:
             progress(path, index, len(files))
         # One file: its bytes are the bar (a large HAR takes a while; a capture's reader has no hook).
         told = in_megabytes(progress, f"{path} (MB)") if progress is not None and len(files) == 1 else None
-        results.append(read_input(path, index, options, progress=told))
-    report = analyze_results(results, config)
+        results.append(read_input(path, index, options, progress=told, early=early))
+    report = analyze_results(results, config, early=early)
     if visit is not None:
         visit(report, iter(report.sessions))
     return report

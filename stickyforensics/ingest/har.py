@@ -33,7 +33,7 @@ from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.har_cookie_data import CookieSurvey
 from stickyforensics.ingest.har_diag import DiagnosticLog
 from stickyforensics.ingest.har_entry import EntryContext, EntryInvalid, EntryNotHttp, build_transaction
-from stickyforensics.ingest.har_split import SplitSink, TransactionSink, read_split, splittable
+from stickyforensics.ingest.har_split import EarlyFeed, SplitSink, TransactionSink, read_split, splittable
 from stickyforensics.ingest.har_stream import (
     HarBreak,
     JsonBreak,
@@ -57,6 +57,7 @@ def read_har(
     processes: int = 1,
     sink: SplitSink | None = None,
     progress: Callable[[int, int], None] | None = None,
+    early: EarlyFeed | None = None,
 ) -> IngestResult:
     """Read a HAR (plain, gzip, xz or bzip2; UTF-8 with or without BOM, UTF-16) into transactions.
 
@@ -66,7 +67,8 @@ def read_har(
     ``processes`` > 1: a large file's entries are read by two processes (``har_split``), same result.
     ``sink``: where each transaction goes as it is read (``har_partition``); the result then holds none.
     ``progress``: told (bytes read, file size) as the file is read (plain files; when two processes read
-    it, this one's half).
+    it, this one's half). ``early``: fed the transactions as they come when two processes read the file
+    (``har_split``), so that tracking can begin before the file is read (``track.early``).
     Raises ``InputError`` when the file is not a HAR or no entry could be read
     before the JSON broke.
     """
@@ -108,7 +110,7 @@ def read_har(
     told = (lambda done: progress(min(done, size), size)) if progress is not None and size is not None else None
     try:
         with reading_progress(told):
-            split = read_split(path, ctx, map_entries, sink) if processes > 1 and splittable(path) else None
+            split = read_split(path, ctx, map_entries, sink, early) if processes > 1 and splittable(path) else None
             if split is not None:
                 collected, entries = split
                 transactions = collected

@@ -13,6 +13,12 @@ to transactions independently, apart from three pieces of per-file state, which 
 * the fast reader (``har_fast``) must take the whole file: anything it declines on either side, or any
   failure of the child, and the file is read the ordinary way from the start.
 
+The child sends its transactions in chunks as it reads them (``_ChunkWriter``): each chunk is pickled into
+an unlinked spool file and announced on a pipe, which nobody reads while we read our half (a thread
+draining the pipe meanwhile slowed our half by a fifth: it takes the GIL at every 64 KB). Once our half is
+read, the caller's ``EarlyFeed`` is given it, then each chunk as it is announced: the client is tracked
+while the child still reads (``track.early``), which is why our share is less than half.
+
 The halves meet at a byte (``OUR_SHARE`` of the file): the entries that start before it are ours, the
 others the child's. The child cuts through our half without decoding it (``har_fast.SKIPPED``, about 0.03 s
 per 10 MB) to learn the index of its first entry.
@@ -26,8 +32,8 @@ import dataclasses
 import os
 import pickle
 import signal
-import threading
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,6 +52,28 @@ SPLIT_MIN_BYTES = 16_000_000
 OUR_SHARE = 0.54
 """Where the halves meet, as a share of the file: the child also cuts through our part and pickles its
 transactions (0.54 against 0.5: -7% of the reading time on bench/data's 300 MB files)."""
+
+OUR_SHARE_TRACKING = 0.50
+"""The same, when this process also tracks the transactions as they come (an ``EarlyFeed``): it tracks its
+own half while the child reads (about a sixth of the reading), and the child's chunks as they come."""
+
+CHUNK = 500
+"""Transactions per chunk the child sends: what is left to track once the child ends (about 30 ms here)."""
+
+_TRANSACTIONS, _HALF = b"T", b"H"
+"""The kinds of frame the child writes: a chunk of transactions, then its ``_Half``."""
+
+_NOTICE = 9
+"""Bytes of a frame's notice on the pipe: its kind, then its size (8 bytes, big-endian)."""
+
+
+class EarlyFeed(Protocol):
+    """Told the transactions as soon as they are final, in the file's order (``track.early.EarlyTracking``)."""
+
+    def feed(self, batch: Sequence[Transaction], /) -> None: ...
+
+    def abandon(self) -> None:
+        """The split failed: the file is read again, and what was fed is not its transactions."""
 
 
 class TransactionSink(Protocol):
@@ -124,19 +152,26 @@ def splittable(path: str) -> bool:
 
 
 def read_split(
-    path: str, ctx: EntryContext, map_entries: MapEntries, sink: SplitSink | None = None
+    path: str,
+    ctx: EntryContext,
+    map_entries: MapEntries,
+    sink: SplitSink | None = None,
+    early: EarlyFeed | None = None,
 ) -> tuple[list[Transaction], int] | None:
     """Map the file's entries into ``ctx`` on two processes: (transactions, entries), or None when the
     file must be read the ordinary way (``ctx``'s log and survey are untouched then, and ``sink`` empty).
-    With ``sink``, the transactions go there (each process to its half) and the list is empty."""
+    With ``sink``, the transactions go there (each process to its half) and the list is empty; else
+    ``early``, when given, is fed them as they come (ours, then each chunk of the child's)."""
     before = (copy.deepcopy(ctx.log), copy.deepcopy(ctx.survey))  # little yet: the file's head
-    result = _read_split(path, ctx, map_entries, sink)
+    result = _read_split(path, ctx, map_entries, sink, early if sink is None else None)
     if result is None:
         for now, then in zip((ctx.log, ctx.survey), before, strict=True):
             for name in _fields_of(now):
                 setattr(now, name, getattr(then, name))
         if sink is not None:
             sink.reset()
+        if early is not None:
+            early.abandon()
     return result
 
 
@@ -145,9 +180,22 @@ def _fields_of(state: object) -> tuple[str, ...]:
 
 
 def _read_split(
-    path: str, ctx: EntryContext, map_entries: MapEntries, sink: SplitSink | None
+    path: str, ctx: EntryContext, map_entries: MapEntries, sink: SplitSink | None, early: EarlyFeed | None
 ) -> tuple[list[Transaction], int] | None:
-    middle = int(os.path.getsize(path) * OUR_SHARE)
+    middle = int(os.path.getsize(path) * (OUR_SHARE_TRACKING if early is not None else OUR_SHARE))
+    with tempfile.TemporaryFile(prefix="stickyforensics-har-split-") as spool:
+        return _read_split_spooled(path, ctx, map_entries, sink, early, middle, spool.fileno())
+
+
+def _read_split_spooled(
+    path: str,
+    ctx: EntryContext,
+    map_entries: MapEntries,
+    sink: SplitSink | None,
+    early: EarlyFeed | None,
+    middle: int,
+    spool: int,
+) -> tuple[list[Transaction], int] | None:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the caller
@@ -157,32 +205,33 @@ def _read_split(
             quiet_progress()
             if sink is not None:
                 sink.use_half(1)
-            half = _read_half(path, ctx, map_entries, decode_from=middle, sink=sink, later=True)
+            frames = _FrameWriter(spool, write_end)
+            stream = _ChunkWriter(frames) if sink is None else None
+            half = _read_half(path, ctx, map_entries, decode_from=middle, sink=sink, stream=stream, later=True)
             if sink is not None:
                 sink.close()
             if half is not None:
-                _write_all(write_end, pickle.dumps(half, protocol=pickle.HIGHEST_PROTOCOL))
+                frames.write(_HALF, pickle.dumps(half, protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
         finally:
             os._exit(code)
     os.close(write_end)
-    received: list[bytes] = []
-    # Drained meanwhile: the child never waits on a full pipe while we read our half.
-    drain = threading.Thread(target=lambda: received.append(_read_all(read_end)), daemon=True)
-    drain.start()
-    ours = None
+    ours = theirs = None
+    received: list[Transaction] = []
     try:
         ours = _read_half(path, ctx, map_entries, stop_before=middle, sink=sink)
+        if ours is not None:
+            if early is not None:
+                early.feed(ours.transactions)
+            theirs = _receive(read_end, spool, received, early)
     finally:
-        if ours is None:  # the file is read the ordinary way (or we are failing): the child's half is moot
+        if theirs is None:  # the file is read the ordinary way (or we are failing): the child's half is moot
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        drain.join()
         os.close(read_end)
         _, status = os.waitpid(pid, 0)
-    if ours is None or status != 0 or not received or not received[0]:
+    if ours is None or theirs is None or status != 0:
         return None
-    theirs: _Half = pickle.loads(received[0])
     if theirs.first_notes is not None and "har.bad_time" in theirs.first_notes:
         return None  # its first entry took "the previous entry's time", which was ours to give
     if sink is not None:
@@ -193,7 +242,87 @@ def _read_split(
     for name, args in theirs.log_calls:
         getattr(ctx.log, name)(*args)
     ctx.survey.merge_after(theirs.survey)
-    return ours.transactions + theirs.transactions, theirs.entries
+    return ours.transactions + received, theirs.entries
+
+
+def _receive(notices: int, spool: int, received: list[Transaction], early: EarlyFeed | None) -> _Half | None:
+    """The child's chunks into ``received`` (and ``early``) as they are announced, then its ``_Half``; None if
+    it ended without one."""
+    pending = b""
+    offset = 0
+    while got := os.read(notices, 64 * _NOTICE):
+        pending += got
+        while len(pending) >= _NOTICE:
+            kind, size = pending[:1], int.from_bytes(pending[1:_NOTICE], "big")
+            pending = pending[_NOTICE:]
+            data = _read_at(spool, size, offset)
+            if len(data) < size:
+                return None  # announced but not all written: cannot happen unless the spool broke
+            offset += size
+            if kind == _HALF:
+                half: _Half = pickle.loads(data)
+                return half
+            chunk: list[Transaction] = pickle.loads(data)
+            if early is not None and not received and "har.bad_time" in chunk[0].notes:
+                early.abandon()  # the half will be refused (see ``_read_split``): no use tracking it
+                early = None
+            received.extend(chunk)
+            if early is not None:
+                early.feed(chunk)
+    return None
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    parts = []
+    while size > 0 and (part := os.pread(fd, size, offset)):
+        parts.append(part)
+        size -= len(part)
+        offset += len(part)
+    return b"".join(parts)
+
+
+class _FrameWriter:
+    """The child's frames: the bytes to the spool file, then a notice on the pipe."""
+
+    __slots__ = ("_notices", "_spool")
+
+    def __init__(self, spool: int, notices: int) -> None:
+        self._spool = spool
+        self._notices = notices
+
+    def write(self, kind: bytes, data: bytes) -> None:
+        _write_all(self._spool, data)
+        _write_all(self._notices, kind + len(data).to_bytes(_NOTICE - 1, "big"))
+
+
+class _ChunkWriter:
+    """The child's transactions, written to the pipe a chunk at a time as they are read (a ``TransactionSink``)."""
+
+    __slots__ = ("_frames", "buffer", "first_notes", "sent")
+
+    def __init__(self, frames: _FrameWriter) -> None:
+        self._frames = frames
+        self.buffer: list[Transaction] = []
+        self.sent = 0
+        self.first_notes: tuple[str, ...] | None = None
+        """The notes of the first transaction (None: none yet)."""
+
+    def append(self, tx: Transaction, /) -> None:
+        buffer = self.buffer
+        if not buffer and not self.sent:
+            self.first_notes = tx.notes
+        buffer.append(tx)
+        if len(buffer) >= CHUNK:
+            self.flush()
+
+    def __len__(self) -> int:
+        return self.sent + len(self.buffer)
+
+    def flush(self) -> None:
+        if self.buffer:
+            self._frames.write(_TRANSACTIONS, pickle.dumps(self.buffer, protocol=pickle.HIGHEST_PROTOCOL))
+            self.sent += len(self.buffer)
+            self.buffer = []
 
 
 def _read_half(
@@ -204,10 +333,12 @@ def _read_half(
     decode_from: int = 0,
     stop_before: int | None = None,
     sink: SplitSink | None = None,
+    stream: _ChunkWriter | None = None,
     later: bool = False,
 ) -> _Half | None:
-    """The entries of one half mapped (into ``sink``, when given); None if the fast reader declines. The first
-    half writes to ``ctx``'s log and survey; the ``later`` one records its log calls and surveys apart."""
+    """The entries of one half mapped (into ``sink`` or ``stream``, when given); None if the fast reader
+    declines. The first half writes to ``ctx``'s log and survey; the ``later`` one records its log calls
+    and surveys apart."""
     log = _RecordingLog(ctx.log.source) if later else ctx.log
     survey = CookieSurvey.later_part() if later else ctx.survey
     half_ctx = EntryContext(
@@ -238,11 +369,16 @@ def _read_half(
         entries = fast_entries(
             reader.read_large, MAX_ENTRY_BYTES // 2, decode_from=decode_from, stop_before=stop_before
         )
-        map_entries(decoded(entries), half_ctx, transactions if sink is None else sink)
+        target: TransactionSink = sink if sink is not None else (stream if stream is not None else transactions)
+        map_entries(decoded(entries), half_ctx, target)
+        if stream is not None:
+            stream.flush()
     except (FastPathUnavailable, *READ_ERRORS):
         return None
     finally:
         raw.close()
+    if stream is not None:
+        return _Half(transactions, count, stream.first_notes, len(stream), calls, theirs)
     if sink is not None:
         return _Half(transactions, count, sink.first_notes, len(sink) - before, calls, theirs)
     first_notes = transactions[0].notes if transactions else None
@@ -253,10 +389,3 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -7,10 +7,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from stickyforensics.config import Config
-from stickyforensics.model import ClientKey, ClientSession, PersistenceInfo, Transaction
+from stickyforensics.model import ClientKey, ClientSession, CookieEvent, PersistenceInfo, Transaction
 from stickyforensics.track.backends import BackendObserver
 from stickyforensics.track.capture_facts import TrackFacts, decide_facts
 from stickyforensics.track.clients import group_by_address
+from stickyforensics.track.early import EarlyTracking
 from stickyforensics.track.enum_members import TRACKED_ROLES
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.lineage import Identify, LineageSplitter
@@ -48,15 +49,20 @@ def build_sessions(
     classifier: CookieClassifier | None = None,
     cookie_data: Mapping[str, str] | None = None,
     facts: TrackFacts | None = None,
+    early: EarlyTracking | None = None,
 ) -> tuple[ClientSession, ...]:
     """One ClientSession per client, ordered by first activity then identity.
 
     ``cookie_data`` maps input path -> ``present``/``absent``/``partial`` (sanitized inputs).
     ``facts``: decisions across all clients (``capture_facts``), found from ``transactions`` when not
-    given (with ``--jobs``, each process gets the merged ones).
+    given (with ``--jobs``, each process gets the merged ones). ``early``: a client's tracking begun
+    while its HAR was read (``track.early``), used for the client whose transactions it covers; its
+    classifier is the one used when ``classifier`` is not given.
     """
     with gc_paused():
-        return _build_sessions(transactions, config, classifier=classifier, cookie_data=cookie_data, facts=facts)
+        return _build_sessions(
+            transactions, config, classifier=classifier, cookie_data=cookie_data, facts=facts, early=early
+        )
 
 
 def _build_sessions(
@@ -66,8 +72,12 @@ def _build_sessions(
     classifier: CookieClassifier | None,
     cookie_data: Mapping[str, str] | None,
     facts: TrackFacts | None,
+    early: EarlyTracking | None,
 ) -> tuple[ClientSession, ...]:
-    classifier = classifier or CookieClassifier(declared=config.declared_cookies())
+    if classifier is None:
+        classifier = early.classifier if early is not None else CookieClassifier(declared=config.declared_cookies())
+    if early is not None and early.classifier is not classifier:
+        early = None  # its events were judged by another classifier
     identify = classifier.identify
     if facts is None:
         facts = decide_facts(transactions)
@@ -78,15 +88,16 @@ def _build_sessions(
     split: list[ClientSession] = []
     """Browsers told apart behind one address: after the other clients, as ``group_by_client`` orders them."""
     for key, txs in group_by_address(transactions, identity, xff_inputs=facts.xff_inputs).items():
+        ahead = early if early is not None and early.covers(txs) else None
         # Each request is parsed once, for the lineage split, the cookie timeline and the backends.
-        parsed = [tx_cookies(tx) for tx in txs]
+        parsed = ahead.parsed if ahead is not None else [tx_cookies(tx) for tx in txs]
         browsers = None
         if splitter is not None and key.strategy == "ip":
             browsers = splitter.split_positions(
                 txs, require_proof=identity == "auto", cookies=[pairs for pairs, _sets in parsed]
             )
         if browsers is None:
-            sessions.append(track.session(key, txs, parsed))
+            sessions.append(track.session(key, txs, parsed, ahead.events() if ahead is not None else None))
             continue
         for n, positions in enumerate(browsers, start=1):
             browser = ClientKey("ip+lineage", f"{key.value}#{n}")
@@ -106,8 +117,16 @@ class _ClientTracker:
         self.cookie_data = cookie_data
         self.backends = BackendObserver(identify, config, multi_address_hosts)
 
-    def session(self, key: ClientKey, txs: list[Transaction], parsed: list[TxCookies]) -> ClientSession:
-        events = cookie_timeline(txs, self.identify, parsed)
+    def session(
+        self,
+        key: ClientKey,
+        txs: list[Transaction],
+        parsed: list[TxCookies],
+        events: tuple[CookieEvent, ...] | None = None,
+    ) -> ClientSession:
+        """``events``: the cookie timeline of ``txs``, when it was made as they were read (``track.early``)."""
+        if events is None:
+            events = cookie_timeline(txs, self.identify, parsed)
         observe = self.backends.observe
         backends = tuple([observe(tx, cookies) for tx, cookies in zip(txs, parsed, strict=True)])
         persistence: dict[str, PersistenceInfo] = {}

@@ -152,165 +152,192 @@ def cookie_timeline(
     ``reuse_requests=False`` works every request out from scratch instead of repeating the events of
     an identical request before it: the reference the reuse is tested against.
     """
-    tracked_only = _tracked_only(identify)
-    known: dict[tuple[str, str], PersistenceInfo | None] = {}
-    """The classifier's answers for this client, without the wrapper and LRU cost of asking again."""
+    timeline = CookieTimeline(identify, reuse_requests=reuse_requests)
+    timeline.feed(transactions, parsed)
+    return timeline.events()
 
-    def info_of(name: str, value: str) -> PersistenceInfo | None:
-        key = (name, value)
-        try:
-            return known[key]
-        except KeyError:
-            info = known[key] = tracked_only(name, value)
-            return info
 
-    jar = CookieJar()
-    events: list[CookieEvent] = []
-    append = events.append
-    tracked: dict[str, PersistenceInfo] = {}
-    sites: dict[str, set[str]] = {}
-    """Sites (registrable domains) where each tracked cookie was set or sent."""
-    last_pairs: tuple[CookiePair, ...] | None = None
-    last_sent: dict[str, list[str]] = {}
-    """``_sent_values`` of the last parsed Cookie header (``parse_cookie_header`` shares them, and a
-    client sends the same header until a Set-Cookie changes it); read only once built."""
-    noted: tuple[tuple[CookiePair, ...], str] | None = None
-    """The last (parsed Cookie header, site) whose names were added to ``sites``."""
-    repeat: tuple[tuple[CookiePair, ...], str, int, list[StoredCookie], list[EventFields]] | None = None
-    """The last request whose events followed from its cookies alone: (its parsed Cookie header, its
-    site, how many cookies were tracked, the cookies held for it, its events without transaction and
-    time). A request with the same header and site, tracking as many cookies and holding the same ones
-    has the same events (most requests of a session)."""
-    for index, tx in enumerate(transactions):
-        req = tx.request
-        at = tx.timing.started
-        scheme, host, path, tx_id = req.scheme, req.host, req.path, tx.id
-        pairs, set_cookies = parsed[index] if parsed is not None else tx_cookies(tx)
-        if pairs is not last_pairs:
-            last_pairs, last_sent = pairs, _sent_values(pairs)
-        sent = last_sent
+class CookieTimeline:
+    """One client's cookie timeline fed its transactions in capture order, in as many parts as they come:
+    the same events as ``cookie_timeline`` over them all (a HAR read by two processes is tracked while its
+    second half is still being read: ``track.early``)."""
 
-        # A request whose headers the engine could not attribute (tshark, pipelined requests in one
-        # packet) says nothing about which cookies it carried: judge only its response.
-        headers_known = "tshark.headers_unattributed" not in tx.notes
-        expected = jar.held_for(scheme, host, path, at) if headers_known else []  # read only
-        site = registrable_domain(host)
-        if (
-            repeat is not None
-            and headers_known
-            and repeat[0] is pairs
-            and repeat[1] == site
-            and repeat[2] == len(tracked)
-            and repeat[3] == expected
-        ):
-            fields = repeat[4]  # the request before, again: the same cookies held, sent and tracked
-        else:
-            fields = []
-            pure = headers_known
-            """Whether the events follow from the held, sent and tracked cookies alone (no jar question
-            that depends on the time, no change to the jar): the next request may reuse them."""
-            expected_names: set[str] = set()
-            for held in expected:
-                name, value = held.name, held.value
-                expected_names.add(name)
-                held_info = info_of(name, value)
-                info = tracked.get(name) or held_info
-                if info is None:
-                    continue
-                if name not in tracked:
-                    tracked[name] = info
-                values = sent.get(name)
-                if values is None:
-                    detail = "held and in scope (domain, path, secure, expiry all match) but not sent"
-                    fields.append((MISSING, name, None, value, DROPPED, detail, held_info, held.domain, held.path))
-                elif value in values:
-                    fields.append((SENT, name, value, None, None, None, held_info, None, None))
-                else:
-                    detail = "sent a value other than the one the server set last"
-                    fields.append((UNEXPECTED, name, values[0], value, None, detail, info_of(name, values[0]), None,
-                                   None))  # fmt: skip
+    __slots__ = ("_events", "_info_of", "_jar", "_last", "_noted", "_repeat", "_reuse", "_sites", "_tracked")
 
-            if noted is None or noted[0] is not pairs or noted[1] != site:  # again would add nothing
-                noted = (pairs, site)
-                for name in sent:
-                    name_sites = sites.get(name)
-                    if name_sites is None:
-                        sites[name] = {site}
+    def __init__(self, identify: Identify, *, reuse_requests: bool = True) -> None:
+        tracked_only = _tracked_only(identify)
+        known: dict[tuple[str, str], PersistenceInfo | None] = {}
+        """The classifier's answers for this client, without the wrapper and LRU cost of asking again."""
+
+        def info_of(name: str, value: str) -> PersistenceInfo | None:
+            key = (name, value)
+            try:
+                return known[key]
+            except KeyError:
+                info = known[key] = tracked_only(name, value)
+                return info
+
+        self._info_of = info_of
+        self._jar = CookieJar()
+        self._events: list[CookieEvent] = []
+        self._reuse = reuse_requests
+        self._tracked: dict[str, PersistenceInfo] = {}
+        """The routing and session cookies seen so far."""
+        self._sites: dict[str, set[str]] = {}
+        """Sites (registrable domains) where each tracked cookie was set or sent."""
+        self._last: tuple[tuple[CookiePair, ...] | None, dict[str, list[str]]] = (None, {})
+        """The last parsed Cookie header and its ``_sent_values`` (``parse_cookie_header`` shares them, and
+        a client sends the same header until a Set-Cookie changes it); read only once built."""
+        self._noted: tuple[tuple[CookiePair, ...], str] | None = None
+        """The last (parsed Cookie header, site) whose names were added to ``sites``."""
+        self._repeat: tuple[tuple[CookiePair, ...], str, int, list[StoredCookie], list[EventFields]] | None = None
+        """The last request whose events followed from its cookies alone: (its parsed Cookie header, its
+        site, how many cookies were tracked, the cookies held for it, its events without transaction and
+        time). A request with the same header and site, tracking as many cookies and holding the same ones
+        has the same events (most requests of a session)."""
+
+    def events(self) -> tuple[CookieEvent, ...]:
+        """The events of every transaction fed so far."""
+        return tuple(self._events)
+
+    def feed(self, transactions: Sequence[Transaction], parsed: Sequence[TxCookies] | None = None) -> None:
+        """The client's next transactions, in capture order (``parsed``: their ``tx_cookies``, in the same order)."""
+        # The state in locals for the loop (an attribute load per use would cost), the rebound parts stored after.
+        info_of, jar, tracked, sites = self._info_of, self._jar, self._tracked, self._sites
+        reuse_requests, append = self._reuse, self._events.append
+        (last_pairs, last_sent), noted, repeat = self._last, self._noted, self._repeat
+        for index, tx in enumerate(transactions):
+            req = tx.request
+            at = tx.timing.started
+            scheme, host, path, tx_id = req.scheme, req.host, req.path, tx.id
+            pairs, set_cookies = parsed[index] if parsed is not None else tx_cookies(tx)
+            if pairs is not last_pairs:
+                last_pairs, last_sent = pairs, _sent_values(pairs)
+            sent = last_sent
+
+            # A request whose headers the engine could not attribute (tshark, pipelined requests in one
+            # packet) says nothing about which cookies it carried: judge only its response.
+            headers_known = "tshark.headers_unattributed" not in tx.notes
+            expected = jar.held_for(scheme, host, path, at) if headers_known else []  # read only
+            site = registrable_domain(host)
+            if (
+                repeat is not None
+                and headers_known
+                and repeat[0] is pairs
+                and repeat[1] == site
+                and repeat[2] == len(tracked)
+                and repeat[3] == expected
+            ):
+                fields = repeat[4]  # the request before, again: the same cookies held, sent and tracked
+            else:
+                fields = []
+                pure = headers_known
+                """Whether the events follow from the held, sent and tracked cookies alone (no jar question
+                that depends on the time, no change to the jar): the next request may reuse them."""
+                expected_names: set[str] = set()
+                for held in expected:
+                    name, value = held.name, held.value
+                    expected_names.add(name)
+                    held_info = info_of(name, value)
+                    info = tracked.get(name) or held_info
+                    if info is None:
+                        continue
+                    if name not in tracked:
+                        tracked[name] = info
+                    values = sent.get(name)
+                    if values is None:
+                        detail = "held and in scope (domain, path, secure, expiry all match) but not sent"
+                        fields.append((MISSING, name, None, value, DROPPED, detail, held_info, held.domain, held.path))
+                    elif value in values:
+                        fields.append((SENT, name, value, None, None, None, held_info, None, None))
                     else:
-                        name_sites.add(site)
-            for name, values in sent.items():
-                if name in expected_names:
-                    continue
-                info = tracked.get(name) or info_of(name, values[0])
-                if info is None:
-                    continue
-                pure = False
-                tracked.setdefault(name, info)
-                explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
-                if explanation is not None and explanation[0] is not NEVER_SET:
-                    detail = f"sent although the jar would not send it: {explanation[1]}"
-                    fields.append((UNEXPECTED, name, values[0], None, explanation[0].value, detail,
-                                   info_of(name, values[0]), None, None))  # fmt: skip
-                    continue
-                jar.set_from_response(
-                    _adopted(name, values[0]), scheme=scheme, host=host, path="/", at=at, transaction_id=tx_id
+                        detail = "sent a value other than the one the server set last"
+                        fields.append((UNEXPECTED, name, values[0], value, None, detail, info_of(name, values[0]), None,
+                                       None))  # fmt: skip
+
+                if noted is None or noted[0] is not pairs or noted[1] != site:  # again would add nothing
+                    noted = (pairs, site)
+                    for name in sent:
+                        name_sites = sites.get(name)
+                        if name_sites is None:
+                            sites[name] = {site}
+                        else:
+                            name_sites.add(site)
+                for name, values in sent.items():
+                    if name in expected_names:
+                        continue
+                    info = tracked.get(name) or info_of(name, values[0])
+                    if info is None:
+                        continue
+                    pure = False
+                    tracked.setdefault(name, info)
+                    explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
+                    if explanation is not None and explanation[0] is not NEVER_SET:
+                        detail = f"sent although the jar would not send it: {explanation[1]}"
+                        fields.append((UNEXPECTED, name, values[0], None, explanation[0].value, detail,
+                                       info_of(name, values[0]), None, None))  # fmt: skip
+                        continue
+                    jar.set_from_response(
+                        _adopted(name, values[0]), scheme=scheme, host=host, path="/", at=at, transaction_id=tx_id
+                    )
+                    detail = "first seen in a request: set before the capture began"
+                    fields.append((SENT, name, values[0], None, None, detail, info_of(name, values[0]), None, None))
+
+                for name in tracked if headers_known else ():
+                    if name in sent or name in expected_names:
+                        continue
+                    pure = False
+                    if site not in sites.get(name, ()):
+                        continue  # another site's cookie: not sending it is not an event
+                    explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
+                    if explanation is None or explanation[0] is NEVER_SET or explanation[0] is CLIENT_DROPPED:
+                        continue
+                    fields.append((MISSING, name, None, None, explanation[0].value, explanation[1], None, None, None))
+                repeat = (pairs, site, len(tracked), expected, fields) if pure and reuse_requests else None
+            for kind, name, sent_value, previous, reason, why, info, domain, cookie_path in fields:
+                append(
+                    _new_event(kind, name, tx_id, at, sent_value, previous, reason, why, info, domain, cookie_path, ())
                 )
-                detail = "first seen in a request: set before the capture began"
-                fields.append((SENT, name, values[0], None, None, detail, info_of(name, values[0]), None, None))
 
-            for name in tracked if headers_known else ():
-                if name in sent or name in expected_names:
-                    continue
-                pure = False
-                if site not in sites.get(name, ()):
-                    continue  # another site's cookie: not sending it is not an event
-                explanation = jar.explain_missing(name, scheme=scheme, host=host, path=path, at=at)
-                if explanation is None or explanation[0] is NEVER_SET or explanation[0] is CLIENT_DROPPED:
-                    continue
-                fields.append((MISSING, name, None, None, explanation[0].value, explanation[1], None, None, None))
-            repeat = (pairs, site, len(tracked), expected, fields) if pure and reuse_requests else None
-        for kind, name, sent_value, previous, reason, why, info, domain, cookie_path in fields:
-            append(_new_event(kind, name, tx_id, at, sent_value, previous, reason, why, info, domain, cookie_path, ()))
-
-        if not set_cookies or tx.response is None:  # most responses set no cookie
-            continue
-        server_date = parse_http_date(tx.response.headers.get("Date") or "")
-        resp_at = tx.timing.response_started or tx.timing.finished or at
-        for sc in set_cookies:
-            info = info_of(sc.name, sc.value)
-            decision = jar.set_from_response(
-                sc,
-                scheme=scheme,
-                host=host,
-                path=path,
-                at=resp_at,
-                transaction_id=tx_id,
-                server_date=server_date,
-            )
-            if info is None and sc.name not in tracked:
+            if not set_cookies or tx.response is None:  # most responses set no cookie
                 continue
-            if info is not None:
-                tracked.setdefault(sc.name, info)
-            set_site = registrable_domain(sc.domain or host)
-            name_sites = sites.get(sc.name)
-            if name_sites is None:
-                sites[sc.name] = {set_site}
-            else:
-                name_sites.add(set_site)
-            attrs = _attr_summary(sc)
-            previous = decision.previous.value if decision.previous is not None else None
-            if decision.action == "rejected":
-                kind = REJECTED
-            elif decision.action in ("deleted", "ignored_delete"):
-                kind = DELETED
-            elif previous is not None and previous != sc.value:
-                kind = CHANGED
-            else:
-                kind = SET
-            append(
-                _new_event(
-                    kind, sc.name, tx_id, resp_at, sc.value, previous, decision.reason, None, info, sc.domain, sc.path,
-                    attrs,
+            server_date = parse_http_date(tx.response.headers.get("Date") or "")
+            resp_at = tx.timing.response_started or tx.timing.finished or at
+            for sc in set_cookies:
+                info = info_of(sc.name, sc.value)
+                decision = jar.set_from_response(
+                    sc,
+                    scheme=scheme,
+                    host=host,
+                    path=path,
+                    at=resp_at,
+                    transaction_id=tx_id,
+                    server_date=server_date,
                 )
-            )  # fmt: skip
-    return tuple(events)
+                if info is None and sc.name not in tracked:
+                    continue
+                if info is not None:
+                    tracked.setdefault(sc.name, info)
+                set_site = registrable_domain(sc.domain or host)
+                name_sites = sites.get(sc.name)
+                if name_sites is None:
+                    sites[sc.name] = {set_site}
+                else:
+                    name_sites.add(set_site)
+                attrs = _attr_summary(sc)
+                previous = decision.previous.value if decision.previous is not None else None
+                if decision.action == "rejected":
+                    kind = REJECTED
+                elif decision.action in ("deleted", "ignored_delete"):
+                    kind = DELETED
+                elif previous is not None and previous != sc.value:
+                    kind = CHANGED
+                else:
+                    kind = SET
+                append(
+                    _new_event(
+                        kind, sc.name, tx_id, resp_at, sc.value, previous, decision.reason, None, info, sc.domain,
+                        sc.path, attrs,
+                    )
+                )  # fmt: skip
+        self._last, self._noted, self._repeat = (last_pairs, last_sent), noted, repeat

@@ -35,6 +35,7 @@ def test_a_lone_har_with_jobs_is_read_in_two_halves_not_sharded(
 ) -> None:
     from stickyforensics.ingest import har_split
     from stickyforensics.pipeline import analyze
+    from stickyforensics.track import sessions
 
     monkeypatch.setattr(har_split, "SPLIT_MIN_BYTES", 0)
     calls: list[object] = []
@@ -46,8 +47,13 @@ def test_a_lone_har_with_jobs_is_read_in_two_halves_not_sharded(
 
     monkeypatch.setattr("stickyforensics.ingest.har.read_split", spy)
     path = str(ROOT / "samples" / "browser_har" / "browser-sticky.har")
-    one, two = analyze([path], jobs=1), analyze([path], jobs=2)
+    one = analyze([path], jobs=1)
+    tracked_after: list[object] = []
+    real_timeline = sessions.cookie_timeline
+    monkeypatch.setattr(sessions, "cookie_timeline", lambda *a, **k: tracked_after.append(1) or real_timeline(*a, **k))
+    two = analyze([path], jobs=2)
     assert calls and calls[0] is not None
+    assert not tracked_after  # tracked while the halves came (track.early), not after
     assert one == two
 
 

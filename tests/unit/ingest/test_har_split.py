@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,68 @@ def test_a_child_that_fails_leaves_the_ordinary_read(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(har_split, "_read_half", failing)
     _same_both_ways(_write(tmp_path, [_entry(i) for i in range(40)]), split=False)
+
+
+class _Feed:
+    """An ``EarlyFeed`` that keeps what it is told."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Any]] = []
+        self.abandoned = 0
+
+    def feed(self, batch: Any) -> None:
+        self.batches.append(list(batch))
+
+    def abandon(self) -> None:
+        self.abandoned += 1
+
+
+def test_the_feed_is_told_every_transaction_in_order_as_chunks_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(har_split, "CHUNK", 4)
+    path = _write(tmp_path, [_entry(i) for i in range(40)])
+    feed = _Feed()
+    result = read_har(path, processes=2, early=feed)
+    assert _dump(result) == _dump(read_har(path))
+    told = [tx for batch in feed.batches for tx in batch]
+    assert len(told) == len(result.transactions) and all(a is b for a, b in zip(told, result.transactions, strict=True))
+    assert len(feed.batches) > 3 and max(map(len, feed.batches[1:])) == 4  # ours, then the child's chunks
+    assert feed.abandoned == 0
+
+
+def test_the_feed_is_abandoned_when_the_halves_are_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(har_split, "CHUNK", 4)
+    # The child's first entry takes the previous entry's time: its half is refused, the file read again.
+    path = _write(tmp_path, [_entry(i, started="bad" if i >= 20 else None) for i in range(40)])
+    feed = _Feed()
+    assert _dump(read_har(path, processes=2, early=feed)) == _dump(read_har(path))
+    assert feed.abandoned and len(feed.batches) == 1  # our half only: the refused half was not fed
+    # A child that dies: the same.
+    real = har_split._read_half
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("decode_from"):
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(har_split, "_read_half", failing)
+    path = _write(tmp_path, [_entry(i) for i in range(40)])
+    feed = _Feed()
+    assert _dump(read_har(path, processes=2, early=feed)) == _dump(read_har(path))
+    assert feed.abandoned
+
+
+def test_frames_cut_short_are_not_taken(tmp_path: Path) -> None:
+    # Notices that name more bytes than the spool holds, or that end mid-notice: no half, no error.
+    spool = tmp_path / "spool"
+    spool.write_bytes(b"abc")
+    for notices in (har_split._TRANSACTIONS + (10).to_bytes(8, "big"), har_split._HALF + b"\x00\x00"):
+        read_end, write_end = os.pipe()
+        os.write(write_end, notices)
+        os.close(write_end)
+        received: list[Any] = []
+        with open(spool, "rb") as fh:
+            assert har_split._receive(read_end, fh.fileno(), received, None) is None
+        os.close(read_end)
+        assert received == []
