@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from stickyforensics import __version__
 from stickyforensics.config import Config
-from stickyforensics.detect.catalog import load_rules
-from stickyforensics.detect.engine import run_rules
-from stickyforensics.detect.rule import Rule
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.model import SCHEMA_VERSION, AnalysisReport, ClientSession, InputSummary, Transaction
 from stickyforensics.track.body_prefix import body_prefix_filter
-from stickyforensics.track.early import EarlyTracking
-from stickyforensics.track.lb import CookieClassifier
-from stickyforensics.track.sessions import build_sessions
+
+if TYPE_CHECKING:
+    from stickyforensics.detect.rule import Rule
+    from stickyforensics.track.early import EarlyTracking
+    from stickyforensics.track.lb import CookieClassifier
 
 DetailWanted = Callable[[AnalysisReport], set[str]]
 """Given a report of session summaries, the clients whose whole sessions will be rendered."""
@@ -119,6 +119,10 @@ def analyze_results(
 ) -> AnalysisReport:
     """Track and detect over already-ingested inputs (used by tests and by ``analyze``); ``early``: what
     ``read_input`` began tracking as it read."""
+    # The track and detect layers are imported here, not with this module (about 0.1 s): a HAR read by two
+    # processes forks its child before, and this process imports them while the child reads (``har_split``).
+    from stickyforensics.track.sessions import build_sessions
+
     transactions: list[Transaction] = [tx for res in results for tx in res.transactions]
     sessions = build_sessions(
         transactions,
@@ -128,6 +132,9 @@ def analyze_results(
         early=early,
     )
     inputs = _summaries(results, sessions)
+    from stickyforensics.detect.catalog import load_rules
+    from stickyforensics.detect.engine import run_rules
+
     findings, runs = run_rules(rules if rules is not None else load_rules(), sessions, inputs, config)
     stats = (
         ("inputs", len(inputs)),
@@ -186,6 +193,7 @@ def analyze(
             # A browser's HAR file is one client: no shards to spread; its entries are read by two processes.
             options = replace(options, har_processes=min(jobs, 2))
         else:
+            from stickyforensics.detect.catalog import load_rules
             from stickyforensics.sharded import SHARD_BYTES, analyze_sharded, shard_count  # multiprocessing: ~10 ms
 
             shards = shard_count(files, formats, jobs, shard_bytes or SHARD_BYTES) if shard_bytes != 0 else jobs
@@ -204,7 +212,11 @@ def analyze(
                 )
     results: list[IngestResult] = []
     # A lone HAR read by two processes: its client is tracked as its transactions come (``track.early``).
-    early = EarlyTracking(config) if options.har_processes > 1 and len(files) == 1 else None
+    early = None
+    if options.har_processes > 1 and len(files) == 1:
+        from stickyforensics.track.early import EarlyTracking
+
+        early = EarlyTracking(config)
     for index, path in enumerate(files):
         if progress is not None:
             progress(path, index, len(files))

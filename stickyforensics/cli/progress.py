@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 
 class StderrProgress:
@@ -30,6 +31,10 @@ class StderrProgress:
             return
         path, index, total = self._pending
         if self._progress is None:
+            # Imported when a bar is first shown: a run without one (no terminal) is spared rich's import.
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(
                 TextColumn("[bold]reading"),
                 BarColumn(),

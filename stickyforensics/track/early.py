@@ -14,26 +14,39 @@ result. A chunk out of order stops the feeding at once, so little is spent on a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from stickyforensics.config import Config
 from stickyforensics.model import CookieEvent, Transaction
-from stickyforensics.track.lb import CookieClassifier
-from stickyforensics.track.timeline import CookieTimeline, TxCookies, tx_cookies
+
+if TYPE_CHECKING:
+    from stickyforensics.track.lb import CookieClassifier
+    from stickyforensics.track.timeline import CookieTimeline, TxCookies
 
 
 class EarlyTracking:
     """The cookie timeline of the transactions fed so far, in the order fed (``ingest.har_split.EarlyFeed``)."""
 
-    __slots__ = ("_last", "_live", "_timeline", "classifier", "parsed", "transactions")
+    __slots__ = ("_classifier", "_config", "_last", "_live", "_timeline", "parsed", "transactions")
 
     def __init__(self, config: Config, classifier: CookieClassifier | None = None) -> None:
-        self.classifier = classifier or CookieClassifier(declared=config.declared_cookies())
-        """``build_sessions`` must classify with this one for the events to be used."""
+        self._config = config
+        self._classifier = classifier
         self.transactions: list[Transaction] = []
         self.parsed: list[TxCookies] = []
-        self._timeline = CookieTimeline(self.classifier.identify)
+        self._timeline: CookieTimeline | None = None
         self._last: tuple[float, str] | None = None
         self._live = True
+
+    @property
+    def classifier(self) -> CookieClassifier:
+        """``build_sessions`` must classify with this one for the events to be used. Made when first
+        needed: reading the cookie catalogs takes about 0.1 s, better spent once the other process reads."""
+        if self._classifier is None:
+            from stickyforensics.track.lb import CookieClassifier  # with the catalogs: after the fork, as they are
+
+            self._classifier = CookieClassifier(declared=self._config.declared_cookies())
+        return self._classifier
 
     def feed(self, batch: Sequence[Transaction]) -> None:
         """The next transactions of the file, in its order."""
@@ -48,7 +61,11 @@ class EarlyTracking:
                 return
             last = key
         self._last = last
+        from stickyforensics.track.timeline import CookieTimeline, tx_cookies  # see ``classifier``
+
         parsed = [tx_cookies(tx) for tx in batch]
+        if self._timeline is None:
+            self._timeline = CookieTimeline(self.classifier.identify)
         self._timeline.feed(batch, parsed)
         self.transactions.extend(batch)
         self.parsed.extend(parsed)
@@ -57,7 +74,7 @@ class EarlyTracking:
         """Stop, and forget what was fed: the file is read again or its order cannot be used."""
         self._live = False
         self.transactions, self.parsed = [], []
-        self._timeline = CookieTimeline(self.classifier.identify)
+        self._timeline = None
 
     def covers(self, transactions: Sequence[Transaction]) -> bool:
         """Whether ``transactions`` are exactly those fed, in that order."""
@@ -67,4 +84,4 @@ class EarlyTracking:
         return all(a is b for a, b in zip(fed, transactions, strict=True))
 
     def events(self) -> tuple[CookieEvent, ...]:
-        return self._timeline.events()
+        return self._timeline.events() if self._timeline is not None else ()

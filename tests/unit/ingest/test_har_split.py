@@ -169,7 +169,7 @@ def test_the_feed_is_told_every_transaction_in_order_as_chunks_come(
 def test_the_feed_is_abandoned_when_the_halves_are_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(har_split, "CHUNK", 4)
     # The child's first entry takes the previous entry's time: its half is refused, the file read again.
-    path = _write(tmp_path, [_entry(i, started="bad" if i >= 20 else None) for i in range(40)])
+    path = _write(tmp_path, [_entry(i, started="bad" if i >= 8 else None) for i in range(40)])
     feed = _Feed()
     assert _dump(read_har(path, processes=2, early=feed)) == _dump(read_har(path))
     assert feed.abandoned and len(feed.batches) == 1  # our half only: the refused half was not fed
