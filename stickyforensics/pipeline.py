@@ -19,6 +19,7 @@ from stickyforensics.track.body_prefix import body_prefix_filter
 
 if TYPE_CHECKING:
     from stickyforensics.detect.rule import Rule
+    from stickyforensics.ingest.har_split import EarlyFeed
     from stickyforensics.track.early import EarlyTracking
     from stickyforensics.track.lb import CookieClassifier
 
@@ -48,7 +49,7 @@ def read_input(
     index: int,
     options: EngineOptions,
     progress: Callable[[int, int], None] | None = None,
-    early: EarlyTracking | None = None,
+    early: EarlyFeed | None = None,
 ) -> IngestResult:
     """Read one input file with the engine its format needs; ``progress``: (bytes read, size) of a HAR file;
     ``early``: tracking begun while a HAR file read by two processes is still being read."""
@@ -212,18 +213,40 @@ def analyze(
                 )
     results: list[IngestResult] = []
     # A lone HAR read by two processes: its client is tracked as its transactions come (``track.early``).
-    early = None
+    early = feed = None
     if options.har_processes > 1 and len(files) == 1:
         from stickyforensics.track.early import EarlyTracking
 
         early = EarlyTracking(config)
+        feed = _EarlyAnalysis(early)
     for index, path in enumerate(files):
         if progress is not None:
             progress(path, index, len(files))
         # One file: its bytes are the bar (a large HAR takes a while; a capture's reader has no hook).
         told = in_megabytes(progress, f"{path} (MB)") if progress is not None and len(files) == 1 else None
-        results.append(read_input(path, index, options, progress=told, early=early))
+        results.append(read_input(path, index, options, progress=told, early=feed))
     report = analyze_results(results, config, early=early)
     if visit is not None:
         visit(report, iter(report.sessions))
     return report
+
+
+class _EarlyAnalysis:
+    """The early feed of a lone HAR read by two processes: its client tracked as the transactions come
+    (``track.early``) and, once this process's half is in, the detect layer loaded (about 0.1 s), which the
+    end of the analysis needs: while the other process still reads."""
+
+    __slots__ = ("loaded", "tracking")
+
+    def __init__(self, tracking: EarlyTracking) -> None:
+        self.tracking = tracking
+        self.loaded = False
+
+    def feed(self, batch: Sequence[Transaction]) -> None:
+        self.tracking.feed(batch)
+        if not self.loaded:
+            self.loaded = True
+            import stickyforensics.detect.engine  # noqa: F401  (see the class docstring)
+
+    def abandon(self) -> None:
+        self.tracking.abandon()
