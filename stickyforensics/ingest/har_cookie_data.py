@@ -248,6 +248,13 @@ class CookieSurvey:
         """The survey of the entries after a split point (``har_split``'s child), to ``merge_after`` another."""
         return cls(name_limit=_SPLIT_NAMES)
 
+    def shed_memos(self) -> None:
+        """Drop the memos, which only speed up counting: a later part sent to be merged leaves them behind
+        (on a HAR whose cookie values change often they reach tens of MB, to pickle, send and load)."""
+        self._cookies = {}
+        self._crumbs = {}
+        self._placeholder = {}
+
     @property
     def mergeable(self) -> bool:
         """A later part whose placeholder names all fit: the merge gives exactly one survey's counts."""

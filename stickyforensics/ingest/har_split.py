@@ -124,7 +124,7 @@ class _Half:
     """What the child sends back."""
 
     transactions: list[Transaction]
-    """Empty when they went to a sink."""
+    """Empty when they went to a sink, or to us in chunks."""
     entries: int
     """Entries up to the end of the half (the other half's included)."""
     first_notes: tuple[str, ...] | None
@@ -297,7 +297,8 @@ class _FrameWriter:
 
 
 class _ChunkWriter:
-    """The child's transactions, written to the pipe a chunk at a time as they are read (a ``TransactionSink``)."""
+    """The child's transactions, sent a chunk at a time as they are read (a ``TransactionSink``). The pipe
+    holds about 7,000 notices: a half of more chunks than that waits for us to finish our half."""
 
     __slots__ = ("_frames", "buffer", "first_notes", "sent")
 
@@ -378,6 +379,8 @@ def _read_half(
         return None
     finally:
         raw.close()
+    if theirs is not None:
+        theirs.shed_memos()  # only the counts are merged
     if stream is not None:
         return _Half(transactions, count, stream.first_notes, len(stream), calls, theirs)
     if sink is not None:

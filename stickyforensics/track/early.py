@@ -71,7 +71,8 @@ class EarlyTracking:
         self.parsed.extend(parsed)
 
     def abandon(self) -> None:
-        """Stop, and forget what was fed: the file is read again or its order cannot be used."""
+        """Stop, and forget what was fed: the file is read again, its order cannot be used, or
+        ``build_sessions`` has taken what it needed."""
         self._live = False
         self.transactions, self.parsed = [], []
         self._timeline = None

@@ -58,8 +58,19 @@ def test_merged_parts_are_the_whole(
         whole.observe_values(index, host, cookies, set_cookies)
         (first if index < cut else later).observe_values(index, host, cookies, set_cookies)
     assert later.mergeable
+    if data.draw(st.booleans()):
+        later.shed_memos()  # as the child sends it: the counts alone merge
     first.merge_after(later)
     assert _state(first) == _state(whole)
+
+
+def test_a_survey_sheds_its_memos_and_keeps_its_counts() -> None:
+    survey = CookieSurvey.later_part()
+    survey.observe_values(0, "a.example", ["sid=abc123token; x=REDACTED"], ["sid=abc123token; Path=/"])
+    before = _state(survey)
+    survey.shed_memos()
+    assert _state(survey) == before
+    assert not (survey._cookies or survey._crumbs or survey._placeholder)
 
 
 def test_stripped_requests_after_an_earlier_part_set_the_host() -> None:

@@ -63,6 +63,7 @@ def test_sessions_are_the_same_with_tracking_begun_early(path: Path, monkeypatch
     early = _fed(txs, [len(txs) // 3, 2 * len(txs) // 3])
     calls = _timelines_used(monkeypatch)
     assert build_sessions(txs, CONFIG, early=early) == expected
+    assert early.transactions == [] and early.parsed == []  # emptied once used: not kept with the report
     in_order = txs == sorted(txs, key=lambda tx: (tx.timing.started, tx.id))
     if in_order and len(expected) == 1:
         assert calls == []  # the early events were used, not worked out again
