@@ -125,8 +125,8 @@ def test_only_large_plain_files_split(tmp_path: Path, monkeypatch: pytest.Monkey
     assert not har_split.splittable(str(tmp_path / "missing.har"))
 
 
-def test_a_child_that_fails_leaves_the_ordinary_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A bug in the child's half (here: any exception) must cost time, not the result.
+def _fail_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child's half raises (as a bug of ours would)."""
     real = har_split._read_half
 
     def failing(*args: Any, **kwargs: Any) -> Any:
@@ -135,6 +135,11 @@ def test_a_child_that_fails_leaves_the_ordinary_read(tmp_path: Path, monkeypatch
         return real(*args, **kwargs)
 
     monkeypatch.setattr(har_split, "_read_half", failing)
+
+
+def test_a_child_that_fails_leaves_the_ordinary_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A bug in the child's half (here: any exception) must cost time, not the result.
+    _fail_the_child(monkeypatch)
     _same_both_ways(_write(tmp_path, [_entry(i) for i in range(40)]), split=False)
 
 
@@ -174,14 +179,7 @@ def test_the_feed_is_abandoned_when_the_halves_are_read_again(tmp_path: Path, mo
     assert _dump(read_har(path, processes=2, early=feed)) == _dump(read_har(path))
     assert feed.abandoned and len(feed.batches) == 1  # our half only: the refused half was not fed
     # A child that dies: the same.
-    real = har_split._read_half
-
-    def failing(*args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("decode_from"):
-            raise RuntimeError("boom")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(har_split, "_read_half", failing)
+    _fail_the_child(monkeypatch)
     path = _write(tmp_path, [_entry(i) for i in range(40)])
     feed = _Feed()
     assert _dump(read_har(path, processes=2, early=feed)) == _dump(read_har(path))
