@@ -184,8 +184,11 @@ def _read_split(
     path: str, ctx: EntryContext, map_entries: MapEntries, sink: SplitSink | None, early: EarlyFeed | None
 ) -> tuple[list[Transaction], int] | None:
     middle = int(os.path.getsize(path) * (OUR_SHARE_TRACKING if early is not None else OUR_SHARE))
-    with tempfile.TemporaryFile(prefix="stickyforensics-har-split-") as spool:
-        return _read_split_spooled(path, ctx, map_entries, sink, early, middle, spool.fileno())
+    try:
+        with tempfile.TemporaryFile(prefix="stickyforensics-har-split-") as spool:
+            return _read_split_spooled(path, ctx, map_entries, sink, early, middle, spool.fileno())
+    except OSError:
+        return None  # no writable temporary directory, no fork, no pipe: one process reads the file
 
 
 def _read_split_spooled(

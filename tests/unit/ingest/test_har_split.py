@@ -199,3 +199,12 @@ def test_frames_cut_short_are_not_taken(tmp_path: Path) -> None:
             assert har_split._receive(read_end, fh.fileno(), received, None) is None
         os.close(read_end)
         assert received == []
+
+
+def test_no_temporary_directory_leaves_the_ordinary_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The child's chunks go through a temporary file: without one, one process reads the file.
+    def unwritable(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("read-only temporary directory")
+
+    monkeypatch.setattr(har_split.tempfile, "TemporaryFile", unwritable)
+    _same_both_ways(_write(tmp_path, [_entry(i) for i in range(40)]), split=False)
