@@ -173,6 +173,7 @@ def test_the_feed_is_told_every_transaction_in_order_as_chunks_come(
 
 def test_the_feed_is_abandoned_when_the_halves_are_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(har_split, "CHUNK", 4)
+    monkeypatch.setattr(har_split, "AFTER_OUR_HALF_MB", 0)  # halves, whatever the file's size
     # The child's first entry takes the previous entry's time: its half is refused, the file read again.
     path = _write(tmp_path, [_entry(i, started="bad" if i >= 8 else None) for i in range(40)])
     feed = _Feed()
@@ -208,3 +209,11 @@ def test_no_temporary_directory_leaves_the_ordinary_read(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(har_split.tempfile, "TemporaryFile", unwritable)
     _same_both_ways(_write(tmp_path, [_entry(i) for i in range(40)]), split=False)
+
+
+def test_our_share_leaves_the_child_more_of_a_smaller_file_when_we_also_track() -> None:
+    # What this process loads after its half weighs more against a smaller file (``AFTER_OUR_HALF_MB``).
+    shares = [har_split._our_share(mb * 1_000_000, tracking=True) for mb in (1, 16, 30, 100, 300, 3000)]
+    assert shares == sorted(shares) and shares[0] == har_split.MIN_SHARE
+    assert 0.45 <= shares[-2] <= har_split.OUR_SHARE_TRACKING > shares[-1] > shares[-2]
+    assert har_split._our_share(30_000_000, tracking=False) == har_split.OUR_SHARE
