@@ -142,10 +142,12 @@ class ShardJob:
     """The HAR files that hold many clients (``ingest.har_partition``), split like the captures."""
 
 
-SHARD_BYTES = 30_000_000
+SHARD_BYTES = 20_000_000
 """Capture bytes per shard: a worker holds one at a time (bench/README.md, "Sharded analysis"). 40 MB
-before session 5; at 30 MB the -j 2 tree peak on the 1M-packet bench capture is 118 against 127 MiB,
-for the same time."""
+before session 5; at 30 MB the -j 2 tree peak on the 1M-packet bench capture was 118 against 127 MiB,
+for the same time. 30 MB until session 10; at 20 MB, in alternating pairs, the same times (analyze
+large.pcap 0.999, medium.pcap 0.955, the export 1.01) and lower peaks: 117-120 against 123-124 MiB,
+90-97 against 95-97 MiB, 181-182 against 192-193 MiB."""
 
 
 def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_bytes: int = SHARD_BYTES) -> int:
@@ -157,7 +159,7 @@ def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_b
                 total += os.stat(path).st_size
     passes = max(1, -(-total // (max(shard_bytes, 1) * jobs)))
     # The partitioning pass holds one spill file open per shard: past the open-file limit the shards
-    # grow instead (a 100 GB capture at 30 MB would need 3,300).
+    # grow instead (a 100 GB capture at 20 MB would need 5,000).
     passes = min(passes, max(1, spill_file_budget() // jobs))
     return jobs * passes
 

@@ -336,7 +336,7 @@ ShardOpt = Annotated[
     typer.Option(
         "--shard-mb",
         min=0,
-        help="Megabytes of capture per group of clients (default 30). The capture is split by client in one "
+        help="Megabytes of capture per group of clients (default 20). The capture is split by client in one "
         "pass and each process holds one group at a time, so a lower value bounds memory more tightly; "
         "0 = one group per process.",
     ),
