@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import cast
 
 from stickyforensics.model import DiagLevel, Diagnostic
 from stickyforensics.reconstruct.segments import ACK, FIN, RST, SYN, TcpSegment
@@ -62,6 +63,7 @@ from stickyforensics.reconstruct.tcp_streams import (
     Piece,
     StreamConsumer,
     TcpConnection,
+    Tomb,
     fmt_address,
     guess_client_is_src,
     subtract,
@@ -107,10 +109,14 @@ class TcpReassembler:
         sweep_every: int | None = None,
         numbering_only: bool = False,
         on_connection: Callable[[TcpConnection], None] | None = None,
+        compact_tombstones: bool = True,
     ) -> None:
         self.source = source
         self.numbering_only = numbering_only
         """Number connections without reassembling any (``ingest.partition``): ``tcp.stream`` only."""
+        self.compact_tombstones = compact_tombstones and numbering_only
+        """Keep a numbering pass's ended connections as ``Tomb`` objects (False: as they were, for the tests
+        that check the two number alike)."""
         self.on_connection = on_connection
         """Told of every new connection (its index, addresses and the client's side)."""
         self._factory = factory
@@ -522,15 +528,31 @@ class TcpReassembler:
             half.consumer = None
             half.sink = None
         self._open.pop(conn.stream, None)
-        self._tombs.append(conn)
+        self._tombs.append(self._entomb(conn) if self.compact_tombstones else conn)
         while len(self._tombs) > self.max_tombstones:
             self._forget(self._tombs.popleft(), warn=True)
+
+    def _entomb(self, conn: TcpConnection) -> TcpConnection:
+        """A numbering pass's ended connection, in its compact form (``Tomb``), in place of its halves: about
+        0.5 instead of 1.2 KB a connection (on a 2 GB capture, 55k connections: the numbering process's peak)."""
+        tomb = Tomb(conn)
+        a, b = conn.a, conn.b
+        for half, compact, (x, y) in ((conn.ab, tomb.ab, (a, b)), (conn.ba, tomb.ba, (b, a))):
+            key = (x[0], x[1], y[0], y[1])
+            if self._halves.get(key) is half:
+                self._halves[key] = cast(Half, compact)  # the dict keeps its key object: no new tuple
+        # The connection and its halves refer to each other, and a partitioning pass runs without the cyclic
+        # collector: without this, every ended connection would stay in memory beside its tomb.
+        del conn.ab, conn.ba
+        return cast(TcpConnection, tomb)
 
     def _forget(self, conn: TcpConnection, *, warn: bool) -> None:
         for half, (x, y) in ((conn.ab, (conn.a, conn.b)), (conn.ba, (conn.b, conn.a))):
             key = (x[0], x[1], y[0], y[1])
             if self._halves.get(key) is half:
                 del self._halves[key]
+        if self.compact_tombstones:
+            del conn.ab, conn.ba  # a tomb and its halves refer to each other (see ``_entomb``)
         if warn and not self._numbering_warned:
             self._numbering_warned = True
             self._diag(

@@ -204,6 +204,53 @@ class Half:
         return self.next_off + delta
 
 
+class Tomb:
+    """An ended connection as a numbering pass keeps it (``TcpReassembler(numbering_only=True)``): only what
+    a late packet on its 4-tuple reads or sets. A numbering pass keeps every connection of the capture for
+    an hour of capture time, and a ``TcpConnection`` with its two ``Half`` objects is about three times this.
+
+    It stands in for the connection (``TcpReassembler`` casts it): a numbering pass's connections never carry
+    bytes (``skip``, ``non_http``) and an ended one is never reopened, so every path that reaches a tomb
+    returns before touching reassembly state.
+    """
+
+    __slots__ = ("a_ip", "a_port", "ab", "b_ip", "b_port", "ba", "last_ts", "state", "stream")
+    waiting = False
+    skip = True
+    non_http = True
+
+    def __init__(self, conn: TcpConnection) -> None:
+        self.stream = conn.stream
+        self.state = conn.state
+        self.last_ts = conn.last_ts
+        (self.a_ip, self.a_port), (self.b_ip, self.b_port) = conn.a, conn.b
+        self.ab = TombHalf(conn.ab, self)
+        self.ba = TombHalf(conn.ba, self)
+
+    @property
+    def a(self) -> Address:
+        return (self.a_ip, self.a_port)
+
+    @property
+    def b(self) -> Address:
+        return (self.b_ip, self.b_port)
+
+
+class TombHalf:
+    """One direction of a ``Tomb``: the base sequence number that tells a new conversation on the same 4-tuple."""
+
+    __slots__ = ("base_seq", "base_set", "conn", "from_a", "ready")
+    ooo: tuple[()] = ()
+    """Never buffers (class attribute, read by ``TcpReassembler._feed_slow``)."""
+
+    def __init__(self, half: Half, conn: Tomb) -> None:
+        self.conn = conn
+        self.from_a = half.from_a
+        self.base_seq = half.base_seq
+        self.base_set = half.base_set
+        self.ready = half.ready
+
+
 _HTTP_PORTS = frozenset({80, 81, 591, 631, 1900, 2869, 3128, 3132, 5985, 8000, 8008, 8080, 8081, 8088, 8888, 9000})
 
 

@@ -53,3 +53,33 @@ def test_number_then_feed_equals_feed(steps: list[Step], every: int) -> None:
         assert got == expected
         assert (fast.sweeps, fast.last_sweep, fast.streams) == (plain.sweeps, plain.last_sweep, plain.streams)
     assert fast.now == plain.now
+
+
+# Few sequence numbers, so that a SYN comes again with its connection's first ISN (a retransmission: the same
+# tcp.stream) or with another (a new conversation on the 4-tuple), after the connection ended too.
+few_seqs_steps = st.tuples(
+    st.integers(0, len(ENDS) - 1),
+    st.booleans(),
+    st.sampled_from([SYN, SYN, SYN | ACK, ACK, ACK | PSH, FIN | ACK, RST, RST | ACK]),
+    st.sampled_from([0, 1000, 2**32 - 1]),
+    st.sampled_from([0, 1, 1001]),
+    st.binary(max_size=4),
+    st.booleans(),
+    st.floats(0, 900),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(few_seqs_steps, max_size=60), st.integers(1, 7), st.sampled_from([1800.0, 3600.0]))
+def test_compact_tombstones_number_as_whole_connections(steps: list[Step], every: int, ttl: float) -> None:
+    # A numbering pass keeps its ended connections compact (``tcp_streams.Tomb``): a late packet on an ended
+    # connection, a retransmitted SYN and a SYN with a new ISN are numbered as with the whole connections kept,
+    # and they are forgotten at the same moments.
+    segments = _segments(steps)
+    whole = TcpReassembler("x", _never, [], numbering_only=True, sweep_every=every, tombstone_ttl=ttl,  # type: ignore[arg-type]
+                           compact_tombstones=False)  # fmt: skip
+    compact = TcpReassembler("x", _never, [], numbering_only=True, sweep_every=every, tombstone_ttl=ttl)  # type: ignore[arg-type]
+    for seg in segments:
+        assert compact.feed(seg) == whole.feed(seg)
+        assert len(compact._tombs) == len(whole._tombs)
+    assert (compact.streams, compact.sweeps) == (whole.streams, whole.sweeps)
