@@ -225,10 +225,19 @@ class TcpReassembler:
         payload = seg.payload
         wire = max(seg.wire_len, len(payload))
         if conn.state != OPEN:
-            if conn.state == CLOSED or conn.non_http or not (wire or flags & SYN):
+            if (
+                conn.state == CLOSED
+                or conn.non_http
+                or not (wire or flags & SYN)
+                or (payload and half.anchored and half.offset_of(seg.seq) + wire <= half.next_off)
+            ):
+                # Nothing to reopen for (or an old retransmission). The segment still counts towards the next
+                # sweep, as everywhere else: a numbering pass (which never reopens) and a full reassembly must
+                # sweep at the same segments, or they forget tombstones at different moments.
+                self._countdown -= 1
+                if self._countdown <= 0:
+                    self._sweep(seg.ts)
                 return conn.stream
-            if payload and half.anchored and half.offset_of(seg.seq) + wire <= half.next_off:
-                return conn.stream  # an old retransmission: nothing new to reopen for
             self._reopen(conn)
         seq = seg.seq
         if flags & SYN:
