@@ -537,7 +537,14 @@ class TcpReassembler:
             half.consumer = None
             half.sink = None
         self._open.pop(conn.stream, None)
-        self._tombs.append(self._entomb(conn) if self.compact_tombstones else conn)
+        if self.compact_tombstones:
+            self._tombs.append(self._entomb(conn))
+        elif not conn.entombed:
+            # Once: a connection reopened and ended again keeps its first place. Queued twice, it would fill
+            # the queue sooner than in a numbering pass, which never reopens, and the two would forget
+            # different connections at the ``max_tombstones`` bound.
+            conn.entombed = True
+            self._tombs.append(conn)
         while len(self._tombs) > self.max_tombstones:
             self._forget(self._tombs.popleft(), warn=True)
 

@@ -75,6 +75,7 @@ class TcpConnection:
         "ba",
         "client_is_a",
         "depth",
+        "entombed",
         "first_frame",
         "handler",
         "handshake",
@@ -114,6 +115,8 @@ class TcpConnection:
         self.depth = 0
         """Handler-owned counter that survives a reopen (next exchange index)."""
         self.last_ts = 0.0
+        self.entombed = False
+        """In the reassembler's tombstone queue (once: a connection reopened and ended again keeps its place)."""
         self.handler: ConnectionHandler | None = None
         self.ab = Half(self, True, history)
         self.ba = Half(self, False, history)

@@ -108,15 +108,21 @@ class _Discard:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(few_seqs_steps, max_size=60), st.integers(1, 7), st.sampled_from([1800.0, 3600.0]))
-def test_a_numbering_pass_numbers_as_full_reassembly(steps: list[Step], every: int, ttl: float) -> None:
+@given(
+    st.lists(few_seqs_steps, max_size=60),
+    st.integers(1, 7),
+    st.sampled_from([1800.0, 3600.0]),
+    st.sampled_from([1, 2, 100_000]),
+)
+def test_a_numbering_pass_numbers_as_full_reassembly(steps: list[Step], every: int, ttl: float, most: int) -> None:
     # ``--jobs`` numbers a capture by a numbering pass, one process by full reassembly: the same tcp.stream for
     # every segment. Full reassembly reopens an idle connection on new data and a numbering pass never does;
     # both count the segment towards the next sweep, so they forget tombstones at the same moments (they did
     # not: a SYN resent after an hour got stream 3 from one and 0 from the other).
     segments = _segments(steps)
-    full = TcpReassembler("x", lambda conn: _Discard(), [], sweep_every=every, tombstone_ttl=ttl)
-    numbering = TcpReassembler("x", _never, [], numbering_only=True, sweep_every=every, tombstone_ttl=ttl)  # type: ignore[arg-type]
+    full = TcpReassembler("x", lambda conn: _Discard(), [], sweep_every=every, tombstone_ttl=ttl, max_tombstones=most)
+    numbering = TcpReassembler("x", _never, [], numbering_only=True, sweep_every=every, tombstone_ttl=ttl,  # type: ignore[arg-type]
+                               max_tombstones=most)  # fmt: skip
     for seg in segments:
         assert numbering.feed(seg) == full.feed(seg)
     assert (numbering.streams, numbering.sweeps) == (full.streams, full.sweeps)
