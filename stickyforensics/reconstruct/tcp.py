@@ -193,6 +193,17 @@ class TcpReassembler:
     # -- everything else ----------------------------------------------------------------------
 
     def _feed_slow(self, seg: TcpSegment, half: Half | None) -> int:
+        stream = self._take_slow(seg, half)
+        # Every segment counts towards the next sweep, the ones an ended connection ignores too: a numbering
+        # pass (which never reopens) and a full reassembly must sweep at the same segments, or they forget
+        # tombstones at different moments.
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._sweep(seg.ts)
+        return stream
+
+    def _take_slow(self, seg: TcpSegment, half: Half | None) -> int:
+        """``_feed_slow`` without the sweep: the segment's ``tcp.stream``."""
         flags = seg.flags
         syn_only = flags & (SYN | ACK) == SYN
         if half is not None and seg.stream >= 0 and seg.stream != half.conn.stream:
@@ -231,13 +242,7 @@ class TcpReassembler:
                 or not (wire or flags & SYN)
                 or (payload and half.anchored and half.offset_of(seg.seq) + wire <= half.next_off)
             ):
-                # Nothing to reopen for (or an old retransmission). The segment still counts towards the next
-                # sweep, as everywhere else: a numbering pass (which never reopens) and a full reassembly must
-                # sweep at the same segments, or they forget tombstones at different moments.
-                self._countdown -= 1
-                if self._countdown <= 0:
-                    self._sweep(seg.ts)
-                return conn.stream
+                return conn.stream  # nothing to reopen for (or an old retransmission)
             self._reopen(conn)
         seq = seg.seq
         if flags & SYN:
@@ -256,9 +261,6 @@ class TcpReassembler:
             self._close(conn, RESET, "reset", seg.ts)
         elif conn.skip and conn.state == OPEN and flags & FIN:
             self._fin_skipped(half, seg.ts)
-        self._countdown -= 1
-        if self._countdown <= 0:
-            self._sweep(seg.ts)
         return conn.stream
 
     def _new_connection(self, seg: TcpSegment) -> Half:
