@@ -79,9 +79,14 @@ class CommandFailed(Exception):
 OK_EXITS = {0, 1}
 """``stickyforensics analyze`` exits 1 when findings reach --fail-on: a finished run, not a failure."""
 
+YARDSTICK_EXITS = frozenset({0})
+"""A yardstick (tshark, the HAR children) must exit 0: a Python child that fails (haralyzer not
+installed) exits 1 too, and was timed as a 0.04 s haralyzer before session 11."""
 
-def run_once(cmd: str, path: str) -> Run:
-    """Run one child with stdout discarded; wall clock and the child's own peak RSS."""
+
+def run_once(cmd: str, path: str, ok_exits: set[int] | frozenset[int] | None = None) -> Run:
+    """Run one child with stdout discarded; wall clock and the child's own peak RSS.
+    ``ok_exits``: the exit statuses of a finished run (``OK_EXITS`` when None)."""
     argv = shlex.split(cmd.format(file=shlex.quote(path)))
     if shutil.which(argv[0]) is None:
         raise CommandFailed(f"{argv[0]!r} is not installed / not on PATH (command: {cmd})")
@@ -91,7 +96,7 @@ def run_once(cmd: str, path: str) -> Run:
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in OK_EXITS:
+        if proc.returncode not in (OK_EXITS if ok_exits is None else ok_exits):
             err.seek(0)
             tail = err.read()[-600:].decode("utf-8", "replace").strip()
             raise CommandFailed(f"exit status {proc.returncode} from: {' '.join(argv)}\n{tail}")
@@ -111,21 +116,26 @@ def summarise(label: str, cmd: str, runs: list[Run]) -> Summary:
     )
 
 
-def paired(path: str, a: str, b: str, pairs: int, warmup: bool) -> dict[str, object]:
+def paired(path: str, a: str, b: str, pairs: int, warmup: bool, *, b_is_yardstick: bool = True) -> dict[str, object]:
+    """A then B, ``pairs`` times; B must exit 0 when it is a yardstick (a custom ``--b`` takes ``--ok-exit``)."""
+    b_exits = YARDSTICK_EXITS if b_is_yardstick else None
     if warmup:
         run_once(a, path)
-        run_once(b, path)
+        run_once(b, path, b_exits)
     runs_a: list[Run] = []
     runs_b: list[Run] = []
     ratios: list[float] = []
     for i in range(pairs):
         ra = run_once(a, path)
-        rb = run_once(b, path)
+        rb = run_once(b, path, b_exits)
         runs_a.append(ra)
         runs_b.append(rb)
         ratios.append(ra.wall / rb.wall)
-        print(f"  pair {i + 1}: A {ra.wall:7.2f} s {ra.peak_mib:7.1f} MiB | B {rb.wall:7.2f} s {rb.peak_mib:7.1f} MiB"
-              f" | A/B {ratios[-1]:.3f}", file=sys.stderr)
+        print(
+            f"  pair {i + 1}: A {ra.wall:7.2f} s {ra.peak_mib:7.1f} MiB | B {rb.wall:7.2f} s {rb.peak_mib:7.1f} MiB"
+            f" | A/B {ratios[-1]:.3f}",
+            file=sys.stderr,
+        )
     return {
         "file": path,
         "size_mb": round(os.path.getsize(path) / 1e6, 1),
@@ -142,8 +152,9 @@ def paired(path: str, a: str, b: str, pairs: int, warmup: bool) -> dict[str, obj
 def rounds(path: str, a: str, yardsticks: tuple[tuple[str, str], ...], count: int, warmup: bool) -> dict[str, object]:
     """Rounds of A then every yardstick B on the same file; per yardstick, the median of the per-round A/B."""
     if warmup:
-        for cmd in (a, *(cmd for _, cmd in yardsticks)):
-            run_once(cmd, path)
+        run_once(a, path)
+        for _, cmd in yardsticks:
+            run_once(cmd, path, YARDSTICK_EXITS)
     runs_a: list[Run] = []
     runs_b: dict[str, list[Run]] = {label: [] for label, _ in yardsticks}
     ratios: dict[str, list[float]] = {label: [] for label, _ in yardsticks}
@@ -153,7 +164,7 @@ def rounds(path: str, a: str, yardsticks: tuple[tuple[str, str], ...], count: in
         runs_a.append(ra)
         shown = [f"A {ra.wall:7.2f} s {ra.peak_mib:6.0f} MiB"]
         for label, cmd in yardsticks:
-            rb = run_once(cmd, path)
+            rb = run_once(cmd, path, YARDSTICK_EXITS)
             runs_b[label].append(rb)
             ratios[label].append(ra.wall / rb.wall)
             cpu_ratios[label].append(ra.cpu / rb.cpu if rb.cpu else float("inf"))
@@ -282,12 +293,14 @@ def _capture_modes(
     for title, a, b in plans:
         print(f"{title} ...", file=sys.stderr)
         try:
-            res = paired(capture, a, b, args.pairs, not args.no_warmup)
+            res = paired(capture, a, b, args.pairs, not args.no_warmup, b_is_yardstick=title != "custom")
         except CommandFailed as exc:
             print(f"{title}: not measured: {exc}", file=sys.stderr)
             if title.startswith("full"):
-                print("  (the CLI may not exist yet: install the package with `pip install -e .`, or pass --cmd)",
-                      file=sys.stderr)
+                print(
+                    "  (the CLI may not exist yet: install the package with `pip install -e .`, or pass --cmd)",
+                    file=sys.stderr,
+                )
             status = 1
             continue
         results[title if len(args.captures) == 1 else f"{title} {capture}"] = res

@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_full import measure  # bench scripts run from the repository, not installed
-from run_bench import HAR_YARDSTICKS, rounds, run_once
+from run_bench import HAR_YARDSTICKS, YARDSTICK_EXITS, rounds, run_once
 
 DATA = Path(__file__).resolve().parent / "data"
 ANALYZE = "stickyforensics analyze {file} --format json -o /dev/null"
@@ -84,7 +84,7 @@ def _capture_rows(large: str, smaller: str | None, pairs: int) -> tuple[list[lis
                 _verdict(growth <= FLAT_GROWTH and size_ratio >= FLAT_MIN_SIZE_RATIO),
             ]
         )
-    floor = statistics.median(run_once(READ_FLOOR, large).wall for _ in range(3))
+    floor = statistics.median(run_once(READ_FLOOR, large, YARDSTICK_EXITS).wall for _ in range(3))
     out["capture_read_floor_s"] = floor
     rows.append(
         [
