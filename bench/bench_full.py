@@ -7,6 +7,7 @@ each (page cache warm). Memory is the peak PSS summed over the command's process
     python bench/bench_full.py bench/data/large.pcap                      # default settings
     python bench/bench_full.py bench/data/large.pcap --variant "-j 1 --pass-mb 0" --variant "-j 2"
     python bench/bench_full.py F --pairs 3 --json results.json
+    python bench/bench_full.py bench/data/nodes/     # a folder (bench/split_capture.py): tshark reads each file in turn
 
 Prints one row per variant: medians of wall time and tree peak, the median of the per-pair ratios to
 tshark, and the largest single process.
@@ -33,8 +34,20 @@ def _cmd(template: str, path: str, extra: str = "") -> list[str]:
     return shlex.split(template.format(file=shlex.quote(path))) + shlex.split(extra)
 
 
+def tshark_command(path: str) -> list[str]:
+    """tshark's extraction of ``path``; for a folder, of each capture in it in turn (tshark takes one file;
+    ``analyze`` takes the folder), as one shell command whose process tree the measurement follows."""
+    if not Path(path).is_dir():
+        return _cmd(TSHARK, path)
+    files = sorted(str(p) for p in Path(path).iterdir() if p.suffix in (".pcap", ".pcapng"))
+    if not files:
+        raise SystemExit(f"{path}: no .pcap or .pcapng files")
+    loop = " && ".join(shlex.join(_cmd(TSHARK, f)) + " >/dev/null" for f in files)
+    return ["sh", "-c", loop]
+
+
 def measure(path: str, variants: list[str], pairs: int) -> list[dict[str, object]]:
-    tshark = _cmd(TSHARK, path)
+    tshark = tshark_command(path)
     ours = {v: _cmd(OURS, path, v) for v in variants}
     run(tshark)
     for cmd in ours.values():

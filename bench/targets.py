@@ -4,6 +4,7 @@
     python bench/targets.py --pairs 3 --json /tmp/targets.json
     python bench/targets.py --har-rounds 10 --har bench/data/session-300.har   # the captures too, one HAR
     python bench/targets.py --capture big.pcap --smaller-capture medium.pcap --har a.har --har b.har
+    python bench/targets.py --folder bench/data/nodes     # also a folder of node captures (bench/split_capture.py)
 
 What it runs, all on this machine in the same series (ratios are paired, so the VM's drift cancels):
 
@@ -11,7 +12,9 @@ What it runs, all on this machine in the same series (ratios are paired, so the 
   memory by PSS) on the large capture and on a smaller one, for the growth of memory with the capture;
 - HAR files: ``run_bench.rounds`` (``analyze`` against haralyzer's load plus every entry's headers,
   ``json.load`` plus the same walk, and reading the file's bytes);
-- the read floor of the large capture (its bytes read from the page cache, as for HARs).
+- the read floor of the large capture (its bytes read from the page cache, as for HARs);
+- with ``--folder``, a support case's folder of captures, one per load-balancer node (``split_capture.py``):
+  ``analyze`` of the folder against tshark on each file in turn, judged by the capture targets.
 
 Targets (issue 9): capture wall <= 0.25x tshark's; capture peak memory <= 1/10 of tshark's and flat as
 the capture grows; HAR wall <= 0.5x haralyzer's, with memory that does not grow with the file; within 4x
@@ -96,6 +99,28 @@ def _capture_rows(large: str, smaller: str | None, pairs: int) -> tuple[list[lis
     return rows, out
 
 
+def _folder_rows(folder: str, pairs: int) -> tuple[list[list[str]], dict[str, object]]:
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix in (".pcap", ".pcapng"))
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    measured = measure(folder, ["-j 2"], pairs)
+    ours, tshark = measured[0], measured[-1]
+    ratio, low, high = ours["ratio_to_tshark"], *ours["ratio_range"]  # type: ignore[misc]
+    what = f"a folder of {len(files)} captures, {size_mb:.0f} MB"
+    rows = [
+        [
+            f"capture time <= 0.25x tshark ({what})",
+            f"{ratio:.3f}x [{low:.3f}-{high:.3f}] ({ours['wall_s']:.1f} s vs {tshark['wall_s']:.1f} s)",
+            _verdict(ratio <= 0.25),
+        ],
+        [
+            f"capture memory <= 1/10 of tshark's ({what})",
+            f"{ours['memory_ratio_to_tshark']:.3f} ({ours['tree_peak_mib']:.0f} vs {tshark['tree_peak_mib']:.0f} MiB)",
+            _verdict(float(ours["memory_ratio_to_tshark"]) <= 0.1),  # type: ignore[arg-type]
+        ],
+    ]
+    return rows, {"folder": measured}
+
+
 def _har_rows(hars: list[str], count: int) -> tuple[list[list[str]], dict[str, object]]:
     rows = []
     results = [rounds(path, ANALYZE, HAR_YARDSTICKS, count, warmup=True) for path in hars]
@@ -157,14 +182,19 @@ def main(argv: list[str] | None = None) -> int:
         help="rounds per HAR (default: --pairs, at least 6: in session 10 a run of session-300 took 2.4 to 3.7 s "
         "from round to round, and 2 rounds put its median on either side of the target)",
     )
+    parser.add_argument("--folder", help="also a folder of node captures (bench/split_capture.py), vs tshark on each")
     parser.add_argument("--json", help="also write every figure here")
     args = parser.parse_args(argv)
     hars = args.har or [str(DATA / f"{kind}-{size}.har") for kind in ("session", "small") for size in (30, 300)]
-    missing = [p for p in [args.capture, args.smaller_capture, *hars] if p and not os.path.exists(p)]
+    missing = [p for p in [args.capture, args.smaller_capture, args.folder, *hars] if p and not os.path.exists(p)]
     if missing:
         print(f"missing: {', '.join(missing)} (bench/README.md, 'How to run', says how to make them)", file=sys.stderr)
         return 2
     rows, figures = _capture_rows(args.capture, args.smaller_capture or None, args.pairs)
+    if args.folder:
+        folder_rows, folder_figures = _folder_rows(args.folder, args.pairs)
+        rows += folder_rows
+        figures.update(folder_figures)
     har_rows, har_figures = _har_rows(hars, args.har_rounds if args.har_rounds else max(args.pairs, 6))
     rows += har_rows
     figures.update(har_figures)
