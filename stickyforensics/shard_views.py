@@ -126,17 +126,17 @@ def _trimmed_headers(headers: Headers, keep: _ViewHeaderName) -> Headers:
     return new_headers(tuple(kept))
 
 
-_BODIES: Memo[tuple[int, str | None, bool], BodyInfo] = Memo(4096)
+_BODIES: Memo[tuple[int, bool], BodyInfo] = Memo(4096)
 """Trimmed bodies by value: responses repeat bodies, and the views pickle each object once."""
 
 
 def _without_prefix(body: BodyInfo) -> BodyInfo:
     if not body.prefix:
         return body
-    key = (body.size, body.sha256, body.complete)
+    key = (body.size, body.complete)
     trimmed = _BODIES.get(key)
     if trimmed is None:
-        trimmed = _BODIES.remember(key, new_body_info(body.size, body.sha256, b"", body.complete))
+        trimmed = _BODIES.remember(key, new_body_info(body.size, b"", body.complete))
     return trimmed
 
 

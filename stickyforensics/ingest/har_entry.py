@@ -459,7 +459,7 @@ def _request_body(req: dict[str, Any], scope: _Scope) -> BodyInfo:
     if not isinstance(post, dict):
         if not size_hint or size_hint <= 0:
             return _NO_BODY
-        return new_body_info(size_hint, None, b"", False)  # BodyInfo(size, sha256, prefix, complete)
+        return new_body_info(size_hint, b"", False)  # BodyInfo(size, prefix, complete)
     text = post.get("text")
     encoding = as_text(post.get("encoding"))
     if not isinstance(text, str) and isinstance(post.get("_textBase64"), str):
@@ -472,13 +472,13 @@ def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, sco
 
     The body's bytes are measured, not built, where their length can be told from the text: an ASCII
     text is its own length, a clean base64 text tells its length by its own, and only the prefix is
-    decoded (decision 0005, session-10 addendum). ``sha256`` stays None: nothing reads it, and it needed
-    the whole body built (with the UTF-8 and base64 work, about 30% of reading a HAR with bodies).
+    decoded (decision 0005, session-10 addendum). The model keeps no digest of a body: it needed the whole
+    body built (with the UTF-8 and base64 work, about 30% of reading a HAR with bodies), and nothing read it.
     """
     declared = size_hint if size_hint is not None and size_hint >= 0 else None
     if not isinstance(text, str) or text == "":
         # No body text exported (the usual case): only the declared size is known.
-        return new_body_info(declared, None, b"", False) if declared else _NO_BODY
+        return new_body_info(declared, b"", False) if declared else _NO_BODY
     prefix: bytes
     if encoding is not None and encoding.strip().lower() == "base64":
         measured = _clean_base64(text)
@@ -499,7 +499,7 @@ def _body(text: Any, encoding: str | None, size_hint: int | None, side: str, sco
     keep = scope.ctx.keep_body_prefix
     if keep is not None and prefix and not keep(prefix):
         prefix = b""  # no marker can match in it: ~2 KB less kept per body (images, scripts)
-    return new_body_info(declared if declared is not None else size, None, prefix, complete)
+    return new_body_info(declared if declared is not None else size, prefix, complete)
 
 
 _BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"

@@ -7,7 +7,6 @@ keeps only what the model keeps (size, hash, bounded prefix), so memory stays fl
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from dataclasses import dataclass, field
 
@@ -24,18 +23,17 @@ class Body:
     """A body fed in pieces.
 
     ``size`` counts the body as sent (de-chunked, still content-encoded), as the native engine counts it.
-    ``prefix`` and ``sha256`` are of the content-decoded bytes: tshark hands HTTP/1 bodies over decoded
+    ``prefix`` is of the content-decoded bytes: tshark hands HTTP/1 bodies over decoded
     (``http.decompress_body``), and HTTP/2 DATA is decoded here (gzip, deflate), so a marker such as
     ``BAD SESSION`` is found in a compressed page whichever HTTP version carried it.
     """
 
-    __slots__ = ("_decoded", "_decoder", "_encoding", "_hash", "_prefix", "complete", "size")
+    __slots__ = ("_decoded", "_decoder", "_encoding", "_prefix", "complete", "size")
 
     def __init__(self, content_encoding: str | None = None) -> None:
         self.size = 0
         self.complete = True
         self._decoded = 0
-        self._hash = hashlib.sha256()
         self._prefix = bytearray()
         self._encoding = (content_encoding or "").strip().lower()
         self._decoder: zlib._Decompress | None = None
@@ -89,7 +87,6 @@ class Body:
 
     def _take(self, data: bytes) -> None:
         self._decoded += len(data)
-        self._hash.update(data)
         room = BODY_PREFIX_LIMIT - len(self._prefix)
         if room > 0:
             self._prefix += data[:room]
@@ -97,7 +94,6 @@ class Body:
     def info(self) -> BodyInfo:
         return BodyInfo(
             size=self.size,
-            sha256=self._hash.hexdigest() if self._decoded else None,
             prefix=bytes(self._prefix),
             complete=self.complete,
         )

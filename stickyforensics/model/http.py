@@ -64,9 +64,6 @@ class BodyInfo:
 
     size: int = 0
     """Decoded body length in bytes as far as it was seen."""
-    sha256: str | None = None
-    """Hex digest of the bytes seen, for a capture's reassembled bodies (the tests check the reassembly by
-    it); None for HAR bodies, which are measured without being built (nothing in the analysis reads it)."""
     prefix: bytes = b""
     """The first bytes (bounded, see ``BODY_PREFIX_LIMIT``) for markers such as ``BAD SESSION``."""
     complete: bool = True

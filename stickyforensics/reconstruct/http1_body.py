@@ -1,4 +1,4 @@
-"""What is kept of an HTTP/1.x body: size, SHA-256 and a bounded prefix, with content decoding.
+"""What is kept of an HTTP/1.x body: its size and a bounded prefix, with content decoding.
 
 Markers such as ``BAD SESSION`` are searched in ``BodyInfo.prefix``. A page sent with
 ``Content-Encoding: gzip`` (or ``deflate``) has no readable text on the wire, so the prefix is
@@ -6,19 +6,17 @@ Markers such as ``BAD SESSION`` are searched in ``BodyInfo.prefix``. A page sent
 is full. The inflater is asked for at most the room left in the prefix on every call, so a body
 never inflates to more than ``BODY_PREFIX_LIMIT`` bytes in all: a compression bomb costs nothing.
 
-Because decoding stops there, the decoded length and digest of the whole body are unknown. So, as
-the tshark engine does for ``size``, ``size`` and ``sha256`` describe the body *as transferred*
-(de-chunked, still content-encoded); only ``prefix`` is decoded. A body that does not decode
+Because decoding stops there, the decoded length of the whole body is unknown. So, as the tshark
+engine does, ``size`` describes the body *as transferred* (de-chunked, still content-encoded); only
+``prefix`` is decoded. A body that does not decode
 (corrupt, or not encoded as announced) keeps its wire bytes as the prefix when nothing decoded, and
 ``bad_encoding`` says why, for the parser to turn into an ``http.bad_content_encoding`` diagnostic.
 """
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Callable
-from hashlib import sha256
 
 from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo
 from stickyforensics.model.frozen_build import builder
@@ -30,7 +28,7 @@ RAW_WBITS = -zlib.MAX_WBITS
 """Headerless deflate, which some servers send as ``deflate``: tried when the zlib header is wrong."""
 
 _NO_BODY = BodyInfo()
-_new_body_info = builder(BodyInfo)  # BodyInfo(size, sha256, prefix, complete): half the cost of its __init__
+_new_body_info = builder(BodyInfo)  # BodyInfo(size, prefix, complete): half the cost of its __init__
 _CODINGS = {"gzip": GZIP_WBITS, "x-gzip": GZIP_WBITS, "deflate": AUTO_WBITS}
 
 
@@ -83,13 +81,13 @@ class _Inflater:
 
 
 class BodyAccumulator:
-    """Size, SHA-256 and a bounded prefix of a body, fed piece by piece (de-chunked)."""
+    """Size and a bounded prefix of a body, fed piece by piece (de-chunked). No digest of the whole: nothing
+    read it, and hashing every body byte was about 2% of analysing a capture (bench/README.md, session 11)."""
 
-    __slots__ = ("_hash", "_inflater", "bad_encoding", "complete", "prefix", "size")
+    __slots__ = ("_inflater", "bad_encoding", "complete", "prefix", "size")
 
     def __init__(self) -> None:
         self.size = 0
-        self._hash: hashlib._Hash | None = None
         self.prefix = b""
         self.complete = True
         self._inflater: _Inflater | None = None
@@ -102,10 +100,6 @@ class BodyAccumulator:
 
     def add(self, data: bytes) -> None:
         self.size += len(data)
-        h = self._hash
-        if h is None:
-            h = self._hash = sha256()
-        h.update(data)
         inflater = self._inflater
         if inflater is not None:
             if not self.complete:
@@ -128,10 +122,9 @@ class BodyAccumulator:
         inflater = self._inflater
         if inflater is not None:
             self._settle(inflater)
-        if self._hash is None and self.complete:
-            return _NO_BODY  # most requests and every 304: one shared (frozen) object
-        digest = self._hash.hexdigest() if self._hash is not None else None
+        if not self.size and self.complete:
+            return _NO_BODY  # most requests and every 304: one shared (frozen) object (equal to any empty body)
         prefix = self.prefix
         if keep_prefix is not None and prefix and not keep_prefix(prefix):
             prefix = b""
-        return _new_body_info(self.size, digest, prefix, self.complete)
+        return _new_body_info(self.size, prefix, self.complete)

@@ -120,7 +120,7 @@ def projection(res: IngestResult) -> list[object]:
                 tx.request.version,
                 tx.request.headers.items,
                 tx.timing.started,
-                None if resp is None else (resp.status, resp.reason, resp.headers.items, resp.body.sha256),
+                None if resp is None else (resp.status, resp.reason, resp.headers.items, resp.body),
                 tx.error,
                 tx.notes,
             )

@@ -85,7 +85,7 @@ def test_views_equal_the_field_by_field_reference(every_sent: bool) -> None:
 
 
 def test_trimmed_shares_header_names_and_bodies() -> None:
-    body = BodyInfo(12, "ab" * 32, b"hello world!", True)
+    body = BodyInfo(12, b"hello world!", True)
     headers = Headers((("Set-Cookie", "a=1"), ("Server", "x"), ("DATE", "Mon"), ("Cookie", "no")))
     request = Request("GET", "/", "http://h/", "http", "h", "/", headers=Headers((("cookie", "a=1"), ("Host", "h"))))
     response = Response(200, headers=headers, body=body)
@@ -94,7 +94,7 @@ def test_trimmed_shares_header_names_and_bodies() -> None:
     assert first.request.headers.items == (("cookie", "a=1"),)
     assert first.response is not None and second.response is not None
     assert first.response.headers.items == (("Set-Cookie", "a=1"), ("DATE", "Mon"))
-    assert first.response.body == BodyInfo(12, "ab" * 32, b"", True) and first.request.body == BodyInfo()
+    assert first.response.body == BodyInfo(12, b"", True) and first.request.body == BodyInfo()
     assert second.response.body is first.response.body  # equal trimmed bodies: one object to pickle
     # another message spelling the names alike (other string objects) gets the same strings
     copied = Headers(tuple(("".join(list(name)), value) for name, value in headers.items))

@@ -123,7 +123,6 @@ def check_truncated_body(res: IngestResult) -> None:
     assert "har.body_truncated" in big.notes
     assert big.request.version == "HTTP/1.1"
     assert up.request.body.size == 3 and up.request.body.prefix == b"a=1" and up.request.body.complete
-    assert up.request.body.sha256 is None  # HAR bodies are measured, not hashed (decision 0005)
 
 
 def check_mismatch(res: IngestResult) -> None:

@@ -21,7 +21,7 @@ from stickyforensics.model.frozen_build import builder
 
 def _samples() -> list[tuple[type, tuple[object, ...]]]:
     headers = Headers((("Host", "h"),))
-    body = BodyInfo(3, "ab" * 32, b"abc", True)
+    body = BodyInfo(3, b"abc", True)
     request = Request("GET", "/", "http://h/", "http", "h", "/", "HTTP/1.1", headers, body)
     response = Response(200, "OK", "HTTP/1.1", headers, body, None)
     timing = Timing(1.0, 1.5, 2.0, 2.5)
@@ -29,7 +29,7 @@ def _samples() -> list[tuple[type, tuple[object, ...]]]:
     endpoint = Endpoint("10.0.0.1", 40000)
     return [
         (Headers, (headers.items,)),
-        (BodyInfo, (3, "ab" * 32, b"abc", True)),
+        (BodyInfo, (3, b"abc", True)),
         (Request, ("GET", "/", "http://h/", "http", "h", "/", "HTTP/1.1", headers, body)),
         (Response, (200, "OK", "HTTP/1.1", headers, body, None)),
         (Timing, (1.0, 1.5, 2.0, 2.5)),

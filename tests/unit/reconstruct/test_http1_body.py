@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import zlib
 
@@ -38,13 +37,13 @@ def respond(body: bytes, coding: str, *, chunked: bool = False, sizes: list[int]
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
-def test_gzip_body_prefix_is_decoded_and_size_hash_describe_the_wire(chunked: bool) -> None:
+def test_gzip_body_prefix_is_decoded_and_size_describes_the_wire(chunked: bool) -> None:
     wire = gzip.compress(PAGE)
     tx, res = respond(wire, "gzip", chunked=chunked, sizes=[7, 50, 300])
     body = tx.response.body  # type: ignore[union-attr]
     assert body.prefix == PAGE[:BODY_PREFIX_LIMIT]
     assert b"BAD SESSION" in body.prefix
-    assert body.size == len(wire) and body.sha256 == hashlib.sha256(wire).hexdigest()
+    assert body.size == len(wire)
     assert body.complete and res.diagnostics == ()
 
 
