@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 
 from stickyforensics.model import BODY_PREFIX_LIMIT, BodyInfo, DiagLevel, Diagnostic
 
-DECODE_LIMIT = 64 * 1024 * 1024
-"""Decoded bytes per body before decoding stops (a compression bomb costs no more than this)."""
-
 Addr = tuple[str, int]
 """(ip, port) of one side of a TCP connection."""
 
@@ -25,15 +22,17 @@ class Body:
     ``size`` counts the body as sent (de-chunked, still content-encoded), as the native engine counts it.
     ``prefix`` is of the content-decoded bytes: tshark hands HTTP/1 bodies over decoded
     (``http.decompress_body``), and HTTP/2 DATA is decoded here (gzip, deflate), so a marker such as
-    ``BAD SESSION`` is found in a compressed page whichever HTTP version carried it.
+    ``BAD SESSION`` is found in a compressed page whichever HTTP version carried it. As in the native
+    engine (``reconstruct.http1_body``), decoding stops once the prefix is full: nothing reads further (a
+    compression bomb costs nothing), and ``complete`` is about the bytes sent, not about a stream that
+    breaks past the prefix.
     """
 
-    __slots__ = ("_decoded", "_decoder", "_encoding", "_prefix", "complete", "size")
+    __slots__ = ("_decoder", "_encoding", "_prefix", "complete", "size")
 
     def __init__(self, content_encoding: str | None = None) -> None:
         self.size = 0
         self.complete = True
-        self._decoded = 0
         self._prefix = bytearray()
         self._encoding = (content_encoding or "").strip().lower()
         self._decoder: zlib._Decompress | None = None
@@ -47,6 +46,8 @@ class Body:
         if not data:
             return
         self.size += len(data)
+        if len(self._prefix) >= BODY_PREFIX_LIMIT:
+            return  # the prefix is all that is kept
         if self._decoder is None:
             if self.complete:
                 self._take(data)
@@ -75,18 +76,10 @@ class Body:
 
     def _decode(self, data: bytes) -> None:
         assert self._decoder is not None
-        pending = data
-        while pending:
-            room = DECODE_LIMIT - self._decoded
-            if room <= 0:
-                self._decoder = None
-                self.complete = False
-                return
-            self._take(self._decoder.decompress(pending, room))
-            pending = self._decoder.unconsumed_tail
+        # At most the room left: the rest of the input stays unconsumed, and the prefix is then full.
+        self._take(self._decoder.decompress(data, BODY_PREFIX_LIMIT - len(self._prefix)))
 
     def _take(self, data: bytes) -> None:
-        self._decoded += len(data)
         room = BODY_PREFIX_LIMIT - len(self._prefix)
         if room > 0:
             self._prefix += data[:room]

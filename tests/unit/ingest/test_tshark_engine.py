@@ -448,6 +448,12 @@ def test_http2_body_size_is_as_sent_and_prefix_is_decoded() -> None:
     cut.feed_raw(packed[:20])
     cut.feed_raw(b"\x00garbage" * 4)
     assert cut.info().complete is False
+    numbers = " ".join(str(i * 7919 % 100003) for i in range(6000)).encode()  # half its gzip: 16 KB of it
+    packed = gzip.compress(numbers)
+    past = Body("gzip")  # broken past the prefix (zlib: "invalid distance too far back", were it decoding)
+    past.feed_raw(packed[: len(packed) // 2])
+    past.feed_raw(bytes(range(256)))
+    assert (past.info().prefix, past.info().complete) == (numbers[:2048], True)  # every byte was sent
 
 
 @pytest.mark.parametrize(
