@@ -1,7 +1,7 @@
 """What the tshark engine collects per HTTP message before it becomes a model ``Request``/``Response``.
 
 A ``Message`` is filled frame by frame (HTTP/2 heads, bodies and frames arrive in pieces); a ``Body``
-keeps only what the model keeps (size, hash, bounded prefix), so memory stays flat whatever the body size.
+keeps only what the model keeps (size, bounded prefix), so memory stays flat whatever the body size.
 ``Message`` and ``Exchange`` compare by identity (``eq=False``): they are mutable work records.
 """
 
