@@ -60,6 +60,8 @@ def measure(path: str, variants: list[str], pairs: int) -> list[dict[str, object
             if a["exit"] not in (0, 1):
                 raise SystemExit(f"{' '.join(cmd)} failed with exit {a['exit']}")
             b = run(tshark)
+            if b["exit"] != 0:  # a yardstick that failed (tshark missing, a file it refuses) is no yardstick
+                raise SystemExit(f"{' '.join(tshark)} failed with exit {b['exit']}")
             a["ratio"] = a["wall_s"] / b["wall_s"]
             a["mem_ratio"] = a["tree_peak_mib"] / b["tree_peak_mib"]
             rows[variant].append(a)
