@@ -14,7 +14,7 @@ workers count them), so what it loads no longer grows with every client's own se
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import replace
 
 from stickyforensics.config import Config
@@ -202,8 +202,31 @@ def token_counts(views: Iterable[ClientSession]) -> Counter[int]:
     events are all tokens: ``global_view``)."""
     counts: Counter[int] = Counter()
     for view in views:
-        counts.update({_token(ev) for ev in view.cookie_events})
+        counts.update(view_tokens(view))
     return counts
+
+
+def view_tokens(view: ClientSession) -> frozenset[int]:
+    """The hashes of the per-client tokens in a view's events (what ``pruned_views`` compares with ``shared``)."""
+    return frozenset({_token(ev) for ev in view.cookie_events})
+
+
+def _last_by_name(ordered: Iterable[ClientSession]) -> dict[str, tuple[int, CookieEvent]]:
+    """Per cookie name, the last event that is not ``sent`` in views in ``session_order``, with its view's position."""
+    last: dict[str, tuple[int, CookieEvent]] = {}
+    for position, view in enumerate(ordered):
+        for ev in view.cookie_events:
+            if ev.kind is not CookieEventKind.SENT:
+                last[ev.name] = (position, ev)
+    return last
+
+
+def naming_views(views: Sequence[ClientSession]) -> frozenset[int]:
+    """The positions in ``views`` of those holding the last event of a cookie name that ``pruned_views`` keeps
+    whatever ``shared`` is: with those whose tokens meet ``shared``, the only views it leaves any event to
+    (the others are their summaries), so the parent loads only these (``sharded._load_views``)."""
+    order = sorted(range(len(views)), key=lambda i: session_order(views[i]))
+    return frozenset(order[position] for position, _ in _last_by_name(views[i] for i in order).values())
 
 
 def pruned_views(views: Iterable[ClientSession], shared: Container[int]) -> list[ClientSession]:
@@ -213,15 +236,11 @@ def pruned_views(views: Iterable[ClientSession], shared: Container[int]) -> list
     need a value held by two clients); replay names a cookie's kind after the last token event of
     that name, which is kept (the last of these views: the last of all is among the kept ones). The
     transactions no kept event refers to go too. ``shared``: the hashes of tokens held by two clients
-    (``token_counts`` summed over every shard); a hash collision only keeps more.
+    (``token_counts`` summed over every shard); a hash collision only keeps more. Given only some of a
+    shard's views, it gives the same for them as given all, as long as ``naming_views`` are among them.
     """
     ordered = sorted(views, key=session_order)
-    last: dict[str, CookieEvent] = {}
-    for view in ordered:
-        for ev in view.cookie_events:
-            if ev.kind is not CookieEventKind.SENT:
-                last[ev.name] = ev
-    naming = {id(ev) for ev in last.values()}
+    naming = {id(ev) for _, ev in _last_by_name(ordered).values()}
     out = []
     for view in ordered:
         events = tuple(ev for ev in view.cookie_events if id(ev) in naming or _token(ev) in shared)

@@ -40,9 +40,9 @@ import functools
 import gc
 import multiprocessing
 import os
-import pickle
 import tempfile
 import traceback
+from array import array
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -69,8 +69,16 @@ from stickyforensics.model import (
 )
 from stickyforensics.pipeline import in_megabytes
 from stickyforensics.reconstruct.shard import Shard, owner_of
-from stickyforensics.shard_views import global_view, pruned_views, summary_of, token_counts, trimmed_transaction
-from stickyforensics.spill_records import read_records, write_record
+from stickyforensics.shard_views import (
+    global_view,
+    naming_views,
+    pruned_views,
+    summary_of,
+    token_counts,
+    trimmed_transaction,
+    view_tokens,
+)
+from stickyforensics.spill_records import read_records, read_records_at, write_record
 from stickyforensics.track.capture_facts import FactCounts, TrackFacts, count_facts, xff_first_hop
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.sessions import build_sessions, session_order
@@ -97,12 +105,47 @@ class InputPart:
 
 
 @dataclass(frozen=True, slots=True)
+class ViewIndex:
+    """Per view of a shard, in its file's order: its record's offset, its tokens (``view_tokens``), and whether
+    it is among ``naming_views``. In flat arrays: a parent holds one per shard for every client with a view
+    until the end (as tuples of frozensets, 13 MiB for 42k clients)."""
+
+    offsets: array[int]
+    token_ends: array[int]
+    """Where each view's tokens end in ``tokens`` (they start where the previous view's end)."""
+    tokens: array[int]
+    naming: frozenset[int]
+    """Positions of the views among ``naming_views``."""
+
+    @classmethod
+    def build(cls, offsets: Sequence[int], tokens: Sequence[frozenset[int]], naming: frozenset[int]) -> ViewIndex:
+        ends, flat = array("Q"), array("q")
+        for held in tokens:
+            flat.extend(held)
+            ends.append(len(flat))
+        return cls(array("Q", offsets), ends, flat, naming)
+
+    def wanted(self, shared: set[int]) -> list[int]:
+        """The offsets of the views to load: a naming view, or one holding a token of ``shared``."""
+        out = []
+        start = 0
+        for position, end in enumerate(self.token_ends):
+            if position in self.naming or not shared.isdisjoint(self.tokens[start:end]):
+                out.append(self.offsets[position])
+            start = end
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class ShardResult:
     shard: int
     inputs: tuple[InputPart, ...]
     summaries: tuple[ClientSession, ...]
     views_file: str
-    """Where the worker pickled the shard's ``global_view``s: the parent loads them once the workers are gone."""
+    """Where the worker wrote the shard's ``global_view``s, each a record (``spill_records``)."""
+    view_index: ViewIndex
+    """Which views the parent loads: only those ``pruned_views`` leaves an event to (most clients' tokens are
+    their own, and loading every view was the parent's peak on a 2 GB capture: bench/README.md, session 11)."""
     findings: tuple[Finding, ...]
     runs: tuple[RuleRun, ...]
     counts: FactCounts
@@ -369,11 +412,13 @@ def _judged(
     findings, runs = run_rules(job.rules, sessions, inputs, config, scope="session")
     # A client with nothing for the cross-client rules is its summary there: no view to pickle and load.
     views = tuple(view for view in (global_view(s, config) for s in sessions) if view.cookie_events)
+    views_file, view_index = _write_views(job, index, views)
     result = ShardResult(
         shard=index,
         inputs=tuple(parts),
         summaries=tuple(summary_of(s) for s in sessions),
-        views_file=_write_views(job, index, views),
+        views_file=views_file,
+        view_index=view_index,
         findings=findings,
         runs=runs,
         counts=counts,
@@ -407,15 +452,20 @@ def _load_sessions(result: ShardResult, clients: set[str]) -> list[ClientSession
     return [next(read_records(path, offsets[client], 1)) for client in sorted(clients, key=offsets.__getitem__)]
 
 
-def _write_views(job: ShardJob, index: int, views: tuple[ClientSession, ...]) -> str:
+def _write_views(job: ShardJob, index: int, views: tuple[ClientSession, ...]) -> tuple[str, ViewIndex]:
+    """The views, each a record of the file, and their index."""
     path = os.path.join(job.spill_dir, f"views.shard{index}.pickle")
+    offsets = []
     with open(path, "wb") as f:
-        pickle.dump(views, f, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
+        for view in views:
+            offsets.append(f.tell())
+            write_record(f, view)
+    return path, ViewIndex.build(offsets, [view_tokens(view) for view in views], naming_views(views))
 
 
 def _load_views(results: Sequence[ShardResult]) -> list[ClientSession]:
-    """Every shard's views, pruned as each is loaded (``shard_views.pruned_views``)."""
+    """The shards' views that keep an event once pruned (``shard_views.pruned_views``), pruned: a view left
+    with none would equal its client's summary, which stands for it."""
     total: Counter[int] = Counter()
     for result in results:
         total.update(result.tokens)
@@ -423,8 +473,7 @@ def _load_views(results: Sequence[ShardResult]) -> list[ClientSession]:
     del total
     out: list[ClientSession] = []
     for result in results:
-        with open(result.views_file, "rb") as f:
-            out.extend(pruned_views(pickle.load(f), shared))
+        out.extend(pruned_views(read_records_at(result.views_file, result.view_index.wanted(shared)), shared))
     return out
 
 

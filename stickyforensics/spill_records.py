@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pickle
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 _LENGTH = struct.Struct("<Q")
@@ -33,3 +33,14 @@ def read_records(path: str, offset: int = 0, count: int | None = None) -> Iterat
                 return
             yield loads(read(length(head)[0]))
             done += 1
+
+
+def read_records_at(path: str, offsets: Iterable[int]) -> list[Any]:
+    """The records of ``path`` that start at ``offsets``, in that order (one open for them all)."""
+    out = []
+    with open(path, "rb") as fh:
+        read, length = fh.read, _LENGTH.unpack
+        for offset in offsets:
+            fh.seek(offset)
+            out.append(pickle.loads(read(length(read(_LENGTH.size))[0])))
+    return out

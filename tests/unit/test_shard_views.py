@@ -152,3 +152,23 @@ def test_private_session_tokens_and_their_transactions_are_pruned() -> None:
     # With every token shared, nothing goes.
     every = set(token_counts(views))
     assert sum(len(v.cookie_events) for v in pruned_views(views, every)) == before
+
+
+@pytest.mark.parametrize("inputs", [[str(ROOT / "samples")], *([f] for f in FIXTURES)], ids=lambda p: Path(p[0]).name)
+def test_the_views_a_parent_loads_prune_to_what_every_view_prunes_to(inputs: list[str]) -> None:
+    """``sharded._load_views`` loads only the views among ``naming_views`` or with a shared token: pruned, they
+    must be exactly the views that pruning all of them leaves any event to (the others are summaries)."""
+    import random
+
+    from stickyforensics.shard_views import naming_views, pruned_views, token_counts, view_tokens
+
+    report = analyze(inputs, Config(), shard_bytes=0)
+    views = [v for v in (global_view(s, Config()) for s in report.sessions) if v.cookie_events]
+    random.Random(7).shuffle(views)  # a worker's order need not be the report's
+    counts = token_counts(views)
+    tokens = sorted(counts)
+    truly_shared = {token for token, clients in counts.items() if clients > 1}
+    naming = naming_views(views)
+    for shared in (set(), truly_shared, set(tokens[::2]), set(tokens)):
+        loaded = [v for i, v in enumerate(views) if i in naming or not shared.isdisjoint(view_tokens(v))]
+        assert pruned_views(loaded, shared) == [v for v in pruned_views(views, shared) if v.cookie_events]

@@ -484,3 +484,17 @@ def test_browsers_behind_a_spread_address_are_told_apart_as_one_process_does(
     assert _views([str(path)], Config(), jobs, shard_bytes=shard_bytes) == _views(
         [str(path)], Config(), 1, shard_bytes=0
     )
+
+
+def test_a_parent_loads_the_naming_views_and_those_with_a_shared_token() -> None:
+    from stickyforensics.sharded import ViewIndex
+
+    index = ViewIndex.build(
+        [0, 10, 25, 40], [frozenset({1, 2}), frozenset({3}), frozenset(), frozenset({2, 4})], frozenset({1})
+    )
+    assert index.wanted(set()) == [10]  # the naming view only
+    assert index.wanted({2}) == [0, 10, 40]
+    assert index.wanted({4, 9}) == [10, 40]
+    assert index.wanted({-1}) == [10]
+    tokens = [-(2**63), 2**63 - 1]  # hashes are signed 64-bit
+    assert ViewIndex.build([7], [frozenset(tokens)], frozenset()).wanted({2**63 - 1}) == [7]
