@@ -65,7 +65,7 @@ _INPUTS: Memo[tuple[str, ...], tuple[str, ...]] = Memo(4096)
 _PERSISTENCE: Memo[tuple[tuple[str, PersistenceInfo], ...], tuple[tuple[str, PersistenceInfo], ...]] = Memo(4096)
 """One tuple per distinct set of persistence cookies held (the cookies' names and what their first values
 revealed: clients pinned to one backend hold the same). With ``_INPUTS``, a summary in the parent holds about
-half the bytes it did (560 -> 280 per client on bench/data/large.pcap)."""
+half the bytes it did (560 -> 290 per client on bench/data/large.pcap)."""
 
 
 def global_view(session: ClientSession, config: Config) -> ClientSession:

@@ -112,7 +112,7 @@ class ViewIndex:
 
     offsets: array[int]
     token_ends: array[int]
-    """Where each view's tokens end in ``tokens`` (they start where the previous view's end)."""
+    """Where each view's tokens end in ``tokens`` (they start where the previous view's tokens end)."""
     tokens: array[int]
     naming: frozenset[int]
     """Positions of the views among ``naming_views``."""
