@@ -56,24 +56,9 @@ def _capture_rows(large: str, smaller: str | None, pairs: int) -> tuple[list[lis
     out: dict[str, object] = {}
     rows = []
     big = measure(large, ["-j 2"], pairs)
-    ours, tshark = big[0], big[-1]
+    ours = big[0]
     out["capture"] = big
-    ratio, low, high = ours["ratio_to_tshark"], *ours["ratio_range"]  # type: ignore[misc]
-    rows.append(
-        [
-            f"capture time <= 0.25x tshark ({Path(large).name})",
-            f"{ratio:.3f}x [{low:.3f}-{high:.3f}] ({ours['wall_s']:.1f} s vs {tshark['wall_s']:.1f} s)",
-            _verdict(ratio <= 0.25),
-        ]
-    )
-    mem = ours["memory_ratio_to_tshark"]
-    rows.append(
-        [
-            "capture memory <= 1/10 of tshark's",
-            f"{mem:.3f} ({ours['tree_peak_mib']:.0f} vs {tshark['tree_peak_mib']:.0f} MiB)",
-            _verdict(float(mem) <= 0.1),  # type: ignore[arg-type]
-        ]
-    )
+    rows += _time_and_memory_rows(big, f" ({Path(large).name})", "")
     if smaller:
         small = measure(smaller, ["-j 2"], pairs)
         out["smaller_capture"] = small
@@ -103,22 +88,27 @@ def _folder_rows(folder: str, pairs: int) -> tuple[list[list[str]], dict[str, ob
     files = sorted(p for p in Path(folder).iterdir() if p.suffix in (".pcap", ".pcapng"))
     size_mb = sum(p.stat().st_size for p in files) / 1e6
     measured = measure(folder, ["-j 2"], pairs)
+    what = f" (a folder of {len(files)} captures, {size_mb:.0f} MB)"
+    return _time_and_memory_rows(measured, what, what), {"folder": measured}
+
+
+def _time_and_memory_rows(measured: list[dict[str, object]], time_of: str, memory_of: str) -> list[list[str]]:
+    """The capture time and memory targets' rows from ``bench_full.measure`` (ours first, tshark last)."""
     ours, tshark = measured[0], measured[-1]
     ratio, low, high = ours["ratio_to_tshark"], *ours["ratio_range"]  # type: ignore[misc]
-    what = f"a folder of {len(files)} captures, {size_mb:.0f} MB"
-    rows = [
+    mem = ours["memory_ratio_to_tshark"]
+    return [
         [
-            f"capture time <= 0.25x tshark ({what})",
+            f"capture time <= 0.25x tshark{time_of}",
             f"{ratio:.3f}x [{low:.3f}-{high:.3f}] ({ours['wall_s']:.1f} s vs {tshark['wall_s']:.1f} s)",
             _verdict(ratio <= 0.25),
         ],
         [
-            f"capture memory <= 1/10 of tshark's ({what})",
-            f"{ours['memory_ratio_to_tshark']:.3f} ({ours['tree_peak_mib']:.0f} vs {tshark['tree_peak_mib']:.0f} MiB)",
-            _verdict(float(ours["memory_ratio_to_tshark"]) <= 0.1),  # type: ignore[arg-type]
+            f"capture memory <= 1/10 of tshark's{memory_of}",
+            f"{mem:.3f} ({ours['tree_peak_mib']:.0f} vs {tshark['tree_peak_mib']:.0f} MiB)",
+            _verdict(float(mem) <= 0.1),  # type: ignore[arg-type]
         ],
     ]
-    return rows, {"folder": measured}
 
 
 def _har_rows(hars: list[str], count: int) -> tuple[list[list[str]], dict[str, object]]:

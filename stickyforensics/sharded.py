@@ -74,7 +74,6 @@ from stickyforensics.shard_views import (
     naming_views,
     pruned_views,
     summary_of,
-    token_counts,
     trimmed_transaction,
     view_tokens,
 )
@@ -150,8 +149,6 @@ class ShardResult:
     runs: tuple[RuleRun, ...]
     counts: FactCounts
     """What the shard saw of the cross-client facts."""
-    tokens: Counter[int]
-    """In how many of its clients each per-client token appears (``shard_views.token_counts``)."""
     facts: TrackFacts
     """The decisions it was tracked with."""
     digest: SetCookieDigest
@@ -422,7 +419,6 @@ def _judged(
         findings=findings,
         runs=runs,
         counts=counts,
-        tokens=token_counts(views),
         facts=used,
         digest=digest_sessions(sessions, keep=trimmed_transaction),
     )
@@ -468,7 +464,7 @@ def _load_views(results: Sequence[ShardResult]) -> list[ClientSession]:
     with none would equal its client's summary, which stands for it."""
     total: Counter[int] = Counter()
     for result in results:
-        total.update(result.tokens)
+        total.update(result.view_index.tokens)  # a view's tokens are distinct: counted once per client
     shared = {token for token, clients in total.items() if clients > 1}
     del total
     out: list[ClientSession] = []
