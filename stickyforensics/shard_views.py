@@ -89,6 +89,7 @@ VIEW_REQUEST_HEADERS = frozenset({"cookie"})
 VIEW_RESPONSE_HEADERS = frozenset(
     {
         "set-cookie",
+        "expires",
         "date",
         "age",
         "via",

@@ -820,7 +820,7 @@ def _merge(job: ShardJob, results: Sequence[ShardResult]) -> tuple[AnalysisRepor
     del viewed
     home = {s.key.value: r.shard for r in results for s in r.summaries}
     inputs = _merge_inputs(job, results, summaries)
-    digest = SetCookieDigest({}, {})
+    digest = SetCookieDigest()
     for result in results:
         digest.merge(result.digest)
     global_findings, global_runs = run_rules(rules, views, inputs, config, scope="global", digest=digest)

@@ -92,3 +92,25 @@ def ttx(
         server=None if har else Endpoint(server, 80),
         client_label=source if har else None,
     )
+
+
+def cacheable_set_cookie_hars(folder: Path, clients: int) -> list[Path]:
+    """``clients`` browser HARs (one client each) whose one response a shared cache may store sets the
+    routing cookie (tests/rules/SF305's positive case), each a minute after the last, on its own path, with
+    an ``Expires`` header the finding quotes: what SF305 groups across clients."""
+    import json
+
+    template = json.loads(
+        (Path(__file__).parent / "rules" / "SF305" / "positive-public.har").read_text(encoding="utf-8")
+    )
+    paths = []
+    for n in range(clients):
+        har = json.loads(json.dumps(template))
+        entry = har["log"]["entries"][0]
+        entry["startedDateTime"] = f"2024-05-01T10:{n:02d}:00.000Z"
+        entry["request"]["url"] = f"http://app.example/page{n}"
+        entry["response"]["headers"].append({"name": "Expires", "value": "Wed, 01 May 2024 11:00:00 GMT"})
+        path = folder / f"client{n}.har"
+        path.write_text(json.dumps(har), encoding="utf-8")
+        paths.append(path)
+    return paths

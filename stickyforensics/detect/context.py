@@ -72,7 +72,7 @@ class DetectContext:
         return found
 
     def set_cookie_digest(self) -> SetCookieDigest:
-        """What SF201 and SF401 read (``set_cookie_digest``), built once."""
+        """What SF201, SF305 and SF401 read (``set_cookie_digest``), built once."""
         if self.digest is None:
             self.digest = digest_sessions(self.sessions)
         return self.digest

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import cacheable_set_cookie_hars
 
 from stickyforensics.config import Config, load_config
 from stickyforensics.pipeline import analyze
@@ -54,6 +55,20 @@ def test_all_fixtures_together_same_report() -> None:
     """Many inputs at once: HAR files are shared out by index, captures split by client."""
     plain = [p for p in FIXTURES if "SF601" not in p]
     assert _views(plain, Config(), 2) == _views(plain, Config(), 1)
+
+
+def test_a_cacheable_set_cookie_seen_in_several_shards_is_one_finding(tmp_path: Path) -> None:
+    """SF305 groups the responses of every client: each HAR is a shard of its own, and the finding is still one,
+    with every client and the first five responses (it was one finding per shard)."""
+    cacheable_set_cookie_hars(tmp_path, 7)
+    paths = [str(tmp_path)]
+    assert _views(paths, Config(), 2) == _views(paths, Config(), 1)
+    report = analyze(paths, Config(), jobs=2)
+    (finding,) = [f for f in report.findings if f.rule == "SF305"]
+    assert finding.clients == tuple(f"client{n}.har" for n in range(7))
+    assert ("responses", "7") in finding.details
+    assert [e.input for e in finding.evidence] == [str(tmp_path / f"client{n}.har") for n in range(5)]
+    assert all(any(line.startswith("Expires:") for line in e.excerpts) for e in finding.evidence)
 
 
 def test_sessions_are_summaries_unless_asked_for() -> None:

@@ -33,10 +33,11 @@ GLOBAL_DETECTORS = frozenset(
         "hygiene.insecure_persistence_cookie",
         "hygiene.internal_address_disclosed",
         "replay.cached_set_cookie_replay",
+        "replay.cacheable_set_cookie",
     }
 )
 """Detectors that compare clients with each other. With ``--jobs`` they run once, in the parent, over
-every client's ``global_view`` (SF201 and SF401 over the workers' merged ``set_cookie_digest``); the others
+every client's ``global_view`` (SF201, SF305 and SF401 over the workers' merged ``set_cookie_digest``); the others
 judge one client at a time in the process that owns it."""
 SPLIT_DETECTORS = frozenset({"expectations.check"})
 """Detectors with both kinds of checks: they look at ``DetectContext.scope``."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from stickyforensics.detect.cacheability import cacheable_because
 from stickyforensics.detect.context import DetectContext, make_finding
-from stickyforensics.detect.detectors.replay import _cacheable, per_client_token
+from stickyforensics.detect.detectors.replay import per_client_token
 from stickyforensics.detect.facts import evidence, is_static, request_line
 from stickyforensics.detect.rule import Rule
 from stickyforensics.model import ClientSession, Finding, Transaction
@@ -138,7 +139,7 @@ def check_expectations(ctx: DetectContext, rule: Rule) -> list[Finding]:
                     and ev.persistence is not None
                     and ev.persistence.role in TRACKED_ROLES
                     and tx.response is not None
-                    and _cacheable(tx.response)
+                    and cacheable_because(tx.response)
                 ):
                     hits.append(tx)
             if hits:

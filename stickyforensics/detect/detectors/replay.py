@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
+from stickyforensics.detect.cacheability import CACHE_HEADERS, cache_signals
 from stickyforensics.detect.context import DetectContext, make_finding
 from stickyforensics.detect.facts import evidence, request_line
 from stickyforensics.detect.rule import Rule
@@ -12,14 +12,9 @@ from stickyforensics.model import (
     CookieRole,
     Finding,
     PersistenceInfo,
-    Response,
     Transaction,
 )
-from stickyforensics.track.enum_members import ROTATES, ROUTING, SENT, SESSION, SET_OR_CHANGED, TRACKED_ROLES
-from stickyforensics.track.memo import Memo
-
-_HIT = re.compile(r"\bhit\b", re.IGNORECASE)
-_CACHE_HEADERS = ("Age", "X-Cache", "X-Cache-Status", "CF-Cache-Status", "X-Varnish", "Via", "Date", "Cache-Control")
+from stickyforensics.track.enum_members import ROTATES, ROUTING, SENT, SESSION, SET_OR_CHANGED
 
 
 def per_client_token(info: PersistenceInfo | None, value: str) -> bool:
@@ -31,22 +26,6 @@ def per_client_token(info: PersistenceInfo | None, value: str) -> bool:
     # Per-response encrypted routing values (AWSALB) are unique per client; date-stamped ones (HAProxy
     # maxidle) are not: two clients on one server within the same 4 s share a value legitimately.
     return info.role is ROUTING and info.change_meaning is ROTATES
-
-
-def cache_signals(resp: Response) -> list[str]:
-    """What says this response came out of a shared cache."""
-    out: list[str] = []
-    age = resp.headers.get("Age")
-    if age and age.strip().isdigit() and int(age.strip()) > 0:
-        out.append(f"Age: {age.strip()}")
-    for name in ("X-Cache", "X-Cache-Status", "CF-Cache-Status", "X-Cache-Lookup", "X-Proxy-Cache"):
-        value = resp.headers.get(name)
-        if value and _HIT.search(value):
-            out.append(f"{name}: {value.strip()[:60]}")
-    varnish = resp.headers.get("X-Varnish")
-    if varnish and len(varnish.split()) >= 2:
-        out.append(f"X-Varnish: {varnish.strip()[:60]} (two ids: a hit)")
-    return out
 
 
 def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
@@ -94,7 +73,7 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
                         f"{request_line(tx)}: {victim} {verb} {origin_client}'s {name}"
                         + (f" ({', '.join(signals)})" if signals else ""),
                         role="trigger",
-                        response_names=(*_CACHE_HEADERS, "Set-Cookie"),
+                        response_names=(*CACHE_HEADERS, "Set-Cookie"),
                     )
                 )
             ev_list.append(
@@ -102,7 +81,7 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
                     origin[2],
                     f"{request_line(origin[2])}: {name} first issued to {origin_client}",
                     role="context",
-                    response_names=(*_CACHE_HEADERS, "Set-Cookie"),
+                    response_names=(*CACHE_HEADERS, "Set-Cookie"),
                 )
             )
             role = infos.get(name)
@@ -132,87 +111,35 @@ def cached_set_cookie_replay(ctx: DetectContext, rule: Rule) -> list[Finding]:
     return out
 
 
-_ASK_SIGNALS = "\x00signals"
-"""``_by_cache_control``'s answer when Cache-Control leaves it to the cache headers (``cache_signals``)."""
-
-_BY_CACHE_CONTROL: Memo[str | None, str | None] = Memo(1024)
-"""``_by_cache_control`` per Cache-Control value: a site sends a handful."""
-
-
-def _cacheable(resp: Response) -> str | None:
-    raw = resp.headers.get("Cache-Control")
-    if raw in _BY_CACHE_CONTROL:
-        verdict = _BY_CACHE_CONTROL[raw]
-    else:
-        verdict = _BY_CACHE_CONTROL.remember(raw, _by_cache_control(raw))
-    if verdict is not _ASK_SIGNALS:
-        return verdict
-    signals = cache_signals(resp)
-    if signals:
-        return signals[0]
-    return None
-
-
-def _by_cache_control(raw: str | None) -> str | None:
-    """What the Cache-Control value alone says: why a cache may store the response, None when it may
-    not, or ``_ASK_SIGNALS``."""
-    cc = (raw or "").lower()
-    if any(tok in cc for tok in ("private", "no-store")) or re.search(r"no-cache(?!\s*=)", cc):
-        return None
-    if re.search(r'no-cache\s*=\s*"?[^"]*set-cookie', cc):
-        return None
-    if "public" in cc:
-        return f"Cache-Control: {cc}"
-    m = re.search(r"(s-maxage|max-age)\s*=\s*(\d+)", cc)
-    if m and int(m.group(2)) > 0:
-        return f"Cache-Control: {cc}"
-    return _ASK_SIGNALS
-
-
 def cacheable_set_cookie(ctx: DetectContext, rule: Rule) -> list[Finding]:
-    groups: dict[tuple[str, str, str], list[tuple[str, Transaction, str]]] = defaultdict(list)
-    for session in ctx.sessions:
-        if session.cookie_data != "present":
-            continue
-        by_id = ctx.tx_by_id(session)
-        for ev in session.cookie_events:
-            if ev.kind not in SET_OR_CHANGED or ev.persistence is None:
-                continue
-            if ev.persistence.role not in TRACKED_ROLES:
-                continue
-            tx = by_id[ev.transaction_id]
-            if tx.response is None:
-                continue
-            why = _cacheable(tx.response)
-            if why:
-                groups[(tx.request.host, "", ev.name)].append((session.key.value, tx, why))
+    """SF305, from the ``Set-Cookie`` digest: it compares clients (one finding per host and cookie, whoever
+    received it), so with ``--jobs`` it runs once over the workers' merged digests."""
     out = []
-    for (host, _unused, name), items in groups.items():
-        clients = tuple(dict.fromkeys(c for c, _t, _w in items))
-        first = items[0]
-        paths = list(dict.fromkeys(tx.request.path for _c, tx, _w in items))
+    for (host, name), group in ctx.set_cookie_digest().cacheable_in_order():
+        first = group.first[0]
+        paths = group.ordered_paths()
         where = f"{host}{paths[0]}" + (f" and {len(paths) - 1} other path(s)" if len(paths) > 1 else "")
         out.append(
             make_finding(
                 rule,
-                message=f"{where} set {name} on responses shared caches may store ({first[2]}); "
+                message=f"{where} set {name} on responses shared caches may store ({first.why}); "
                 f"without 'private' or no-cache=\"Set-Cookie\" a cache can hand this cookie to other users",
-                input=first[1].input,
-                client=first[0],
-                first_seen=first[1].timing.started,
-                last_seen=items[-1][1].timing.started,
+                input=first.transaction.input,
+                client=first.client,
+                first_seen=first.transaction.timing.started,
+                last_seen=group.last_started,
                 evidence=[
                     evidence(
-                        tx,
-                        f"{request_line(tx)}: Set-Cookie {name} with {why}",
+                        s.transaction,
+                        f"{request_line(s.transaction)}: Set-Cookie {name} with {s.why}",
                         role="trigger",
-                        response_names=(*_CACHE_HEADERS, "Set-Cookie", "Expires"),
+                        response_names=(*CACHE_HEADERS, "Set-Cookie", "Expires"),
                     )
-                    for _c, tx, why in items[:5]
+                    for s in group.first
                 ],
                 cookie=name,
-                details=[("host", host), ("responses", str(len(items)))] + [("path", p) for p in paths[:10]],
-                clients=clients,
+                details=[("host", host), ("responses", str(group.count))] + [("path", p) for p in paths[:10]],
+                clients=group.ordered_clients(),
             )
         )
     return out

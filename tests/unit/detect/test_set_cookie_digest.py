@@ -1,5 +1,5 @@
 """``detect.set_cookie_digest``: digests built over any split of the clients merge into the digest of
-all of them, so SF201 and SF401 find with ``--jobs`` what they find in one process."""
+all of them, so SF201, SF305 and SF401 find with ``--jobs`` what they find in one process."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import cacheable_set_cookie_hars
 
 from stickyforensics.config import Config, load_config
 from stickyforensics.detect.catalog import load_rules
 from stickyforensics.detect.detectors.replay import per_client_token
 from stickyforensics.detect.engine import run_rules
 from stickyforensics.detect.set_cookie_digest import SetCookieDigest, digest_sessions
-from stickyforensics.model import ClientSession
+from stickyforensics.model import ClientSession, Finding
 from stickyforensics.pipeline import analyze
 from stickyforensics.shard_views import global_view, trimmed_transaction
 from stickyforensics.track.enum_members import ROUTING
@@ -24,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[3]
 CASES = [
     [str(ROOT / "samples")],
     *([p] for p in sorted(glob.glob(str(ROOT / "tests/rules/SF201*/*"))) if p.endswith((".har", ".pcap"))),
+    *([p] for p in sorted(glob.glob(str(ROOT / "tests/rules/SF305*/*"))) if p.endswith((".har", ".pcap"))),
     *([p] for p in sorted(glob.glob(str(ROOT / "tests/rules/SF401*/*"))) if p.endswith((".har", ".pcap"))),
 ]
-HYGIENE = ("hygiene.insecure_persistence_cookie", "hygiene.internal_address_disclosed")
+DIGESTED = ("hygiene.insecure_persistence_cookie", "hygiene.internal_address_disclosed", "replay.cacheable_set_cookie")
 
 
 def _split(sessions: tuple[ClientSession, ...], groups: int, seed: int) -> list[list[ClientSession]]:
@@ -40,8 +42,21 @@ def _split(sessions: tuple[ClientSession, ...], groups: int, seed: int) -> list[
 
 @pytest.mark.parametrize("inputs", CASES, ids=lambda p: Path(p[0]).name)
 def test_merged_digests_give_the_findings_of_one_process(inputs: list[str]) -> None:
+    _same_findings_from_merged_digests(inputs)
+
+
+def test_cacheable_responses_of_clients_merged_in_any_order_give_one_finding(tmp_path: Path) -> None:
+    cacheable_set_cookie_hars(tmp_path, 7)
+    found = _same_findings_from_merged_digests([str(tmp_path)])
+    assert [f.rule for f in found] == ["SF305"]
+    assert len(found[0].clients) == 7 and len(found[0].evidence) == 5
+
+
+def _same_findings_from_merged_digests(inputs: list[str]) -> tuple[Finding, ...]:
+    """The digest rules' findings from digests of random splits of the clients, merged in random order,
+    are those of one process; returns them."""
     config, _ = load_config(None, start=Path(inputs[0]).parent)
-    rules = tuple(r for r in load_rules() if r.detector in HYGIENE)
+    rules = tuple(r for r in load_rules() if r.detector in DIGESTED)
     report = analyze(inputs, config, shard_bytes=0)
     whole, _ = run_rules(rules, report.sessions, report.inputs, config)
     views = tuple(sorted((global_view(s, config) for s in report.sessions), key=session_order))
@@ -53,6 +68,7 @@ def test_merged_digests_give_the_findings_of_one_process(inputs: list[str]) -> N
             merged.merge(part)
         found, _ = run_rules(rules, views, report.inputs, config, scope="global", digest=merged)
         assert repr(found) == repr(whole)
+    return whole
 
 
 def test_the_samples_have_what_the_digest_is_for() -> None:

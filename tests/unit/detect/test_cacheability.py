@@ -1,4 +1,4 @@
-"""``_cacheable`` remembers what a Cache-Control value alone says: the answers are those of reading
+"""``cacheable_because`` remembers what a Cache-Control value alone says: the answers are those of reading
 the headers afresh for every response."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 
 from conftest import tresp
 
-from stickyforensics.detect.detectors import replay
-from stickyforensics.detect.detectors.replay import _cacheable, cache_signals
+from stickyforensics.detect import cacheability
+from stickyforensics.detect.cacheability import cache_signals, cacheable_because
 from stickyforensics.model import Response
 
 
@@ -48,8 +48,8 @@ SIGNALS = [
 
 
 def test_cacheable_is_the_fresh_answer() -> None:
-    replay._BY_CACHE_CONTROL.cache_clear()
+    cacheability.BY_CACHE_CONTROL.cache_clear()
     for _round in range(2):  # the second round answers from the memo
         for cc, signals in itertools.product(CACHE_CONTROLS, SIGNALS):
             resp = tresp(200, [*cc, *signals, ("Set-Cookie", "sid=1")])
-            assert _cacheable(resp) == _fresh(resp)
+            assert cacheable_because(resp) == _fresh(resp)
