@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +56,18 @@ def test_all_fixtures_together_same_report() -> None:
     """Many inputs at once: HAR files are shared out by index, captures split by client."""
     plain = [p for p in FIXTURES if "SF601" not in p]
     assert _views(plain, Config(), 2) == _views(plain, Config(), 1)
+
+
+def test_every_rule_fixture_twice_same_report(tmp_path: Path) -> None:
+    """Each HAR fixture under two names is two clients that behave alike, and files are shared out among the
+    shards: a rule that groups clients but ran per worker would report a group twice or split it (SF305 did)."""
+    for fixture in FIXTURES:
+        if fixture.endswith(".har") and "SF601" not in fixture:
+            for copy in ("a", "b"):
+                shutil.copy(fixture, tmp_path / f"{Path(fixture).parent.name}-{Path(fixture).stem}-{copy}.har")
+    paths = [str(tmp_path)]
+    assert _views(paths, Config(), 2) == _views(paths, Config(), 1)
+    assert _views(paths, Config(), 3, shard_bytes=1) == _views(paths, Config(), 1)
 
 
 def test_a_cacheable_set_cookie_seen_in_several_shards_is_one_finding(tmp_path: Path) -> None:
