@@ -67,8 +67,9 @@ def read_har(
     ``processes`` > 1: a large file's entries are read by two processes (``har_split``), same result.
     ``sink``: where each transaction goes as it is read (``har_partition``); the result then holds none.
     ``progress``: told (bytes read, file size) as the file is read (plain files; when two processes read
-    it, this one's half). ``early``: fed the transactions as they come when two processes read the file
-    (``har_split``), so that tracking can begin before the file is read (``track.early``).
+    it, this one's half as it reads it, then how far the other had read at each of its chunks).
+    ``early``: fed the transactions as they come when two processes read the file (``har_split``), so
+    that tracking can begin before the file is read (``track.early``).
     Raises ``InputError`` when the file is not a HAR or no entry could be read
     before the JSON broke.
     """
@@ -110,7 +111,11 @@ def read_har(
     told = (lambda done: progress(min(done, size), size)) if progress is not None and size is not None else None
     try:
         with reading_progress(told):
-            split = read_split(path, ctx, map_entries, sink, early) if processes > 1 and splittable(path) else None
+            split = (
+                read_split(path, ctx, map_entries, sink, early, told)
+                if processes > 1 and splittable(path)
+                else None
+            )
             if split is not None:
                 collected, entries = split
                 transactions = collected
@@ -122,7 +127,7 @@ def read_har(
         if gc_was_enabled:
             gc.enable()
     if told is not None and size is not None:
-        told(size)  # both halves read (the child's was not counted here)
+        told(size)  # both halves read
     for note in parser_notes:
         log.add("har.json_slow_path", note, level=DiagLevel.INFO)
     if brk is not None:

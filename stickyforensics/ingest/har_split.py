@@ -42,7 +42,7 @@ from stickyforensics.ingest.har_diag import DiagnosticLog
 from stickyforensics.ingest.har_entry import EntryContext
 from stickyforensics.ingest.har_fast import SKIPPED, FastPathUnavailable, fast_entries
 from stickyforensics.ingest.har_limits import MAX_ENTRY_BYTES
-from stickyforensics.ingest.har_stream import READ_ERRORS, open_har_stream, quiet_progress
+from stickyforensics.ingest.har_stream import READ_ERRORS, open_har_stream, quiet_progress, reading_progress
 from stickyforensics.ingest.sniff import compression
 from stickyforensics.model import DiagLevel, Transaction
 
@@ -169,13 +169,15 @@ def read_split(
     map_entries: MapEntries,
     sink: SplitSink | None = None,
     early: EarlyFeed | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[Transaction], int] | None:
     """Map the file's entries into ``ctx`` on two processes: (transactions, entries), or None when the
     file must be read the ordinary way (``ctx``'s log and survey are untouched then, and ``sink`` empty).
     With ``sink``, the transactions go there (each process to its half) and the list is empty; else
-    ``early``, when given, is fed them as they come (ours, then each chunk of the child's)."""
+    ``early``, when given, is fed them as they come (ours, then each chunk of the child's), and
+    ``progress`` is told how far the child has read as its chunks come (our half tells it as it reads)."""
     before = (copy.deepcopy(ctx.log), copy.deepcopy(ctx.survey))  # little yet: the file's head
-    result = _read_split(path, ctx, map_entries, sink, early if sink is None else None)
+    result = _read_split(path, ctx, map_entries, sink, early if sink is None else None, progress)
     if result is None:
         for now, then in zip((ctx.log, ctx.survey), before, strict=True):
             for name in _fields_of(now):
@@ -192,13 +194,18 @@ def _fields_of(state: object) -> tuple[str, ...]:
 
 
 def _read_split(
-    path: str, ctx: EntryContext, map_entries: MapEntries, sink: SplitSink | None, early: EarlyFeed | None
+    path: str,
+    ctx: EntryContext,
+    map_entries: MapEntries,
+    sink: SplitSink | None,
+    early: EarlyFeed | None,
+    progress: Callable[[int], None] | None,
 ) -> tuple[list[Transaction], int] | None:
     size = os.path.getsize(path)
     middle = int(size * _our_share(size, tracking=early is not None))
     try:
         with tempfile.TemporaryFile(prefix="stickyforensics-har-split-") as spool:
-            return _read_split_spooled(path, ctx, map_entries, sink, early, middle, spool.fileno())
+            return _read_split_spooled(path, ctx, map_entries, sink, early, progress, middle, spool.fileno())
     except OSError:
         return None  # no writable temporary directory, no fork, no pipe: one process reads the file
 
@@ -216,6 +223,7 @@ def _read_split_spooled(
     map_entries: MapEntries,
     sink: SplitSink | None,
     early: EarlyFeed | None,
+    progress: Callable[[int], None] | None,
     middle: int,
     spool: int,
 ) -> tuple[list[Transaction], int] | None:
@@ -230,7 +238,8 @@ def _read_split_spooled(
                 sink.use_half(1)
             frames = _FrameWriter(spool, write_end)
             stream = _ChunkWriter(frames) if sink is None else None
-            half = _read_half(path, ctx, map_entries, decode_from=middle, sink=sink, stream=stream, later=True)
+            with reading_progress(stream.reached if stream is not None else None):
+                half = _read_half(path, ctx, map_entries, decode_from=middle, sink=sink, stream=stream, later=True)
             if sink is not None:
                 sink.close()
             if half is not None:
@@ -246,7 +255,7 @@ def _read_split_spooled(
         if ours is not None:
             if early is not None:
                 early.feed(ours.transactions)
-            theirs = _receive(read_end, spool, received, early)
+            theirs = _receive(read_end, spool, received, early, progress)
     finally:
         if theirs is None:  # the file is read the ordinary way (or we are failing): the child's half is moot
             with contextlib.suppress(ProcessLookupError):
@@ -268,11 +277,19 @@ def _read_split_spooled(
     return ours.transactions + received, theirs.entries
 
 
-def _receive(notices: int, spool: int, received: list[Transaction], early: EarlyFeed | None) -> _Half | None:
+def _receive(
+    notices: int,
+    spool: int,
+    received: list[Transaction],
+    early: EarlyFeed | None,
+    progress: Callable[[int], None] | None = None,
+) -> _Half | None:
     """The child's chunks into ``received`` (and ``early``) as they are announced, then its ``_Half``; None if
-    it ended without one."""
+    it ended without one. ``progress``: told the bytes of the file the child had read at each chunk, when
+    more than it was last told."""
     pending = b""
     offset = 0
+    told = 0
     while got := os.read(notices, 64 * _NOTICE):
         pending += got
         while len(pending) >= _NOTICE:
@@ -285,7 +302,12 @@ def _receive(notices: int, spool: int, received: list[Transaction], early: Early
             if kind == _HALF:
                 half: _Half = pickle.loads(data)
                 return half
-            chunk: list[Transaction] = pickle.loads(data)
+            reached: int
+            chunk: list[Transaction]
+            reached, chunk = pickle.loads(data)
+            if progress is not None and reached > told:
+                told = reached
+                progress(reached)
             if early is not None and not received and "har.bad_time" in chunk[0].notes:
                 early.abandon()  # the half will be refused (see ``_read_split``): no use tracking it
                 early = None
@@ -319,15 +341,18 @@ class _FrameWriter:
 
 
 class _ChunkWriter:
-    """The child's transactions, sent a chunk at a time as they are read (a ``TransactionSink``). The pipe
-    holds about 7,000 notices: a half of more chunks than that waits for us to finish our half."""
+    """The child's transactions, sent a chunk at a time as they are read (a ``TransactionSink``), each with
+    how far the child had read the file (for the parent's progress bar). The pipe holds about 7,000 notices:
+    a half of more chunks than that waits for us to finish our half."""
 
-    __slots__ = ("_frames", "buffer", "first_notes", "sent")
+    __slots__ = ("_frames", "buffer", "first_notes", "read_to", "sent")
 
     def __init__(self, frames: _FrameWriter) -> None:
         self._frames = frames
         self.buffer: list[Transaction] = []
         self.sent = 0
+        self.read_to = 0
+        """The bytes of the file read so far, as the reader last told (``reached``; 0: not yet told)."""
         self.first_notes: tuple[str, ...] | None = None
         """The notes of the first transaction (None: none yet)."""
 
@@ -342,9 +367,14 @@ class _ChunkWriter:
     def __len__(self) -> int:
         return self.sent + len(self.buffer)
 
+    def reached(self, read_to: int) -> None:
+        """The reader's progress callback (``har_stream.reading_progress``)."""
+        self.read_to = read_to
+
     def flush(self) -> None:
         if self.buffer:
-            self._frames.write(_TRANSACTIONS, pickle.dumps(self.buffer, protocol=pickle.HIGHEST_PROTOCOL))
+            chunk = (self.read_to, self.buffer)
+            self._frames.write(_TRANSACTIONS, pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
             self.sent += len(self.buffer)
             self.buffer = []
 

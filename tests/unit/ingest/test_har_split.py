@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stickyforensics.ingest import har, har_split
+from stickyforensics.ingest import har, har_fast, har_split, har_stream
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.har import read_har
 from stickyforensics.ingest.har_split import read_split
@@ -169,6 +169,21 @@ def test_the_feed_is_told_every_transaction_in_order_as_chunks_come(
     assert len(told) == len(result.transactions) and all(a is b for a, b in zip(told, result.transactions, strict=True))
     assert len(feed.batches) > 3 and max(map(len, feed.batches[1:])) == 4  # ours, then the child's chunks
     assert feed.abandoned == 0
+
+
+def test_the_bar_follows_the_other_half_as_its_chunks_come(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our half tells the bar as it reads; then each chunk of the child's tells how far the child had read, so
+    the bar does not stop at our share while the rest is being read."""
+    monkeypatch.setattr(har_split, "CHUNK", 4)
+    monkeypatch.setattr(har_stream, "PROGRESS_BYTES", 16 << 10)
+    path = _write(tmp_path, [_entry(i) for i in range(3000)])
+    size = os.path.getsize(path)
+    told: list[int] = []
+    result = read_har(path, processes=2, progress=lambda done, total: told.append(done))
+    assert _dump(result) == _dump(read_har(path))
+    ours = int(size * har_split.OUR_SHARE) + har_fast.WINDOW  # the most our reader reads of the file
+    assert told == sorted(told) and told[-1] == size
+    assert len([done for done in told if ours < done < size]) >= 2  # only the child reads there (256 KB a read)
 
 
 def test_the_feed_is_abandoned_when_the_halves_are_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
