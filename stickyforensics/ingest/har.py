@@ -112,9 +112,7 @@ def read_har(
     try:
         with reading_progress(told):
             split = (
-                read_split(path, ctx, map_entries, sink, early, told)
-                if processes > 1 and splittable(path)
-                else None
+                read_split(path, ctx, map_entries, sink, early, told) if processes > 1 and splittable(path) else None
             )
             if split is not None:
                 collected, entries = split
