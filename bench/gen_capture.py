@@ -51,7 +51,7 @@ AGENTS = (
     "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605",
 )
-_TEXT = (b"<div class=\"item\"><span>sticky sessions</span><b>load balancer</b></div>\n" * 600)
+_TEXT = b'<div class="item"><span>sticky sessions</span><b>load balancer</b></div>\n' * 600
 
 
 def nsc_value(backend: tuple[int, int, int, int], port: int = 80) -> str:
@@ -117,8 +117,12 @@ class Flow:
 
 
 def _response(rng: random.Random, status: int, set_cookies: list[str], close: bool, chunked_ok: bool) -> bytes:
-    head = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Modified' if status == 304 else 'Found'}",
-            "Server: Apache", "Date: Tue, 14 Nov 2023 22:13:20 GMT", "Cache-Control: private"]
+    head = [
+        f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Modified' if status == 304 else 'Found'}",
+        "Server: Apache",
+        "Date: Tue, 14 Nov 2023 22:13:20 GMT",
+        "Cache-Control: private",
+    ]
     head += [f"Set-Cookie: {c}" for c in set_cookies]
     body = b""
     if status == 302:
@@ -190,9 +194,14 @@ def client(cid: int, start_us: int, rng: random.Random, proxies: int = 0) -> Ite
             login = req_no == login_at
             path = "/login" if login else rng.choice(PATHS)
             method = "POST" if login else "GET"
-            lines = [f"{method} {path}?r={req_no} HTTP/1.1", "Host: shop.example", f"User-Agent: {agent}",
-                     "Accept: text/html,application/xhtml+xml", "Accept-Language: en-US,en;q=0.9",
-                     "Cookie: " + "; ".join(cookies)]
+            lines = [
+                f"{method} {path}?r={req_no} HTTP/1.1",
+                "Host: shop.example",
+                f"User-Agent: {agent}",
+                "Accept: text/html,application/xhtml+xml",
+                "Accept-Language: en-US,en;q=0.9",
+                "Cookie: " + "; ".join(cookies),
+            ]
             if proxies:
                 lines.append(f"X-Forwarded-For: {forwarded}")
             body = b""
@@ -293,8 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     stats = generate(args.output, args.packets, args.seed, proxies=args.proxies)
     took = time.perf_counter() - started
-    print(f"{args.output}: {stats['packets']} packets, {stats['clients']} clients, "
-          f"{stats['bytes'] / 1e6:.1f} MB in {took:.1f} s", file=sys.stderr)
+    print(
+        f"{args.output}: {stats['packets']} packets, {stats['clients']} clients, "
+        f"{stats['bytes'] / 1e6:.1f} MB in {took:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
-echo "== ruff" && .venv/bin/ruff check stickyforensics tests lab bench
+echo "== ruff" && .venv/bin/ruff check stickyforensics tests lab bench && .venv/bin/ruff format --check stickyforensics tests lab bench
 echo "== mypy" && .venv/bin/mypy stickyforensics
 echo "== pytest" && .venv/bin/python -m pytest -q "$@"

@@ -1,9 +1,9 @@
 """The few real exceptions. Bad traffic is never an exception: it becomes a Diagnostic.
 
-    StickyError
-    ├── InputError       a file the user named cannot be read as asked (missing, unknown format, broken)
-    ├── ConfigError      a configuration file or option is wrong
-    └── RuleLoadError    a rule file in rules/ is invalid
+StickyError
+├── InputError       a file the user named cannot be read as asked (missing, unknown format, broken)
+├── ConfigError      a configuration file or option is wrong
+└── RuleLoadError    a rule file in rules/ is invalid
 """
 
 from __future__ import annotations

@@ -57,8 +57,13 @@ def _line(f: Finding, fail_on: Severity) -> str:
     return f"::{annotation_level(f.severity, fail_on)} {props}::{escape_data(message + ' (' + '; '.join(extra) + ')')}"
 
 
-def render_github(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH,
-                  rule_docs: Mapping[str, RuleDoc] | None = None) -> str:
+def render_github(
+    report: AnalysisReport,
+    *,
+    redactor: Redactor,
+    fail_on: Severity = Severity.HIGH,
+    rule_docs: Mapping[str, RuleDoc] | None = None,
+) -> str:
     """Workflow commands, one line per finding; with no finding, one notice carrying the verdict.
 
     An annotation carries the finding's message, client and locators, never header excerpts or

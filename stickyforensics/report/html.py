@@ -296,8 +296,9 @@ def _doc_view(doc: RuleDoc) -> DocView:
     )
 
 
-def _finding_view(f: Finding, n: int, index: TxIndex, redactor: Redactor, doc: RuleDoc | None,
-                  families: Sequence[str], doc_open: bool) -> FindingView:
+def _finding_view(
+    f: Finding, n: int, index: TxIndex, redactor: Redactor, doc: RuleDoc | None, families: Sequence[str], doc_open: bool
+) -> FindingView:
     rows = [evidence_row(ev, index, redactor) for ev in f.evidence[: EVIDENCE_SHOWN + EVIDENCE_FOLDED]]
     own = display(f.client, 80)
     rows = [replace(r, client="") if r.client == own else r for r in rows]
@@ -354,8 +355,9 @@ def _backend_colours(report: AnalysisReport) -> dict[str, str]:
     return {b: PALETTE[i] if i < len(PALETTE) else OTHER_COLOUR for i, b in enumerate(ranked)}
 
 
-def _lane_marks(session: ClientSession, y: float, tmin: float, span: float, colours: Mapping[str, str],
-                redactor: Redactor) -> tuple[tuple[Mark, ...], bool]:
+def _lane_marks(
+    session: ClientSession, y: float, tmin: float, span: float, colours: Mapping[str, str], redactor: Redactor
+) -> tuple[tuple[Mark, ...], bool]:
     scale = (PLOT_X1 - PLOT_X0) / span
     backend = {o.transaction_id: o.backend for o in session.backends}
     txs = session.transactions
@@ -366,12 +368,15 @@ def _lane_marks(session: ClientSession, y: float, tmin: float, span: float, colo
             b = backend.get(tx.id)
             status = tx.response.status if tx.response is not None else "no response"
             where = tx.provenance.locator()
-            title = (f"{fmt_time(tx.timing.started)} {tx.request.method} {redact_target(tx.request.target, redactor)}"
-                     f" -> {status} · backend {b or 'unknown'} · {where}")
+            title = (
+                f"{fmt_time(tx.timing.started)} {tx.request.method} {redact_target(tx.request.target, redactor)}"
+                f" -> {status} · backend {b or 'unknown'} · {where}"
+            )
             x = PLOT_X0 + (tx.timing.started - tmin) * scale
             colour = colours.get(b, UNKNOWN_COLOUR) if b else UNKNOWN_COLOUR
-            marks.append(Mark(round(x - width / 2, 1), y + TICK_Y, round(width, 1), TICK_H, colour,
-                              display(title, 300)))
+            marks.append(
+                Mark(round(x - width / 2, 1), y + TICK_Y, round(width, 1), TICK_H, colour, display(title, 300))
+            )
         return tuple(marks), False
     # Downsample: one column per slot, stacked by backend share, so flips stay visible.
     cols: dict[int, Counter[str]] = {}
@@ -389,8 +394,16 @@ def _lane_marks(session: ClientSession, y: float, tmin: float, span: float, colo
         title = display(f"{total} request(s) from {start}: {desc}", 300)
         for b, n in counter.most_common(4):
             h = TICK_H * n / total
-            marks.append(Mark(round(x, 1), round(top, 2), round(max(col_w - 0.4, 0.8), 2), round(h, 2),
-                              colours.get(b, UNKNOWN_COLOUR) if b else UNKNOWN_COLOUR, title))
+            marks.append(
+                Mark(
+                    round(x, 1),
+                    round(top, 2),
+                    round(max(col_w - 0.4, 0.8), 2),
+                    round(h, 2),
+                    colours.get(b, UNKNOWN_COLOUR) if b else UNKNOWN_COLOUR,
+                    title,
+                )
+            )
             top += h
     return tuple(marks), True
 
@@ -440,8 +453,9 @@ def clients_shown(report: AnalysisReport) -> set[str]:
     return shown
 
 
-def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor,
-              anchors: Mapping[str, str]) -> Swimlane | None:
+def _swimlane(
+    report: AnalysisReport, index: TxIndex, redactor: Redactor, anchors: Mapping[str, str]
+) -> Swimlane | None:
     firsts = [s.first_seen for s in report.sessions if s.first_seen is not None]
     lasts = [s.last_seen for s in report.sessions if s.last_seen is not None]
     if not firsts or not lasts:
@@ -461,9 +475,18 @@ def _swimlane(report: AnalysisReport, index: TxIndex, redactor: Redactor,
             for t, kind, title in sorted(markers.get(s.key.value, []))[:LANE_MARKERS_LIMIT]
         )
         label = display(s.key.value, 200)
-        lanes.append(Lane(y=y, label=label if len(label) <= 26 else label[:25] + "…", full_label=label,
-                          requests=s.transaction_count, marks=marks, markers=lane_markers, downsampled=down,
-                          anchor=anchors.get(s.key.value)))
+        lanes.append(
+            Lane(
+                y=y,
+                label=label if len(label) <= 26 else label[:25] + "…",
+                full_label=label,
+                requests=s.transaction_count,
+                marks=marks,
+                markers=lane_markers,
+                downsampled=down,
+                anchor=anchors.get(s.key.value),
+            )
+        )
     ticks = tuple((round(PLOT_X0 + (PLOT_X1 - PLOT_X0) * k / 5, 1), fmt_duration(span * k / 5)) for k in range(6))
     legend = [(display(b, 60), c) for b, c in colours.items() if c != OTHER_COLOUR]
     if len(legend) < len(colours):
@@ -505,8 +528,13 @@ def _client_row(s: ClientSession, anchor: str | None, nfind: int) -> ClientRow:
 
 def _input_view(i: InputSummary) -> InputView:
     diags = [
-        DiagView(level=d.level.value, code=display(d.code, 80), message=display(d.message, 500),
-                 position=display(d.position, 120), count=d.count)
+        DiagView(
+            level=d.level.value,
+            code=display(d.code, 80),
+            message=display(d.message, 500),
+            position=display(d.position, 120),
+            count=d.count,
+        )
         for d in i.diagnostics[: DIAGNOSTICS_SHOWN + DIAGNOSTICS_FOLDED]
     ]
     return InputView(
@@ -524,8 +552,13 @@ def _input_view(i: InputSummary) -> InputView:
     )
 
 
-def build_page(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH,
-               rule_docs: Mapping[str, RuleDoc] | None = None) -> Page:
+def build_page(
+    report: AnalysisReport,
+    *,
+    redactor: Redactor,
+    fail_on: Severity = Severity.HIGH,
+    rule_docs: Mapping[str, RuleDoc] | None = None,
+) -> Page:
     """The whole view model (exposed for tests: geometry and caps are checked without parsing HTML)."""
     report = redacted_report(report, redactor)
     index = TxIndex(report)
@@ -539,8 +572,13 @@ def build_page(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity 
     for gi, (client, findings) in enumerate(grouped):
         if gi >= CLIENT_GROUPS_SHOWN:
             compact.extend(
-                CompactRow(f.severity.label, display(f.rule, 20), display(f.client, 120), display(f.message, 300),
-                           display(f.input, 200))
+                CompactRow(
+                    f.severity.label,
+                    display(f.rule, 20),
+                    display(f.client, 120),
+                    display(f.message, 300),
+                    display(f.input, 200),
+                )
                 for f in findings
             )
             continue
@@ -552,18 +590,23 @@ def build_page(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity 
             views.append(_finding_view(f, n, index, redactor, doc, families, f.rule not in seen_rules))
             seen_rules.add(f.rule)
             n += 1
-        groups.append(ClientGroup(
-            anchor=anchors[client],
-            label="all clients" if client == "*" else display(client, 200),
-            worst=findings[0].severity.label,
-            findings=tuple(views),
-            cookies=_cookie_views(session),
-            backends=tuple(display(b, 120) for b in (session.backends_seen[:20] if session else ())),
-        ))
+        groups.append(
+            ClientGroup(
+                anchor=anchors[client],
+                label="all clients" if client == "*" else display(client, 200),
+                worst=findings[0].severity.label,
+                findings=tuple(views),
+                cookies=_cookie_views(session),
+                backends=tuple(display(b, 120) for b in (session.backends_seen[:20] if session else ())),
+            )
+        )
     nfind = Counter(f.client for f in report.findings)
-    rows = [_client_row(s, anchors.get(s.key.value), nfind.get(s.key.value, 0))
-            for s in sorted(report.sessions, key=lambda s: (-nfind.get(s.key.value, 0), s.key.value))
-            [: CLIENT_ROWS_SHOWN + CLIENT_ROWS_FOLDED]]
+    rows = [
+        _client_row(s, anchors.get(s.key.value), nfind.get(s.key.value, 0))
+        for s in sorted(report.sessions, key=lambda s: (-nfind.get(s.key.value, 0), s.key.value))[
+            : CLIENT_ROWS_SHOWN + CLIENT_ROWS_FOLDED
+        ]
+    ]
     counts = severity_counts(report.findings)
     cookies = sorted({f"{name} ({info.vendor})" for s in report.sessions for name, info in s.persistence_cookies})
     backends = sorted({b for s in report.sessions for b in s.backends_seen})
@@ -573,8 +616,11 @@ def build_page(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity 
         ("Transactions", str(sum(i.transactions for i in report.inputs))),
         ("Findings", str(len(report.findings))),
         ("Persistence cookies", display(", ".join(cookies[:10]) + (" …" if len(cookies) > 10 else ""), 600) or "none"),
-        ("Backends", display(", ".join(backends[:10]) + (f" (+{len(backends) - 10})" if len(backends) > 10 else ""),
-                             600) or "not identified"),
+        (
+            "Backends",
+            display(", ".join(backends[:10]) + (f" (+{len(backends) - 10})" if len(backends) > 10 else ""), 600)
+            or "not identified",
+        ),
     )
     docs_used = [rule_docs[c] for c in sorted({f.rule for f in report.findings}) if rule_docs and c in rule_docs]
     return Page(
@@ -593,8 +639,17 @@ def build_page(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity 
         clients_folded=tuple(rows[CLIENT_ROWS_SHOWN:]),
         clients_hidden=max(0, len(report.sessions) - CLIENT_ROWS_SHOWN - CLIENT_ROWS_FOLDED),
         inputs=tuple(_input_view(i) for i in report.inputs),
-        rule_runs=tuple((display(r.code, 20), display(r.name, 80), display(r.category, 40), r.status,
-                         r.findings, display(r.reason, 300)) for r in report.rule_runs),
+        rule_runs=tuple(
+            (
+                display(r.code, 20),
+                display(r.name, 80),
+                display(r.category, 40),
+                r.status,
+                r.findings,
+                display(r.reason, 300),
+            )
+            for r in report.rule_runs
+        ),
         docs=tuple(_doc_view(d) for d in docs_used),
         stats=tuple((display(k, 60), v) for k, v in report.stats),
     )
@@ -613,8 +668,13 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH,
-                rule_docs: Mapping[str, RuleDoc] | None = None) -> str:
+def render_html(
+    report: AnalysisReport,
+    *,
+    redactor: Redactor,
+    fail_on: Severity = Severity.HIGH,
+    rule_docs: Mapping[str, RuleDoc] | None = None,
+) -> str:
     """The report as one self-contained HTML document (inline CSS and SVG, no script, strict CSP)."""
     page = build_page(report, redactor=redactor, fail_on=fail_on, rule_docs=rule_docs)
     return _environment().get_template("report.html.j2").render(page=page, marker_labels=MARKER_LABELS)

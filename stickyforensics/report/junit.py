@@ -47,8 +47,8 @@ def _finding_text(f: Finding, index: TxIndex, redactor: Redactor) -> str:
     client = "all clients" if f.client == "*" else f.client
     lines = [
         f"[{f.severity.label}] {f.rule} {f.title}",
-        f"  client: {display(client, 200)}" + (f" (with {', '.join(display(c, 80) for c in f.clients)})"
-                                                 if len(f.clients) > 1 else ""),
+        f"  client: {display(client, 200)}"
+        + (f" (with {', '.join(display(c, 80) for c in f.clients)})" if len(f.clients) > 1 else ""),
         f"  message: {display(f.message, 1000)}",
     ]
     if f.root_cause and f.root_cause not in f.message:
@@ -82,13 +82,17 @@ def _findings_text(findings: list[Finding], index: TxIndex, redactor: Redactor) 
     return xml_safe(text) + "\n"
 
 
-def _case(run: RuleRun, findings: list[Finding], fail_on: Severity, index: TxIndex, redactor: Redactor,
-          counts: dict[str, int]) -> ET.Element:
-    case = ET.Element("testcase", {
-        "classname": xml_safe(f"stickyforensics.{display(run.category, 60)}"),
-        "name": xml_safe(f"{display(run.code, 20)} {display(run.name, 100)}"),
-        "time": "0",
-    })
+def _case(
+    run: RuleRun, findings: list[Finding], fail_on: Severity, index: TxIndex, redactor: Redactor, counts: dict[str, int]
+) -> ET.Element:
+    case = ET.Element(
+        "testcase",
+        {
+            "classname": xml_safe(f"stickyforensics.{display(run.category, 60)}"),
+            "name": xml_safe(f"{display(run.code, 20)} {display(run.name, 100)}"),
+            "time": "0",
+        },
+    )
     counts["tests"] += 1
     if run.status == "errored":
         counts["errors"] += 1
@@ -110,8 +114,9 @@ def _case(run: RuleRun, findings: list[Finding], fail_on: Severity, index: TxInd
         fail.text = _findings_text(failing, index, redactor)
     if below:
         out = ET.SubElement(case, "system-out")
-        out.text = (f"{len(below)} finding(s) below --fail-on {fail_on.label}:\n\n"
-                    + _findings_text(below, index, redactor))
+        out.text = f"{len(below)} finding(s) below --fail-on {fail_on.label}:\n\n" + _findings_text(
+            below, index, redactor
+        )
     return case
 
 
@@ -122,13 +127,19 @@ def _runs(report: AnalysisReport) -> list[RuleRun]:
     for f in report.findings:
         if f.rule not in known:
             known.add(f.rule)
-            runs.append(RuleRun(code=f.rule, name=f.rule_name, kind=f.kind, title=f.title, category="other",
-                                status="ran"))
+            runs.append(
+                RuleRun(code=f.rule, name=f.rule_name, kind=f.kind, title=f.title, category="other", status="ran")
+            )
     return runs
 
 
-def render_junit(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH,
-                 rule_docs: Mapping[str, RuleDoc] | None = None) -> str:
+def render_junit(
+    report: AnalysisReport,
+    *,
+    redactor: Redactor,
+    fail_on: Severity = Severity.HIGH,
+    rule_docs: Mapping[str, RuleDoc] | None = None,
+) -> str:
     """The report as JUnit XML (``rule_docs`` is accepted for a uniform signature; JUnit has no place for it)."""
     del rule_docs
     report = redacted_report(report, redactor)

@@ -71,8 +71,9 @@ def md_code(text: str | None, limit: int = 400) -> str:
     return f"{fence}{pad}{body}{pad}{fence}"
 
 
-def _finding_block(n: int, f: Finding, index: TxIndex, redactor: Redactor, doc: RuleDoc | None,
-                   families: list[str]) -> list[str]:
+def _finding_block(
+    n: int, f: Finding, index: TxIndex, redactor: Redactor, doc: RuleDoc | None, families: list[str]
+) -> list[str]:
     client = "all clients" if f.client == "*" else f.client
     head = f"{md_text(f.rule, 20)} {md_text(f.title, 200)} ({f.severity.label}, client {md_text(client, 120)})"
     out = [f"### {n}. {head}", ""]
@@ -80,8 +81,12 @@ def _finding_block(n: int, f: Finding, index: TxIndex, redactor: Redactor, doc: 
     out.append("")
     if f.root_cause and f.root_cause not in f.message:
         out += [f"**Root cause:** {md_text(f.root_cause, 600)}", ""]
-    facts = [f"input {md_code(f.input, 200)}", f"seen {fmt_time(f.first_seen)} to {fmt_time(f.last_seen)}",
-             f"confidence {f.confidence.value}", f"fingerprint `{f.fingerprint}`"]
+    facts = [
+        f"input {md_code(f.input, 200)}",
+        f"seen {fmt_time(f.first_seen)} to {fmt_time(f.last_seen)}",
+        f"confidence {f.confidence.value}",
+        f"fingerprint `{f.fingerprint}`",
+    ]
     if f.cookie:
         facts.insert(0, f"cookie {md_code(f.cookie, 120)}")
     if len(f.clients) > 1:
@@ -120,8 +125,13 @@ def _finding_block(n: int, f: Finding, index: TxIndex, redactor: Redactor, doc: 
     return out
 
 
-def render_markdown(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH,
-                    rule_docs: Mapping[str, RuleDoc] | None = None) -> str:
+def render_markdown(
+    report: AnalysisReport,
+    *,
+    redactor: Redactor,
+    fail_on: Severity = Severity.HIGH,
+    rule_docs: Mapping[str, RuleDoc] | None = None,
+) -> str:
     """The report as GitHub-flavoured Markdown: verdict, findings table, top evidence per finding."""
     report = redacted_report(report, redactor)
     v = verdict_view(report)
@@ -132,10 +142,15 @@ def render_markdown(report: AnalysisReport, *, redactor: Redactor, fail_on: Seve
         "",
         f"**Verdict: {md_text(v.headline)}.** {md_text(v.sentence, 1000)}",
         "",
-        "- Inputs: " + ", ".join(f"{md_code(i.path, 200)} ({md_text(i.format, 10)}, {i.transactions} transactions)"
-                                  for i in report.inputs[:10]) + ("" if report.inputs else "none"),
+        "- Inputs: "
+        + ", ".join(
+            f"{md_code(i.path, 200)} ({md_text(i.format, 10)}, {i.transactions} transactions)"
+            for i in report.inputs[:10]
+        )
+        + ("" if report.inputs else "none"),
         f"- Clients: {len(report.sessions)}; transactions: {sum(i.transactions for i in report.inputs)}",
-        "- Findings: " + (", ".join(f"{n} {s.label}" for s, n in counts.items() if n) or "none")
+        "- Findings: "
+        + (", ".join(f"{n} {s.label}" for s, n in counts.items() if n) or "none")
         + f" ({failing} at or above {fail_on.label})",
         "",
     ]
@@ -145,8 +160,10 @@ def render_markdown(report: AnalysisReport, *, redactor: Redactor, fail_on: Seve
         out += ["| Severity | Rule | Client | Message |", "| --- | --- | --- | --- |"]
         for f in report.findings[:TABLE_ROWS]:
             client = "all clients" if f.client == "*" else f.client
-            out.append(f"| {f.severity.label} | {md_cell(f.rule, 20)} {md_cell(f.rule_name, 60)} | "
-                       f"{md_cell(client, 80)} | {md_cell(f.message, 300)} |")
+            out.append(
+                f"| {f.severity.label} | {md_cell(f.rule, 20)} {md_cell(f.rule_name, 60)} | "
+                f"{md_cell(client, 80)} | {md_cell(f.message, 300)} |"
+            )
         if len(report.findings) > TABLE_ROWS:
             out.append(f"| | | | and {len(report.findings) - TABLE_ROWS} more |")
         out.append("")
@@ -163,11 +180,15 @@ def render_markdown(report: AnalysisReport, *, redactor: Redactor, fail_on: Seve
         for path, d in diags[:30]:
             where = f" at {md_text(d.position, 80)}" if d.position else ""
             count = f" (x{d.count})" if d.count > 1 else ""
-            out.append(f"- {d.level.value}: {md_code(path, 200)}{where}: {md_code(d.code, 80)} "
-                       f"{md_text(d.message, 300)}{count}")
+            out.append(
+                f"- {d.level.value}: {md_code(path, 200)}{where}: {md_code(d.code, 80)} "
+                f"{md_text(d.message, 300)}{count}"
+            )
         if len(diags) > 30:
             out.append(f"- and {len(diags) - 30} more")
         out += ["", "</details>", ""]
-    out.append(f"<sub>stickyforensics {md_text(report.tool_version, 40)}; capture times in UTC; "
-               "cookie values and credentials shown as keyed pseudonyms.</sub>")
+    out.append(
+        f"<sub>stickyforensics {md_text(report.tool_version, 40)}; capture times in UTC; "
+        "cookie values and credentials shown as keyed pseudonyms.</sub>"
+    )
     return "\n".join(out) + "\n"

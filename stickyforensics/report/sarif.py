@@ -129,20 +129,23 @@ def _result(f: Finding, rule_index: int, index: TxIndex, redactor: Redactor) -> 
         "ruleIndex": rule_index,
         "level": sarif_level(f.severity),
         "message": {"text": text},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": {"uri": artifact_uri(f.input)},
-                "region": {"startLine": 1},
-            },
-            "message": {"text": where or "whole input"},
-        }],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(f.input)},
+                    "region": {"startLine": 1},
+                },
+                "message": {"text": where or "whole input"},
+            }
+        ],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": props,
     }
 
 
-def sarif_dict(report: AnalysisReport, *, redactor: Redactor,
-               rule_docs: Mapping[str, RuleDoc] | None = None) -> dict[str, Any]:
+def sarif_dict(
+    report: AnalysisReport, *, redactor: Redactor, rule_docs: Mapping[str, RuleDoc] | None = None
+) -> dict[str, Any]:
     """The SARIF log as a dict (tests validate it against the vendored 2.1.0 schema)."""
     report = redacted_report(report, redactor)
     runs = {r.code: r for r in report.rule_runs}
@@ -154,15 +157,24 @@ def sarif_dict(report: AnalysisReport, *, redactor: Redactor,
     position = {c: i for i, c in enumerate(codes)}
     index = TxIndex(report)
     notifications: list[dict[str, Any]] = [
-        {"descriptor": {"id": r.code}, "level": "error",
-         "message": {"text": display(f"{r.code} {r.name} failed: {r.reason or 'error'}", 1000)}}
-        for r in report.rule_runs if r.status == "errored"
+        {
+            "descriptor": {"id": r.code},
+            "level": "error",
+            "message": {"text": display(f"{r.code} {r.name} failed: {r.reason or 'error'}", 1000)},
+        }
+        for r in report.rule_runs
+        if r.status == "errored"
     ]
     notifications += [
-        {"descriptor": {"id": display(d.code, 80)}, "level": "error" if d.level.value == "error" else "warning",
-         "message": {"text": display(f"{d.message}" + (f" ({d.position})" if d.position else ""), 600)},
-         "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(i.path)}}}]}
-        for i in report.inputs for d in i.diagnostics[:50] if d.level.value in ("error", "warning")
+        {
+            "descriptor": {"id": display(d.code, 80)},
+            "level": "error" if d.level.value == "error" else "warning",
+            "message": {"text": display(f"{d.message}" + (f" ({d.position})" if d.position else ""), 600)},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(i.path)}}}],
+        }
+        for i in report.inputs
+        for d in i.diagnostics[:50]
+        if d.level.value in ("error", "warning")
     ]
     invocation: dict[str, Any] = {"executionSuccessful": not any(r.status == "errored" for r in report.rule_runs)}
     if notifications:
@@ -170,25 +182,35 @@ def sarif_dict(report: AnalysisReport, *, redactor: Redactor,
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": TOOL_NAME,
-                "version": report.tool_version,
-                "semanticVersion": report.tool_version,
-                "informationUri": INFORMATION_URI,
-                "rules": rules,
-            }},
-            "invocations": [invocation],
-            "artifacts": [{"location": {"uri": artifact_uri(i.path)}, "roles": ["analysisTarget"]}
-                          for i in report.inputs],
-            "results": [_result(f, position[f.rule], index, redactor) for f in report.findings],
-            "properties": {"schemaVersion": report.schema_version},
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": TOOL_NAME,
+                        "version": report.tool_version,
+                        "semanticVersion": report.tool_version,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "invocations": [invocation],
+                "artifacts": [
+                    {"location": {"uri": artifact_uri(i.path)}, "roles": ["analysisTarget"]} for i in report.inputs
+                ],
+                "results": [_result(f, position[f.rule], index, redactor) for f in report.findings],
+                "properties": {"schemaVersion": report.schema_version},
+            }
+        ],
     }
 
 
-def render_sarif(report: AnalysisReport, *, redactor: Redactor, fail_on: Severity = Severity.HIGH,
-                 rule_docs: Mapping[str, RuleDoc] | None = None) -> str:
+def render_sarif(
+    report: AnalysisReport,
+    *,
+    redactor: Redactor,
+    fail_on: Severity = Severity.HIGH,
+    rule_docs: Mapping[str, RuleDoc] | None = None,
+) -> str:
     """The report as a SARIF 2.1.0 log (``fail_on`` does not change levels; see the module docstring)."""
     del fail_on
     return json.dumps(sarif_dict(report, redactor=redactor, rule_docs=rule_docs), indent=2, ensure_ascii=False) + "\n"

@@ -22,8 +22,15 @@ from tests.unit.report import builders as b
 pytestmark = pytest.mark.lab
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +86,25 @@ def test_hostile_report_runs_nothing_and_fetches_nothing(browser: Any, tmp_path:
         ".filter(n => n.startsWith('on'))"
     )
     assert handlers == []
-    assert page.evaluate("[...document.querySelectorAll('[href]')].map(e => e.getAttribute('href'))"
-                         ".filter(h => !h.startsWith('#') && h !== 'https://example.org/docs/persistence')") == []
+    assert (
+        page.evaluate(
+            "[...document.querySelectorAll('[href]')].map(e => e.getAttribute('href'))"
+            ".filter(h => !h.startsWith('#') && h !== 'https://example.org/docs/persistence')"
+        )
+        == []
+    )
     assert page.evaluate("document.styleSheets.length") == 1
     # payloads are visible as text
     text = page.inner_text("body")
-    for payload in ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "javascript:alert(1)",
-                    "</style><style>body{display:none}</style>", "]]></text></svg><svg onload=alert(1)>",
-                    "\\u202egnp.exe", "ctl\\x1b[2J\\x07bell"):
+    for payload in (
+        "<script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)>',
+        "javascript:alert(1)",
+        "</style><style>body{display:none}</style>",
+        "]]></text></svg><svg onload=alert(1)>",
+        "\\u202egnp.exe",
+        "ctl\\x1b[2J\\x07bell",
+    ):
         assert payload in text, payload
     assert page.is_visible("main")
     svg_text = page.evaluate("document.querySelector('svg text.lane-label').textContent")

@@ -49,8 +49,22 @@ def ip_bytes(addr: str) -> bytes:
 
 def ipv4(src: str, dst: str, proto: int, payload: bytes, ident: int, frag: int = 0x4000, options: bytes = b"") -> bytes:
     ihl = 5 + len(options) // 4
-    hdr = struct.pack(">BBHHHBBH4s4s", 0x40 | ihl, 0, 4 * ihl + len(payload), ident, frag, 64, proto, 0,
-                      ip_bytes(src), ip_bytes(dst)) + options
+    hdr = (
+        struct.pack(
+            ">BBHHHBBH4s4s",
+            0x40 | ihl,
+            0,
+            4 * ihl + len(payload),
+            ident,
+            frag,
+            64,
+            proto,
+            0,
+            ip_bytes(src),
+            ip_bytes(dst),
+        )
+        + options
+    )
     hdr = hdr[:10] + struct.pack(">H", checksum(hdr)) + hdr[12:]
     return hdr + payload
 
@@ -59,8 +73,9 @@ def ipv6(src: str, dst: str, nh: int, payload: bytes) -> bytes:
     return struct.pack(">IHBB16s16s", 0x60000000, len(payload), nh, 64, ip_bytes(src), ip_bytes(dst)) + payload
 
 
-def tcp(src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes,
-        options: bytes = b"") -> bytes:
+def tcp(
+    src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes, options: bytes = b""
+) -> bytes:
     """A TCP segment with a valid checksum over the IPv4 or IPv6 pseudo-header."""
     doff = (20 + len(options)) // 4
     hdr = struct.pack(">HHIIBBHHH", sport, dport, seq, ack, doff << 4, flags, 65535, 0, 0) + options
@@ -173,8 +188,9 @@ class Conn:
         return self
 
 
-def conversation(tag: str, client: str = "192.168.1.10", server: str = "10.0.0.100", cport: int = 50000,
-                 n: int = 2, mss: int = 1400) -> list[bytes]:
+def conversation(
+    tag: str, client: str = "192.168.1.10", server: str = "10.0.0.100", cport: int = 50000, n: int = 2, mss: int = 1400
+) -> list[bytes]:
     """Handshake, ``n`` HTTP exchanges, FIN teardown: a list of IP packets."""
     c = Conn(client, cport, server, mss=mss, isn_c=1000 + cport, isn_s=7_000_000 + cport)
     return c.handshake().exchange(http_exchanges(tag, n)).close().packets
@@ -428,8 +444,10 @@ def make_all() -> list[str]:
     cap.write("loop.pcap")
     done("loop.pcap")
     cap = Pcap(101)
-    for pkt in interleave(conversation("raw4", cport=50013, n=1),
-                          conversation("raw6", client="2001:db8::10", server="2001:db8::100", cport=50014, n=1)):
+    for pkt in interleave(
+        conversation("raw4", cport=50013, n=1),
+        conversation("raw6", client="2001:db8::10", server="2001:db8::100", cport=50014, n=1),
+    ):
         cap.add(pkt)
     cap.write("rawip.pcap")
     done("rawip.pcap")
@@ -523,8 +541,9 @@ def make_all() -> list[str]:
     eth_if = ng.idb(1)
     raw_if = ng.idb(228, tsresol=9)
     ng.block(4, struct.pack("<HH", 1, 20) + ip_bytes("10.0.0.100") + b"shop.example\x00\x00\x00\x00" + bytes(4))
-    for i, pkt in enumerate(interleave(conversation("ng1", cport=50080),
-                                       conversation("ng2", client="192.168.1.12", cport=50081))):
+    for i, pkt in enumerate(
+        interleave(conversation("ng1", cport=50080), conversation("ng2", client="192.168.1.12", cport=50081))
+    ):
         if i % 2:
             ng.epb(raw_if, pkt)
         else:

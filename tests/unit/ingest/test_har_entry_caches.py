@@ -95,9 +95,7 @@ def test_connection_ids_and_servers_keep_their_values(tmp_path: Path) -> None:
 def test_reconcile_with_the_callers_cookie_values_gives_the_same_answer() -> None:
     headers = [("Host", "h"), ("Cookie", "a=1; b"), ("cookie", "c=3")]
     cookies = [{"name": "a", "value": "1"}, {"name": "b", "value": ""}, {"name": "d", "value": "4"}]
-    assert reconcile_request(headers, cookies) == reconcile_request(
-        headers, cookies, cookie_values=["a=1; b", "c=3"]
-    )
+    assert reconcile_request(headers, cookies) == reconcile_request(headers, cookies, cookie_values=["a=1; b", "c=3"])
     lines = [("Set-Cookie", "a=1; Path=/")]
     arrays = [{"name": "a", "value": "1"}, {"name": "z", "value": "9", "path": "/p"}]
     fixed, fix = reconcile_response(lines, arrays, set_cookie_values=["a=1; Path=/"])

@@ -142,10 +142,40 @@ def test_spill_keeps_every_field(tmp_path_factory: pytest.TempPathFactory, items
     import stickyforensics.ingest.partition as partition
 
     read = list(partition.read_spill(path, lambda ts: None, lambda ts: None))
-    assert [(s.frame, s.ts, s.src_ip, s.dst_ip, s.src_port, s.dst_port, s.seq, s.ack, s.flags, s.payload,
-             s.truncated, s.wire_len, s.stream) for s in read] == [
-        (s.frame, s.ts, s.src_ip, s.dst_ip, s.src_port, s.dst_port, s.seq, s.ack, s.flags, s.payload,
-         s.truncated, s.wire_len, n) for s, n in items
+    assert [
+        (
+            s.frame,
+            s.ts,
+            s.src_ip,
+            s.dst_ip,
+            s.src_port,
+            s.dst_port,
+            s.seq,
+            s.ack,
+            s.flags,
+            s.payload,
+            s.truncated,
+            s.wire_len,
+            s.stream,
+        )
+        for s in read
+    ] == [
+        (
+            s.frame,
+            s.ts,
+            s.src_ip,
+            s.dst_ip,
+            s.src_port,
+            s.dst_port,
+            s.seq,
+            s.ack,
+            s.flags,
+            s.payload,
+            s.truncated,
+            s.wire_len,
+            n,
+        )
+        for s, n in items
     ]
 
 

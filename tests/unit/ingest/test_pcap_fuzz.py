@@ -22,8 +22,9 @@ def _read_all(path: Path) -> None:
         return
     with reader:
         segs = list(reader)
-    assert reader.frames == (reader.tcp_segments + reader.non_tcp + reader.non_ip + reader.ip_fragments
-                             + reader.malformed)
+    assert reader.frames == (
+        reader.tcp_segments + reader.non_tcp + reader.non_ip + reader.ip_fragments + reader.malformed
+    )
     assert len(segs) == reader.tcp_segments
     for s in segs:
         assert 0 <= len(s.payload) <= s.wire_len and 1 <= s.frame <= reader.frames

@@ -62,8 +62,9 @@ def test_linux_cooked_v1_and_v2() -> None:
     assert decode(113, sll[:15])[0] == 0 and decode(276, sll2[:19])[0] == 0
 
 
-@pytest.mark.parametrize(("af", "order", "kind"), [(2, "<", 4), (2, ">", 4), (24, "<", 6), (28, ">", 6), (30, "<", 6),
-                                                    (7, "<", 0)])
+@pytest.mark.parametrize(
+    ("af", "order", "kind"), [(2, "<", 4), (2, ">", 4), (24, "<", 6), (28, ">", 6), (30, "<", 6), (7, "<", 0)]
+)
 def test_bsd_null_either_byte_order(af: int, order: str, kind: int) -> None:
     got = decode(0, struct.pack(order + "I", af) + (IP6 if kind == 6 else IP4))[0]
     assert got == kind

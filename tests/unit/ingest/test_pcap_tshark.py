@@ -24,14 +24,35 @@ TSHARK = shutil.which("tshark")
 needs_tshark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed: the cross-check needs it")
 
 CRAFTED = sorted(p for p in DATA.iterdir() if p.name.endswith((".pcap", ".pcapng", ".pcap.gz")))
-CORPUS_FILES = sorted(p for p in CORPUS.glob("*") if p.name.endswith((".pcap", ".pcapng", ".pcap.gz"))) if (
-    CORPUS.exists()) else []
-FIELDS = ("frame.number", "frame.time_epoch", "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.len",
-          "tcp.flags", "tcp.payload")
+CORPUS_FILES = (
+    sorted(p for p in CORPUS.glob("*") if p.name.endswith((".pcap", ".pcapng", ".pcap.gz")))
+    if (CORPUS.exists())
+    else []
+)
+FIELDS = (
+    "frame.number",
+    "frame.time_epoch",
+    "tcp.srcport",
+    "tcp.dstport",
+    "tcp.seq_raw",
+    "tcp.ack_raw",
+    "tcp.len",
+    "tcp.flags",
+    "tcp.payload",
+)
 
-FAST = ("-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE",
-        "-o", "ip.defragment:TRUE", "-o", "ipv6.defragment:TRUE",
-        "--disable-protocol", "tls,http,http2,dns,quic,websocket,data-text-lines,media,json,xml")
+FAST = (
+    "-o",
+    "tcp.desegment_tcp_streams:FALSE",
+    "-o",
+    "tcp.analyze_sequence_numbers:FALSE",
+    "-o",
+    "ip.defragment:TRUE",
+    "-o",
+    "ipv6.defragment:TRUE",
+    "--disable-protocol",
+    "tls,http,http2,dns,quic,websocket,data-text-lines,media,json,xml",
+)
 """Only link, IP (with defragmentation) and TCP headers matter here; skipping TCP desegmentation and the
 dissectors above it makes tshark 5-20x faster on TLS-heavy files without changing these fields."""
 
@@ -54,8 +75,15 @@ def _tshark(path: Path) -> tuple[int, dict[int, Row], dict[int, float]]:
         if when:
             times[int(num)] = float(when)
         if sport:
-            rows[int(num)] = (int(sport), int(dport), int(seq), int(ack or 0), int(length), int(flags, 16),
-                              payload.replace(":", ""))
+            rows[int(num)] = (
+                int(sport),
+                int(dport),
+                int(seq),
+                int(ack or 0),
+                int(length),
+                int(flags, 16),
+                payload.replace(":", ""),
+            )
     return frames, rows, times
 
 

@@ -96,8 +96,15 @@ def _fingerprint(segs: list[TcpSegment]) -> list[tuple[object, ...]]:
 
 @pytest.mark.parametrize(
     "name",
-    ["http_be_usec.pcap", "http_le_nsec.pcap", "http_be_nsec.pcap", "http_gzip.pcap.gz", "sll.pcap", "sll2.pcap",
-     "nflog.pcap"],
+    [
+        "http_be_usec.pcap",
+        "http_le_nsec.pcap",
+        "http_be_nsec.pcap",
+        "http_gzip.pcap.gz",
+        "sll.pcap",
+        "sll2.pcap",
+        "nflog.pcap",
+    ],
 )
 def test_same_traffic_in_other_containers_and_link_layers(name: str) -> None:
     _, ref = read("http_le_usec.pcap")
@@ -405,8 +412,8 @@ def test_pcapng_non_packet_records_are_numbered_like_wireshark(tmp_path: Path) -
     journal = b"__REALTIME_TIMESTAMP=1700000000000000\nMESSAGE=hello\n"
     custom = struct.pack("<I", 32473) + b"opaque!!"
     path = tmp_path / "records.pcapng"
-    path.write_bytes(_pcapng_with([(9, journal), (0xBAD, custom), (10, struct.pack("<II", 0x544C534B, 4) + b"keys"),
-                                   (5, bytes(12))]))
+    path.write_bytes(
+        _pcapng_with([(9, journal), (0xBAD, custom), (10, struct.pack("<II", 0x544C534B, 4) + b"keys"), (5, bytes(12))])
+    )
     reader, segs = read(path)
     assert [s.frame for s in segs] == [1, 4] and reader.frames == 4 and reader.non_ip == 2
-

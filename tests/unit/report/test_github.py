@@ -44,10 +44,13 @@ def test_one_annotation_per_finding() -> None:
     assert "client 10.0.0.1" in missing.group(4)
 
 
-@pytest.mark.parametrize(("fail_on", "levels"), [
-    (Severity.CRITICAL, ["error", "warning", "warning", "warning", "notice"]),
-    (Severity.LOW, ["error", "error", "error", "error", "error"]),
-])
+@pytest.mark.parametrize(
+    ("fail_on", "levels"),
+    [
+        (Severity.CRITICAL, ["error", "warning", "warning", "warning", "notice"]),
+        (Severity.LOW, ["error", "error", "error", "error", "error"]),
+    ],
+)
 def test_levels_follow_fail_on(fail_on: Severity, levels: list[str]) -> None:
     assert [line.split(" ", 1)[0][2:] for line in _gh(b.broken(), fail_on=fail_on)] == levels
 
@@ -59,8 +62,12 @@ def test_escaping_rules() -> None:
 
 def test_injection_cannot_start_a_command() -> None:
     report = b.broken()
-    evil = replace(report.findings[1], message="x\n::add-mask::secret\r\n::stop-commands::tok 50%",
-                   input="a,b:c.pcap\n::error::", title="t,i:tle\n::warning::")
+    evil = replace(
+        report.findings[1],
+        message="x\n::add-mask::secret\r\n::stop-commands::tok 50%",
+        input="a,b:c.pcap\n::error::",
+        title="t,i:tle\n::warning::",
+    )
     lines = _gh(replace(report, findings=(evil,)))
     assert len(lines) == 1
     m = LINE.match(lines[0])

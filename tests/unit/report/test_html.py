@@ -63,8 +63,10 @@ ALL = [pytest.param(fn, id=fn.__name__) for fn in (b.healthy, b.broken, b.absent
 def test_self_contained_strict_csp_and_no_script(make) -> None:  # type: ignore[no-untyped-def]
     doc = _render(make())
     assert doc.startswith("<!DOCTYPE html>")
-    assert ("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-            "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">") in doc
+    assert (
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">"
+    ) in doc
     parsed = _parse(doc)
     names = {t for t, _ in parsed.tags}
     assert not names & {"script", "iframe", "object", "embed", "link", "img", "form", "base", "meta refresh"}
@@ -165,14 +167,22 @@ def test_same_secret_same_pseudonym() -> None:
 
 def test_hostile_payloads_are_text() -> None:
     doc = _render(b.hostile())
-    for raw in ("<script>", "<img src=x", "<svg onload", "</style><style>", "javascript:alert(1)\"", "\u202e", "\x1b",
-                "\x07"):
+    for raw in (
+        "<script>",
+        "<img src=x",
+        "<svg onload",
+        "</style><style>",
+        'javascript:alert(1)"',
+        "\u202e",
+        "\x1b",
+        "\x07",
+    ):
         assert raw not in doc, raw
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in doc
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in doc
     assert "\\u202egnp.exe" in doc and "ctl\\x1b[2J\\x07bell" in doc
     # the SVG is still well-formed: payloads in lane labels and mark titles are escaped
-    svg = doc[doc.index("<svg xmlns"): doc.index("</svg>") + 6]
+    svg = doc[doc.index("<svg xmlns") : doc.index("</svg>") + 6]
     assert svg.count("<svg") == 1 and "onload" not in svg.replace("svg onload=alert(1)&gt;", "")
     # the only <style> element is ours
     assert doc.count("<style>") == 1 and doc.count("</style>") == 1

@@ -30,8 +30,11 @@ def _validate(doc: str) -> None:
 
 
 def _cases(root: ET.Element) -> dict[tuple[str, str], ET.Element]:
-    return {(suite.get("name", ""), case.get("name", "")): case
-            for suite in root.iter("testsuite") for case in suite.iter("testcase")}
+    return {
+        (suite.get("name", ""), case.get("name", "")): case
+        for suite in root.iter("testsuite")
+        for case in suite.iter("testcase")
+    }
 
 
 ALL = [pytest.param(fn, id=fn.__name__) for fn in (b.healthy, b.broken, b.absent, b.hostile, b.large)]
@@ -70,8 +73,10 @@ def test_broken_suites_cases_and_placement() -> None:
     assert flip.get("classname") == "stickyforensics.persistence"
     failure = flip.find("failure")
     assert failure is not None and failure.get("type") == "high"
-    assert failure.get("message") == "1 finding(s): 10.0.0.2 moved from 10.1.1.100:80 to 10.1.1.102:80 while " \
-                                     "sending the same cookie"
+    assert (
+        failure.get("message") == "1 finding(s): 10.0.0.2 moved from 10.1.1.100:80 to 10.1.1.102:80 while "
+        "sending the same cookie"
+    )
     assert "wireshark filter: tcp.stream eq 17 && http" in (failure.text or "")
     assert "frames 72, 74" in (failure.text or "")
     # the replay finding belongs to its own input's suite, even though its client spans both inputs

@@ -71,7 +71,7 @@ def test_hostile_renders_as_text() -> None:
         assert tag not in ours, tag
     assert "\u202e" not in out and "\x1b" not in out
     # the findings table keeps exactly 4 cells per row despite the '|' in the message
-    body = html[html.index("<tbody>"): html.index("</tbody>")]
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
         assert row.count("<td>") == 4
     assert "pipe|`tick`*star*_u_[l](x)" in re.sub(r"<[^>]+>", "", html).replace("&quot;", '"')
