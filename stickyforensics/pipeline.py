@@ -15,6 +15,7 @@ from stickyforensics.config import Config
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.model import SCHEMA_VERSION, AnalysisReport, ClientSession, InputSummary, Transaction
+from stickyforensics.model.report import CitedWanted, DetailWanted
 from stickyforensics.track.body_prefix import body_prefix_filter
 
 if TYPE_CHECKING:
@@ -22,9 +23,6 @@ if TYPE_CHECKING:
     from stickyforensics.ingest.har_split import EarlyFeed
     from stickyforensics.track.early import EarlyTracking
     from stickyforensics.track.lb import CookieClassifier
-
-DetailWanted = Callable[[AnalysisReport], set[str]]
-"""Given a report of session summaries, the clients whose whole sessions will be rendered."""
 
 SessionVisitor = Callable[[AnalysisReport, Iterator[ClientSession]], None]
 """Given the report and its whole sessions, one at a time in the report's order (``analyze(visit=...)``)."""
@@ -164,6 +162,7 @@ def analyze(
     detail: DetailWanted | None = None,
     shard_bytes: int | None = None,
     visit: SessionVisitor | None = None,
+    cited: CitedWanted | None = None,
 ) -> AnalysisReport:
     """Analyze files and folders (recursed) and return the report every output format renders.
 
@@ -171,7 +170,8 @@ def analyze(
     by two processes instead, ``ingest.har_split``), and so does a
     capture larger than ``shard_bytes`` (default ``sharded.SHARD_BYTES``; 0: never), in several
     passes to bound memory: the same report, except that sessions are summaries (no transactions)
-    unless ``detail`` names them. ``visit`` is given the report and every whole session, each read when it is
+    unless ``detail`` names them, holding only the transactions ``cited`` asks for (and their backends)
+    otherwise. ``visit`` is given the report and every whole session, each read when it is
     reached (``stickyforensics cookies``: every client's timeline, in the memory of one client).
     Raises ``InputError`` when an input cannot be used at all (missing, unknown format, unreadable).
     """
@@ -210,6 +210,7 @@ def analyze(
                     detail=detail,
                     progress=progress,
                     visit=visit,
+                    cited=cited,
                 )
     results: list[IngestResult] = []
     # A lone HAR read by two processes: its client is tracked as its transactions come (``track.early``).

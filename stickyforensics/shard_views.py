@@ -7,6 +7,7 @@ rules quote; what they read of routing and address-disclosing cookies comes from
 ``detect.set_cookie_digest`` instead (one routing event per client was most of the parent's memory). Views
 are pickled to the spill directory and loaded by the parent, so they are built with the model's fast
 constructors and share equal strings, bodies and lists (each pickled once).
+``cited_part``: the summary with the transactions a report's evidence cites (``analyze(cited=...)``).
 ``token_counts`` / ``pruned_views``: the parent keeps only the session tokens two clients hold (the
 workers count them), so what it loads no longer grows with every client's own session ids.
 """
@@ -36,6 +37,14 @@ from stickyforensics.track.sessions import session_order
 def summary_of(session: ClientSession) -> ClientSession:
     """The session without its transactions, events and observations: what the reports list."""
     return _summary(session, (), ())
+
+
+def cited_part(session: ClientSession, transactions: Container[str]) -> ClientSession:
+    """The summary with the transactions among ``transactions`` and their backend observations: what the
+    reports join evidence with (``report.common.TxIndex``), for a client whose lane no report draws."""
+    txs = tuple(tx for tx in session.transactions if tx.id in transactions)
+    backends = tuple(obs for obs in session.backends if obs.transaction_id in transactions)
+    return replace(_summary(session, txs, ()), backends=backends)
 
 
 def _summary(

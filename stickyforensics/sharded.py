@@ -44,7 +44,7 @@ import tempfile
 import traceback
 from array import array
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
@@ -60,6 +60,7 @@ from stickyforensics.ingest.har_partition import splits_by_client
 from stickyforensics.model import (
     SCHEMA_VERSION,
     AnalysisReport,
+    ClientKey,
     ClientSession,
     Finding,
     InputSummary,
@@ -70,6 +71,7 @@ from stickyforensics.model import (
 from stickyforensics.pipeline import in_megabytes
 from stickyforensics.reconstruct.shard import Shard, owner_of
 from stickyforensics.shard_views import (
+    cited_part,
     global_view,
     naming_views,
     pruned_views,
@@ -86,7 +88,8 @@ if TYPE_CHECKING:
     from stickyforensics.ingest.har_partition import HarPartition
     from stickyforensics.ingest.native import CapturePart
     from stickyforensics.ingest.partition import Partition
-    from stickyforensics.pipeline import DetailWanted, Progress, SessionVisitor
+    from stickyforensics.model.report import CitedWanted, DetailWanted
+    from stickyforensics.pipeline import Progress, SessionVisitor
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +158,9 @@ class ShardResult:
     """What the cross-client hygiene rules read of its clients' ``Set-Cookie`` events (the views hold none)."""
     sessions_file: str | None = None
     """Where the worker pickled the shard's whole sessions (``ShardJob.keep_sessions``)."""
-    session_offsets: dict[str, int] | None = None
-    """Client -> offset of its session's record in ``sessions_file`` (``spill_records``)."""
+    session_offsets: dict[ClientKey, int] | None = None
+    """Client -> offset of its session's record in ``sessions_file`` (``spill_records``). By key, not name:
+    ``ip 10.16.0.5`` and ``xff 10.16.0.5`` are two clients."""
     routed_to: tuple[int, ...] = ()
     """The client groups this shard sent transactions to (``route_of``), each in a route file."""
     local: FactCounts | None = None
@@ -428,24 +432,24 @@ def _judged(
     return result
 
 
-def _write_sessions(job: ShardJob, index: int, sessions: Sequence[ClientSession]) -> tuple[str, dict[str, int]]:
+def _write_sessions(job: ShardJob, index: int, sessions: Sequence[ClientSession]) -> tuple[str, dict[ClientKey, int]]:
     """Each session a record of its own (a re-run of the shard writes the file anew)."""
     path = os.path.join(job.spill_dir, f"sessions.shard{index}.pickle")
-    offsets: dict[str, int] = {}
+    offsets: dict[ClientKey, int] = {}
     with open(path, "wb") as f:
         for session in sessions:
-            offsets[session.key.value] = f.tell()
+            offsets[session.key] = f.tell()
             write_record(f, session)
     return path, offsets
 
 
-def _load_sessions(result: ShardResult, clients: set[str]) -> list[ClientSession]:
-    """The whole sessions of ``clients`` (of the shard ``result`` describes), read from its sessions file."""
+def _load_session(result: ShardResult, client: ClientKey) -> ClientSession:
+    """The whole session of ``client`` (of the shard ``result`` describes), read from its sessions file."""
     offsets = result.session_offsets
     if result.sessions_file is None or offsets is None:
         raise RuntimeError(f"shard {result.shard} kept no sessions")
-    path = result.sessions_file
-    return [next(read_records(path, offsets[client], 1)) for client in sorted(clients, key=offsets.__getitem__)]
+    session: ClientSession = next(read_records(result.sessions_file, offsets[client], 1))
+    return session
 
 
 def _write_views(job: ShardJob, index: int, views: tuple[ClientSession, ...]) -> tuple[str, ViewIndex]:
@@ -695,6 +699,7 @@ def analyze_sharded(
     detail: DetailWanted | None = None,
     progress: Progress | None = None,
     visit: SessionVisitor | None = None,
+    cited: CitedWanted | None = None,
 ) -> AnalysisReport:
     """The report of ``analyze`` computed in ``shards`` passes by ``jobs`` worker processes.
 
@@ -714,10 +719,10 @@ def analyze_sharded(
             shards,
             partitions,
             spill_dir,
-            keep_sessions=detail is not None or visit is not None,
+            keep_sessions=detail is not None or visit is not None or cited is not None,
             har_partitions=har_partitions,
         )
-        return _run_shards(job, min(jobs, shards), detail, progress, visit)
+        return _run_shards(job, min(jobs, shards), detail, progress, visit, cited)
 
 
 def _partition(
@@ -761,7 +766,12 @@ def _partition(
 
 
 def _run_shards(
-    job: ShardJob, jobs: int, detail: DetailWanted | None, progress: Progress | None, visit: SessionVisitor | None
+    job: ShardJob,
+    jobs: int,
+    detail: DetailWanted | None,
+    progress: Progress | None,
+    visit: SessionVisitor | None,
+    cited: CitedWanted | None,
 ) -> AnalysisReport:
     files, shards = job.files, job.shards
     workers = _Workers(jobs, job)
@@ -795,30 +805,64 @@ def _run_shards(
         ordered = [results[i] for i in sorted(results)]
         workers.close()  # nothing more to ask them: their memory goes before the parent's report grows
         report, home = _merge(job, ordered)
-        wanted = detail(report) if detail is not None else set()
-        if wanted:
-            by_shard: dict[int, set[str]] = {}
-            for client in wanted:
-                if client in home:
-                    by_shard.setdefault(home[client], set()).add(client)
-            full = {s.key: s for index in sorted(by_shard) for s in _load_sessions(results[index], by_shard[index])}
-            report = replace(report, sessions=tuple(full.get(s.key, s) for s in report.sessions))
+        by_name: dict[str, list[ClientKey]] = {}
+        for s in report.sessions:
+            by_name.setdefault(s.key.value, []).append(s.key)
+        whole = {key for client in (detail(report) if detail is not None else ()) for key in by_name.get(client, ())}
+        loaded = {key: _load_session(results[home[key]], key) for key in sorted(whole, key=home.__getitem__)}
+        if cited is not None:
+            load = lambda key: _load_session(results[home[key]], key)  # noqa: E731
+            loaded.update(cited_sessions(cited(report), by_name, loaded, load))
+        if loaded:
+            report = replace(report, sessions=tuple(loaded.get(s.key, s) for s in report.sessions))
         if visit is not None:
             # One at a time, while the spill files last: every client's whole session, never all of them.
-            visit(report, (_load_sessions(results[home[s.key.value]], {s.key.value})[0] for s in report.sessions))
+            visit(report, (_load_session(results[home[s.key]], s.key) for s in report.sessions))
         return report
     finally:
         workers.close()
 
 
-def _merge(job: ShardJob, results: Sequence[ShardResult]) -> tuple[AnalysisReport, dict[str, int]]:
+def cited_sessions(
+    citations: Iterable[tuple[Sequence[str], Collection[str]]],
+    by_name: Mapping[str, Sequence[ClientKey]],
+    loaded: Mapping[ClientKey, ClientSession],
+    load: Callable[[ClientKey], ClientSession],
+) -> dict[ClientKey, ClientSession]:
+    """Sessions holding the transactions the citations name (``CitedWanted``), beside the ``loaded`` whole ones.
+
+    A citation's transactions are looked for in its clients' sessions, in order, until all are found: a
+    finding's evidence cites its own client's transactions, and a cross-client finding's (SF401 names every
+    client given an address-disclosing cookie) those of the first clients it names. Each session opened keeps
+    only the transactions and backend observations some citation names (``shard_views.cited_part``), so the
+    memory is that of the evidence, not of the sessions.
+    """
+    asked = [(clients, set(ids)) for clients, ids in citations]
+    wanted: set[str] = set().union(*(ids for _, ids in asked))
+    found = {tx.id for s in loaded.values() for tx in s.transactions if tx.id in wanted}
+    opened: set[ClientKey] = set(loaded)
+    out: dict[ClientKey, ClientSession] = {}
+    for clients, ids in asked:
+        for client in clients:
+            if ids <= found:
+                break
+            for key in by_name.get(client, ()):
+                if key not in opened:
+                    opened.add(key)
+                    part = cited_part(load(key), wanted)
+                    found.update(tx.id for tx in part.transactions)
+                    out[key] = part
+    return out
+
+
+def _merge(job: ShardJob, results: Sequence[ShardResult]) -> tuple[AnalysisReport, dict[ClientKey, int]]:
     """The report, and which shard holds each client."""
     config, rules = job.config, job.rules
     summaries = sorted((s for r in results for s in r.summaries), key=session_order)
     viewed = {view.key: view for view in _load_views(results)}
     views = tuple(viewed.get(s.key, s) for s in summaries)  # a summary is the view with no events
     del viewed
-    home = {s.key.value: r.shard for r in results for s in r.summaries}
+    home = {s.key: r.shard for r in results for s in r.summaries}
     inputs = _merge_inputs(job, results, summaries)
     digest = SetCookieDigest()
     for result in results:

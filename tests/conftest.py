@@ -97,7 +97,7 @@ def ttx(
 def cacheable_set_cookie_hars(folder: Path, clients: int) -> list[Path]:
     """``clients`` browser HARs (one client each) whose one response a shared cache may store sets the
     routing cookie (tests/rules/SF305's positive case), each a minute after the last, on its own path, with
-    an ``Expires`` header the finding quotes: what SF305 groups across clients."""
+    an ``Expires`` header the finding quotes, each its own session: what SF305 groups across clients."""
     import json
 
     template = json.loads(
@@ -107,9 +107,13 @@ def cacheable_set_cookie_hars(folder: Path, clients: int) -> list[Path]:
     for n in range(clients):
         har = json.loads(json.dumps(template))
         entry = har["log"]["entries"][0]
-        entry["startedDateTime"] = f"2024-05-01T10:{n:02d}:00.000Z"
+        entry["startedDateTime"] = f"2024-05-01T{10 + n // 60:02d}:{n % 60:02d}:00.000Z"
         entry["request"]["url"] = f"http://app.example/page{n}"
-        entry["response"]["headers"].append({"name": "Expires", "value": "Wed, 01 May 2024 11:00:00 GMT"})
+        headers = entry["response"]["headers"]
+        for header in headers:  # each user's own session (one value for all would be a replay: SF304)
+            if header["name"] == "Set-Cookie":
+                header["value"] = header["value"].replace("JSESSIONID=", f"JSESSIONID={n:04d}", 1)
+        headers.append({"name": "Expires", "value": "Wed, 01 May 2024 11:00:00 GMT"})
         path = folder / f"client{n}.har"
         path.write_text(json.dumps(har), encoding="utf-8")
         paths.append(path)

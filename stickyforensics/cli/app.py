@@ -203,6 +203,7 @@ def _run_analysis(
     from stickyforensics.model import Severity
     from stickyforensics.pipeline import EngineOptions, analyze
     from stickyforensics.report.redact import Redactor
+    from stickyforensics.report.wanted import sessions_wanted
 
     try:
         config, _origin = load_config(config_file)
@@ -217,11 +218,7 @@ def _run_analysis(
             raise _fail(f"{tls_keylog}: TLS key log file not found")
         files = expand_inputs(inputs)
         progress = _progress_callback()
-        detail = None
-        if fmt is Format.html:
-            from stickyforensics.report.html import clients_shown
-
-            detail = clients_shown
+        detail, cited = sessions_wanted(fmt.value)
         report = analyze(
             files,
             config,
@@ -229,6 +226,7 @@ def _run_analysis(
             progress=progress,
             jobs=jobs if jobs > 0 else auto_jobs(files),
             detail=detail,
+            cited=cited,
             shard_bytes=None if shard_mb is None else shard_mb * 1_000_000,
         )
         if progress is not None:

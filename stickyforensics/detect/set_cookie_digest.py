@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from stickyforensics.detect.cacheability import cacheable_because
 from stickyforensics.model import ClientSession, CookieEvent, Transaction
 from stickyforensics.track.enum_members import ROUTING, SET_OR_CHANGED, TRACKED_ROLES
-from stickyforensics.track.sessions import session_order
+from stickyforensics.track.sessions import SessionOrder, session_order
 
-Position = tuple[float, str, int]
+Position = tuple[float, str, str, int]
 """``session_order`` of the session, then the event's index in it."""
 
 
@@ -177,7 +177,7 @@ def digest_sessions(
     digest = SetCookieDigest()
     insecure, disclosures, cacheable = digest.insecure, digest.disclosures, digest.cacheable
     for session in sessions:
-        order: tuple[float, str] | None = None
+        order: SessionOrder | None = None
         by_id: dict[str, Transaction] | None = None
         present = session.cookie_data == "present"
         for index, ev in enumerate(session.cookie_events):
@@ -193,7 +193,7 @@ def digest_sessions(
                 order = session_order(session)
             assert order is not None
             tx = by_id[ev.transaction_id]
-            position = (order[0], order[1], index)
+            position = (*order, index)
             client = session.key.value
             if routing:
                 found = insecure.get(ev.name)

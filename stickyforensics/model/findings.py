@@ -118,6 +118,9 @@ class Finding:
         return None
 
 
-def finding_sort_key(f: Finding) -> tuple[int, str, str, float]:
-    """Severity descending, rule code, client, first evidence time."""
-    return (-int(f.severity), f.rule, f.client, f.first_seen)
+def finding_sort_key(f: Finding) -> tuple[int, str, str, float, str, str, str]:
+    """Severity descending, rule code, client, first evidence time; then cookie, message and first evidence's
+    transaction: a total order, so the report's order does not depend on which process found what (two
+    clients may share a name: ``ip 10.0.0.5`` and ``xff 10.0.0.5``)."""
+    first = (f.evidence[0].transaction_id or "") if f.evidence else ""
+    return (-int(f.severity), f.rule, f.client, f.first_seen, f.cookie or "", f.message, first)

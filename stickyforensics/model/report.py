@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from stickyforensics.model.diagnostics import Diagnostic
@@ -53,3 +54,12 @@ class AnalysisReport:
     """Sorted by ``finding_sort_key``."""
     rule_runs: tuple[RuleRun, ...] = ()
     stats: tuple[tuple[str, int], ...] = field(default=())
+
+
+DetailWanted = Callable[[AnalysisReport], set[str]]
+"""Given a report of session summaries, the clients whose whole sessions will be rendered
+(``pipeline.analyze(detail=...)``: with ``--jobs`` the report holds summaries)."""
+
+CitedWanted = Callable[[AnalysisReport], Iterable[tuple[Sequence[str], Collection[str]]]]
+"""Given a report of session summaries, the transactions its evidence rows join (``report.common.TxIndex``):
+(clients that may hold them, in order; transaction ids), one pair per finding shown."""

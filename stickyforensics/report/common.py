@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -221,7 +221,11 @@ def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
 
 
 class TxIndex:
-    """Transactions and backend observations by transaction id, across every client."""
+    """Transactions and backend observations by transaction id, across every client.
+
+    With ``--jobs`` the sessions are summaries: the reporters that build one ask ``analyze`` for the
+    transactions their evidence cites (``cited``, from ``cited_transactions``), or the rows would lose them.
+    """
 
     def __init__(self, report: AnalysisReport) -> None:
         self._tx: dict[str, tuple[ClientSession, Transaction]] = {}
@@ -238,6 +242,17 @@ class TxIndex:
 
     def backend(self, tx_id: str | None) -> str | None:
         return self._backend.get(tx_id) if tx_id is not None else None
+
+
+def cited_transactions(
+    findings: Iterable[Finding], per_finding: int | None
+) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """What a report that joins the first ``per_finding`` evidence items (None: all) of each of ``findings``
+    with their transactions reads (``model.report.CitedWanted``): the finding's clients, the transaction ids."""
+    for f in findings:
+        ids = tuple(ev.transaction_id for ev in f.evidence[:per_finding] if ev.transaction_id is not None)
+        if ids:
+            yield (f.client, *f.clients), ids
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ and swimlanes are capped, with the remainder folded or counted (see the ``*_LIMI
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -34,6 +34,7 @@ from stickyforensics.report.common import (
     RuleDoc,
     TxIndex,
     VerdictView,
+    cited_transactions,
     display,
     evidence_row,
     fmt_duration,
@@ -435,22 +436,22 @@ def _ranked_sessions(report: AnalysisReport) -> list[ClientSession]:
 
 
 def clients_shown(report: AnalysisReport) -> set[str]:
-    """The clients whose whole sessions the HTML report draws or cites (``analyze(detail=...)``).
+    """The clients whose whole sessions the HTML report draws: its lanes (``analyze(detail=...)``).
 
-    The lanes, and the clients whose transactions the evidence rows join: rows are drawn for the first
-    ``CLIENT_GROUPS_SHOWN`` clients' findings only (the others are one-line rows), at most
-    ``EVIDENCE_SHOWN + EVIDENCE_FOLDED`` per finding, so a finding naming more clients than that (SF401
-    names every client that got an address-disclosing cookie, and quotes the first) brings its own
-    client's session only. With ``--jobs`` every session asked for is re-read into this process: asking
-    for every client a finding names made the HTML report of a 1M-packet capture hold all 14k sessions.
+    With ``--jobs`` every session asked for is re-read into this process: asking for every client a finding
+    names made the HTML report of a 1M-packet capture hold all 14k sessions. The evidence rows ask for
+    their transactions only (``cited``).
     """
-    shown = {s.key.value for s in _ranked_sessions(report)[:LANES_LIMIT]}
-    for _client, findings in group_by_client(report.findings)[:CLIENT_GROUPS_SHOWN]:
-        for f in findings:
-            shown.add(f.client)
-            if len(f.clients) <= EVIDENCE_SHOWN + EVIDENCE_FOLDED:
-                shown.update(f.clients)
-    return shown
+    return {s.key.value for s in _ranked_sessions(report)[:LANES_LIMIT]}
+
+
+def cited(report: AnalysisReport) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The transactions the evidence rows join (``model.report.CitedWanted``): rows are drawn for the first
+    ``CLIENT_GROUPS_SHOWN`` clients' findings only (the others are one-line rows), at most ``EVIDENCE_SHOWN +
+    EVIDENCE_FOLDED`` per finding. (The lanes' markers join a lane's own transactions: its session is whole.)
+    """
+    groups = group_by_client(report.findings)[:CLIENT_GROUPS_SHOWN]
+    return cited_transactions((f for _, fs in groups for f in fs), EVIDENCE_SHOWN + EVIDENCE_FOLDED)
 
 
 def _swimlane(

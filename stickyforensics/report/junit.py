@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from stickyforensics.model import AnalysisReport, Finding, RuleRun, Severity
 from stickyforensics.report.common import (
     RuleDoc,
     TxIndex,
+    cited_transactions,
     display,
     evidence_row,
     fmt_time,
@@ -131,6 +132,11 @@ def _runs(report: AnalysisReport) -> list[RuleRun]:
                 RuleRun(code=f.rule, name=f.rule_name, kind=f.kind, title=f.title, category="other", status="ran")
             )
     return runs
+
+
+def cited(report: AnalysisReport) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The transactions the failures' evidence cites (``model.report.CitedWanted``)."""
+    return cited_transactions(report.findings, EVIDENCE_PER_FINDING)
 
 
 def render_junit(

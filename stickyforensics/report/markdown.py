@@ -10,12 +10,13 @@ credentials go through the ``Redactor``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from stickyforensics.model import AnalysisReport, Finding, Severity
 from stickyforensics.report.common import (
     RuleDoc,
     TxIndex,
+    cited_transactions,
     display,
     evidence_row,
     fmt_time,
@@ -123,6 +124,11 @@ def _finding_block(
     if doc:
         out += [f"*Why it matters:* {md_text(doc.why, 600)}", ""]
     return out
+
+
+def cited(report: AnalysisReport) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The transactions the detailed findings' evidence cites (``model.report.CitedWanted``)."""
+    return cited_transactions(report.findings[:FINDINGS_DETAILED], EVIDENCE_LINES)
 
 
 def render_markdown(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from stickyforensics.model import AnalysisReport, Finding, RuleRun, Severity
@@ -22,6 +22,7 @@ from stickyforensics.report.common import (
     RuleDoc,
     TxIndex,
     artifact_uri,
+    cited_transactions,
     display,
     evidence_row,
     finding_locators,
@@ -141,6 +142,11 @@ def _result(f: Finding, rule_index: int, index: TxIndex, redactor: Redactor) -> 
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": props,
     }
+
+
+def cited(report: AnalysisReport) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The transactions the results' evidence cites (``model.report.CitedWanted``)."""
+    return cited_transactions(report.findings, EVIDENCE_PER_RESULT)
 
 
 def sarif_dict(

@@ -276,8 +276,8 @@ def _transaction_run(index: int) -> _EntryRun | str:
     return replace(done, client_ips=ips, run_path=path, counts=count_facts(transactions))
 
 
-ClientSpan = tuple[str, tuple[float, str], str, int, int]
-"""A session's entries in a run file: (client, session order, run file, offset, records)."""
+ClientSpan = tuple[str, tuple[float, str, str], str, int, int]
+"""A session's entries in a run file: (client, ``track.sessions.session_order``, run file, offset, records)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +364,7 @@ def _order(record: tuple[Order, Any]) -> Order:
 class ClientRecords:
     """Where one client's entries are: (run file, offset, count) in each shard that held it."""
 
-    order: tuple[float, str]
+    order: tuple[float, str, str]
     """``session_order`` of its whole session (the earliest of its shards', when it is in several)."""
     spans: list[tuple[str, int, int]] = field(default_factory=list)
 

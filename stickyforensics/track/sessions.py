@@ -37,9 +37,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def session_order(session: ClientSession) -> tuple[float, str]:
-    """Sessions by first activity, then identity."""
-    return (session.first_seen or 0.0, session.key.value)
+SessionOrder = tuple[float, str, str]
+
+
+def session_order(session: ClientSession) -> SessionOrder:
+    """Sessions by first activity, then identity (name, then how it was told: ``ip`` and ``xff`` may share one)."""
+    return (session.first_seen or 0.0, session.key.value, session.key.strategy)
 
 
 def build_sessions(

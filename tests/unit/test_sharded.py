@@ -11,24 +11,39 @@ import pytest
 from conftest import cacheable_set_cookie_hars
 
 from stickyforensics.config import Config, load_config
+from stickyforensics.model import ClientSession
 from stickyforensics.pipeline import analyze
-from stickyforensics.report.html import clients_shown, render_html
+from stickyforensics.report.html import render_html
 from stickyforensics.report.json import render_json
+from stickyforensics.report.junit import render_junit
+from stickyforensics.report.markdown import render_markdown
 from stickyforensics.report.redact import Redactor
 from stickyforensics.report.sarif import render_sarif
+from stickyforensics.report.wanted import sessions_wanted
 
 ROOT = Path(__file__).resolve().parents[2]
 REDACTOR = Redactor(b"k" * 32)
 FIXTURES = sorted(p for p in glob.glob(str(ROOT / "tests/rules/SF*/*")) if p.endswith((".har", ".pcap", ".pcapng")))
 
 
-def _views(paths: list[str], config: Config, jobs: int, shard_bytes: int | None = None) -> tuple[str, str, str]:
-    report = analyze(paths, config, jobs=jobs, detail=clients_shown, shard_bytes=shard_bytes)
-    return (
-        render_json(report, redactor=REDACTOR),
-        render_sarif(report, redactor=REDACTOR),
-        render_html(report, redactor=REDACTOR),
-    )
+RENDERERS = {
+    "json": render_json,
+    "sarif": render_sarif,
+    "html": render_html,
+    "markdown": render_markdown,
+    "junit": render_junit,
+}
+
+
+def _views(paths: list[str], config: Config, jobs: int, shard_bytes: int | None = None) -> dict[str, str]:
+    """Every format that reads more than the summaries, each from its own analysis as the CLI runs it
+    (``report.wanted``): one analysis asking for everything would hide what a format forgot to ask for."""
+    out = {}
+    for fmt, render in RENDERERS.items():
+        detail, cited = sessions_wanted(fmt)
+        report = analyze(paths, config, jobs=jobs, detail=detail, cited=cited, shard_bytes=shard_bytes)
+        out[fmt] = render(report, redactor=REDACTOR)
+    return out
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
@@ -82,6 +97,58 @@ def test_a_cacheable_set_cookie_seen_in_several_shards_is_one_finding(tmp_path: 
     assert ("responses", "7") in finding.details
     assert [e.input for e in finding.evidence] == [str(tmp_path / f"client{n}.har") for n in range(5)]
     assert all(any(line.startswith("Expires:") for line in e.excerpts) for e in finding.evidence)
+
+
+def test_evidence_rows_of_a_finding_naming_more_clients_than_rows_keep_their_transactions(tmp_path: Path) -> None:
+    """Regression: the HTML report asked for the sessions of a finding's clients only when they were no more than
+    its evidence rows; SF305 naming 110 clients quotes the first five, whose rows lost request, cookies and
+    backend with ``--jobs`` (busier clients without findings take the lanes, whose sessions are whole)."""
+    import json
+
+    from stickyforensics.report.html import EVIDENCE_FOLDED, EVIDENCE_SHOWN, LANES_LIMIT, clients_shown
+
+    hars = cacheable_set_cookie_hars(tmp_path, EVIDENCE_SHOWN + EVIDENCE_FOLDED + 2)
+    busy = json.loads(hars[0].read_text(encoding="utf-8"))
+    entry = busy["log"]["entries"][0]
+    entry["request"]["headers"].append({"name": "Cookie", "value": "lang=en"})
+    entry["response"]["headers"] = [{"name": "Cache-Control", "value": "no-store"}]
+    busy["log"]["entries"] = [entry, entry]
+    for n in range(LANES_LIMIT):
+        (tmp_path / f"busy{n}.har").write_text(json.dumps(busy), encoding="utf-8")
+    paths = [str(tmp_path)]
+    one = analyze(paths, Config())
+    (finding,) = one.findings  # the busy clients do nothing wrong
+    assert finding.rule == "SF305" and len(finding.clients) > EVIDENCE_SHOWN + EVIDENCE_FOLDED
+    quoted = {Path(e.input).name for e in finding.evidence}
+    assert len(quoted - clients_shown(one)) == len(quoted) - 1  # only the finding's own client has a lane
+    assert _views(paths, Config(), 2) == _views(paths, Config(), 1)
+
+
+def test_cited_sessions_open_a_finding_s_clients_in_order_until_its_transactions_are_found() -> None:
+    """A finding naming every client (SF401) must not load every session: its own first, then the others named,
+    until its evidence's transactions are all found; each kept with only the cited transactions."""
+    from stickyforensics.model import ClientKey
+    from stickyforensics.sharded import cited_sessions
+
+    full = analyze([str(ROOT / "samples")], Config())
+    sessions = {s.key: s for s in full.sessions if len(s.transactions) >= 2}
+    keys = list(sessions)[:4]
+    wanted = sessions[keys[1]].transactions[1].id
+    opened: list[ClientKey] = []
+
+    def load(key: ClientKey) -> ClientSession:
+        opened.append(key)
+        return sessions[key]
+
+    by_name = {k.value: [k] for k in keys}
+    got = cited_sessions([([k.value for k in keys], [wanted])], by_name, {}, load)
+    assert opened == keys[:2]
+    assert [tx.id for tx in got[keys[1]].transactions] == [wanted] and not got[keys[0]].transactions
+    assert got[keys[1]].transaction_count == sessions[keys[1]].transaction_count
+    assert all(obs.transaction_id == wanted for obs in got[keys[1]].backends)
+    opened.clear()  # already in a whole session loaded: nothing opened
+    assert cited_sessions([([keys[0].value], [wanted])], by_name, {keys[1]: sessions[keys[1]]}, load) == {}
+    assert opened == []
 
 
 def test_sessions_are_summaries_unless_asked_for() -> None:
@@ -321,6 +388,48 @@ def test_a_user_behind_two_proxy_addresses_is_one_client_on_several_processes(tm
     )
 
 
+def a_direct_client_named_like_a_forwarded_user(path: Path) -> None:
+    """``behind_two_proxies``, and a browser at 203.0.113.1 reaching the server directly: the same name as the
+    first user behind the proxies, under another identity (``ip`` and ``xff``), starting at the same moment."""
+    behind_two_proxies(path)
+    mc = _crafted_module()
+    extra = mc.Pcap(1)
+    for i in range(3):
+        cookie = "" if i == 0 else "Cookie: SERVERID=s3\r\n"
+        sets = "Set-Cookie: SERVERID=s3; Path=/\r\n" if i == 0 else ""
+        request = f"GET /direct/{i} HTTP/1.1\r\nHost: shop.example\r\n{cookie}\r\n"
+        response = f"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Served-By: s3\r\n{sets}\r\nok"
+        conn = mc.Conn("203.0.113.1", 50000 + i, "10.0.0.5", isn_c=5000 + i, isn_s=9_000_000 + i)
+        for pkt in conn.handshake().exchange([(request.encode(), response.encode())]).close().packets:
+            extra.add(mc.ether(pkt))
+    header = 24  # the global header of the second capture: its records follow the first's
+    path.write_bytes(path.read_bytes() + extra.data()[header:])
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_one_name_under_two_identities_is_two_clients_on_several_processes(tmp_path: Path, jobs: int) -> None:
+    """Regression: with ``--jobs`` the whole sessions were found by client name, so ``ip 203.0.113.1`` and
+    ``xff 203.0.113.1`` were one: the HTML lanes and ``cookies`` drew one client's transactions twice."""
+    from stickyforensics.model import AnalysisReport
+
+    path = tmp_path / "mixed.pcap"
+    a_direct_client_named_like_a_forwarded_user(path)
+    one = analyze([str(path)], Config())
+    named = [(s.key.strategy, s.transaction_count) for s in one.sessions if s.key.value == "203.0.113.1"]
+    assert sorted(named) == [("ip", 3), ("xff", 4)]
+    shard_bytes = path.stat().st_size // 4 + 1
+    assert _views([str(path)], Config(), jobs, shard_bytes=shard_bytes) == _views(
+        [str(path)], Config(), 1, shard_bytes=0
+    )
+    visited: list[tuple[str, int]] = []
+
+    def visit(report: AnalysisReport, sessions: Iterator[ClientSession]) -> None:
+        visited.extend((s.key.strategy, len(s.transactions)) for s in sessions if s.key.value == "203.0.113.1")
+
+    analyze([str(path)], Config(), jobs=jobs, shard_bytes=shard_bytes, visit=visit)
+    assert visited == named
+
+
 def _linked(hops_by_shard: dict[int, dict[str, set[str]]], xff_inputs: set[str], identity: str) -> list[list[int]]:
     from types import SimpleNamespace
 
@@ -378,7 +487,7 @@ def test_a_capture_beside_a_small_har_exported_from_it_same_report(tmp_path: Pat
 def test_every_whole_session_is_visited_in_order_one_at_a_time(jobs: int) -> None:
     """``stickyforensics cookies`` without ``--client``: every client's timeline from the shards' spill files,
     the same text as one process's."""
-    from stickyforensics.model import AnalysisReport, ClientSession
+    from stickyforensics.model import AnalysisReport
     from stickyforensics.report.timeline_text import client_timeline, render_timelines
 
     paths = [str(ROOT / "samples")]

@@ -271,10 +271,10 @@ def test_display_makes_invisible_characters_visible(raw: str, shown: str) -> Non
     assert display(raw, 5 if raw == "x" * 10 else 400) == shown
 
 
-def test_clients_shown_for_detail_stays_bounded() -> None:
-    """With ``--jobs`` the sessions asked for are re-read into the parent: a finding naming every client
-    (SF401) brings its own client's session only, one naming a few brings theirs, and only the findings
-    drawn with evidence rows count."""
+def test_with_jobs_the_html_report_asks_for_its_lanes_whole_and_its_rows_transactions() -> None:
+    """With ``--jobs`` what is asked for is re-read into the parent: whole sessions for the lanes only, and the
+    transactions the evidence rows join, naming the clients that hold them: a finding naming every client
+    (SF401) names its own first; only the findings drawn with evidence rows count, at most the rows drawn."""
     from dataclasses import replace
 
     from stickyforensics.report.html import (
@@ -282,20 +282,27 @@ def test_clients_shown_for_detail_stays_bounded() -> None:
         EVIDENCE_FOLDED,
         EVIDENCE_SHOWN,
         LANES_LIMIT,
+        cited,
         clients_shown,
     )
 
     report = b.large(clients=LANES_LIMIT + 200, busy=3)
     everyone = tuple(s.key.value for s in report.sessions)
-    few = everyone[-3:]
-    wide = b.finding("SF401", severity=Severity.MEDIUM, client=everyone[-10], message="m", clients=everyone)
-    narrow = b.finding("SF401", severity=Severity.MEDIUM, client=few[0], message="m", clients=few)
-    shown = clients_shown(replace(report, findings=(wide, narrow)))
-    assert len(everyone) > EVIDENCE_SHOWN + EVIDENCE_FOLDED + LANES_LIMIT
-    assert {everyone[-10], *few} <= shown
-    assert len(shown) <= LANES_LIMIT + 1 + len(few)
+    txs = {s.key.value: s.transactions for s in report.sessions}
+    lanes = clients_shown(report)
+    assert len(lanes) == LANES_LIMIT and lanes < set(everyone)
+    rows = EVIDENCE_SHOWN + EVIDENCE_FOLDED
+    many_rows = tuple(b.ev(txs[everyone[-10]][i % 3], "s") for i in range(rows + 5))
+    wide = b.finding(
+        "SF401", severity=Severity.MEDIUM, client=everyone[-10], message="m", clients=everyone, evidence=many_rows
+    )
+    assert list(cited(replace(report, findings=(wide,)))) == [
+        ((everyone[-10], *everyone), tuple(e.transaction_id for e in many_rows[:rows]))
+    ]
     # Only the first CLIENT_GROUPS_SHOWN clients' findings get evidence rows; the others are one-line rows.
-    many = tuple(b.finding("SF401", severity=Severity.MEDIUM, client=c, message="m") for c in everyone[LANES_LIMIT:])
-    shown = clients_shown(replace(report, findings=many))
-    drawn = {f.client for f in many[:CLIENT_GROUPS_SHOWN]}
-    assert drawn <= shown and len(shown - drawn) <= LANES_LIMIT
+    many = tuple(
+        b.finding("SF401", severity=Severity.MEDIUM, client=c, message="m", evidence=(b.ev(txs[c][0], "s"),))
+        for c in everyone[LANES_LIMIT:]
+    )
+    asked = list(cited(replace(report, findings=many)))
+    assert [clients[0] for clients, _ in asked] == [f.client for f in many[:CLIENT_GROUPS_SHOWN]]
