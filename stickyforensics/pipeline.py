@@ -48,9 +48,11 @@ def read_input(
     options: EngineOptions,
     progress: Callable[[int, int], None] | None = None,
     early: EarlyFeed | None = None,
+    label: str | None = None,
 ) -> IngestResult:
     """Read one input file with the engine its format needs; ``progress``: (bytes read, size) of a HAR file;
-    ``early``: tracking begun while a HAR file read by two processes is still being read."""
+    ``early``: tracking begun while a HAR file read by two processes is still being read; ``label``: the
+    name of a HAR file's client (``ingest.input_names``; its base name by default)."""
     from stickyforensics.ingest.sniff import sniff
 
     fmt = sniff(path)
@@ -64,6 +66,7 @@ def read_input(
             processes=options.har_processes,
             progress=progress,
             early=early,
+            client_label=label,
         )
     if options.engine == "tshark" or options.tls_keylog:
         from stickyforensics.ingest.tshark import read_capture_tshark
@@ -175,6 +178,7 @@ def analyze(
     reached (``stickyforensics cookies``: every client's timeline, in the memory of one client).
     Raises ``InputError`` when an input cannot be used at all (missing, unknown format, unreadable).
     """
+    from stickyforensics.ingest.input_names import distinct_names
     from stickyforensics.ingest.sniff import expand_inputs
 
     config = config or Config()
@@ -220,12 +224,13 @@ def analyze(
 
         early = EarlyTracking(config)
         feed = _EarlyAnalysis(early)
+    names = distinct_names(files)
     for index, path in enumerate(files):
         if progress is not None:
             progress(path, index, len(files))
         # One file: its bytes are the bar (a large HAR takes a while; a capture's reader has no hook).
         told = in_megabytes(progress, f"{path} (MB)") if progress is not None and len(files) == 1 else None
-        results.append(read_input(path, index, options, progress=told, early=feed))
+        results.append(read_input(path, index, options, progress=told, early=feed, label=names[index]))
     report = analyze_results(results, config, early=early)
     if visit is not None:
         visit(report, iter(report.sessions))

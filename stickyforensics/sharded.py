@@ -57,6 +57,7 @@ from stickyforensics.detect.set_cookie_digest import SetCookieDigest, digest_ses
 from stickyforensics.errors import StickyError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.har_partition import splits_by_client
+from stickyforensics.ingest.input_names import distinct_names
 from stickyforensics.model import (
     SCHEMA_VERSION,
     AnalysisReport,
@@ -184,6 +185,8 @@ class ShardJob:
     """Pickle every shard's whole sessions for the parent to load some (``analyze(detail=...)``)."""
     har_partitions: dict[int, HarPartition] = field(default_factory=dict)
     """The HAR files that hold many clients (``ingest.har_partition``), split like the captures."""
+    names: tuple[str, ...] = ()
+    """What each HAR file's client is called (``ingest.input_names``), as one process calls it."""
 
 
 SHARD_BYTES = 20_000_000
@@ -261,7 +264,7 @@ def _read_share(job: ShardJob, shard: Shard) -> tuple[list[InputPart], list[Tran
             cookie_data[path] = "present"  # a capture with no HTTP gives no transaction to track
             parts.append(_input_part(index, None, replace(part, transactions=()), txs))
         elif shard.owns_input(index):
-            result = read_input(path, index, options)
+            result = read_input(path, index, options, label=job.names[index])
             txs = result.transactions
             cookie_data[path] = result.cookie_data
             parts.append(_input_part(index, replace(result, transactions=()), None, txs))
@@ -721,6 +724,7 @@ def analyze_sharded(
             spill_dir,
             keep_sessions=detail is not None or visit is not None or cited is not None,
             har_partitions=har_partitions,
+            names=tuple(distinct_names(files)),
         )
         return _run_shards(job, min(jobs, shards), detail, progress, visit, cited)
 
@@ -735,6 +739,7 @@ def _partition(
 
     keep_freed_buffers()  # this process only streams chunks, and ends with the pass
 
+    names = distinct_names(files)
     out: dict[int, Partition] = {}
     hars: dict[int, HarPartition] = {}
     for index, (path, fmt) in enumerate(zip(files, formats, strict=True)):
@@ -747,7 +752,13 @@ def _partition(
                 if told is not None:
                     told(0, os.stat(path).st_size)
                 hars[index] = partition_har(
-                    path, shards, directory, input_index=index, keep_body_prefix=options.keep_body_prefix, progress=told
+                    path,
+                    shards,
+                    directory,
+                    input_index=index,
+                    keep_body_prefix=options.keep_body_prefix,
+                    progress=told,
+                    client_label=names[index],
                 )
             continue
         if options.engine != "native" or options.tls_keylog:

@@ -58,12 +58,13 @@ def read_har(
     sink: SplitSink | None = None,
     progress: Callable[[int, int], None] | None = None,
     early: EarlyFeed | None = None,
+    client_label: str | None = None,
 ) -> IngestResult:
     """Read a HAR (plain, gzip, xz or bzip2; UTF-8 with or without BOM, UTF-16) into transactions.
 
-    Transaction ids are ``"{input_index}.e{entry}"``; the client is the file's
-    base name (each HAR file is one client). ``keep_body_prefix``: which body
-    prefixes to keep (``track.body_prefix``, as for captures); all when None.
+    Transaction ids are ``"{input_index}.e{entry}"``; the client is ``client_label`` (each HAR file is one
+    client; ``ingest.input_names`` tells apart files of one base name), by default the file's base name.
+    ``keep_body_prefix``: which body prefixes to keep (``track.body_prefix``, as for captures); all when None.
     ``processes`` > 1: a large file's entries are read by two processes (``har_split``), same result.
     ``sink``: where each transaction goes as it is read (``har_partition``); the result then holds none.
     ``progress``: told (bytes read, file size) as the file is read (plain files; when two processes read
@@ -86,7 +87,7 @@ def read_har(
     ctx = EntryContext(
         path=path,
         input_index=input_index,
-        client_label=os.path.basename(path) or path,
+        client_label=client_label or os.path.basename(path) or path,
         log=log,
         survey=survey,
         keep_body_prefix=keep_body_prefix,

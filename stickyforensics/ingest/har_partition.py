@@ -153,9 +153,10 @@ def partition_har(
     input_index: int = 0,
     keep_body_prefix: Callable[[bytes], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    client_label: str | None = None,
 ) -> HarPartition:
     """Read ``path`` once, each transaction to its shard's spill file in ``directory``; ``progress`` is told
-    (bytes read, file size).
+    (bytes read, file size); ``client_label``: as ``read_har``'s, for entries that name no client address.
 
     Raises ``InputError`` as ``read_har`` does (nothing of the file is usable).
     """
@@ -168,7 +169,13 @@ def partition_har(
     sink = _ShardSink((files[0], files[1]), input_index % shards)  # as ``Shard.owns_input`` shares out inputs
     try:
         result = read_har(
-            path, input_index=input_index, keep_body_prefix=keep_body_prefix, processes=2, sink=sink, progress=progress
+            path,
+            input_index=input_index,
+            keep_body_prefix=keep_body_prefix,
+            processes=2,
+            sink=sink,
+            progress=progress,
+            client_label=client_label,
         )
     finally:
         sink.close()

@@ -151,6 +151,21 @@ def test_cited_sessions_open_a_finding_s_clients_in_order_until_its_transactions
     assert opened == []
 
 
+def test_har_files_of_one_base_name_are_two_clients_on_any_number_of_processes() -> None:
+    """Regression: a HAR file's client was its base name, so ``positive-cache-replay/alice.har`` and
+    ``negative-own-sessions/alice.har`` were one client (one jar) in one process and two with ``--jobs``,
+    with another verdict; they are two users, named by the folders that tell them apart."""
+    paths = [str(ROOT / "tests/rules/SF304")]
+    one = analyze(paths, Config())
+    assert sorted(s.key.value for s in one.sessions) == [
+        "negative-own-sessions/alice.har",
+        "negative-own-sessions/bob.har",
+        "positive-cache-replay/alice.har",
+        "positive-cache-replay/bob.har",
+    ]
+    assert _views(paths, Config(), 3) == _views(paths, Config(), 1)
+
+
 def test_sessions_are_summaries_unless_asked_for() -> None:
     report = analyze([str(ROOT / "samples")], Config(), jobs=2)
     assert report.sessions and all(not s.transactions and s.transaction_count > 0 for s in report.sessions)
