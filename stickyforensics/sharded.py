@@ -879,8 +879,11 @@ def _merge(job: ShardJob, results: Sequence[ShardResult]) -> tuple[AnalysisRepor
     for result in results:
         digest.merge(result.digest)
     global_findings, global_runs = run_rules(rules, views, inputs, config, scope="global", digest=digest)
-    findings = sorted([*global_findings, *(f for r in results for f in r.findings)], key=finding_sort_key)
     runs = merge_rule_runs([global_runs, *(r.runs for r in results)])
+    # A rule that crashed for some clients gives no findings, as in one process (``run_rules``).
+    errored = {run.code for run in runs if run.status == "errored"}
+    found = [f for f in (*global_findings, *(f for r in results for f in r.findings)) if f.rule not in errored]
+    findings = sorted(found, key=finding_sort_key)
     report = AnalysisReport(
         schema_version=SCHEMA_VERSION,
         tool_version=__version__,

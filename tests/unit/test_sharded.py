@@ -6,11 +6,13 @@ import glob
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import cacheable_set_cookie_hars
 
 from stickyforensics.config import Config, load_config
+from stickyforensics.detect.catalog import load_rules
 from stickyforensics.model import ClientSession
 from stickyforensics.pipeline import analyze
 from stickyforensics.report.html import render_html
@@ -164,6 +166,37 @@ def test_har_files_of_one_base_name_are_two_clients_on_any_number_of_processes()
         "positive-cache-replay/bob.har",
     ]
     assert _views(paths, Config(), 3) == _views(paths, Config(), 1)
+
+
+def test_a_rule_that_crashes_for_one_client_gives_no_finding_on_any_number_of_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: a rule that crashed in one worker kept the other workers' findings while its run said
+    ``errored`` with none; one process drops a crashing rule's whole output."""
+    from stickyforensics.detect import detectors, engine
+
+    paths = [str(ROOT / "samples")]
+    clean = analyze(paths, Config())
+    per_client = {r.code: r.detector for r in load_rules() if detectors.detector_runs_in(r.detector, "session")}
+    rule = next(
+        f.rule for f in clean.findings if f.rule in per_client and sum(g.rule == f.rule for g in clean.findings) > 1
+    )
+    detector = per_client[rule]
+    victim = [f.client for f in clean.findings if f.rule == rule][-1]
+    real = detectors.DETECTORS[detector]
+
+    def crashes_for_the_victim(ctx: Any, r: Any) -> Any:
+        if r.code == rule and any(s.key.value == victim for s in ctx.sessions):
+            raise RuntimeError("boom")
+        return real(ctx, r)
+
+    monkeypatch.setitem(engine.DETECTORS, detector, crashes_for_the_victim)  # the workers are forked after this
+    one = analyze(paths, Config(), shard_bytes=0)
+    assert not [f for f in one.findings if f.rule == rule]
+    assert [(r.status, r.findings) for r in one.rule_runs if r.code == rule] == [("errored", 0)]
+    for jobs in (2, 3):
+        split = analyze(paths, Config(), jobs=jobs, shard_bytes=60_000)
+        assert render_json(split, redactor=REDACTOR) == render_json(one, redactor=REDACTOR)
 
 
 def test_sessions_are_summaries_unless_asked_for() -> None:
