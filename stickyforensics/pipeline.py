@@ -6,6 +6,7 @@ No printing and no exit codes here: that is the CLI's job.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -227,9 +228,10 @@ def analyze(
     names = distinct_names(files)
     for index, path in enumerate(files):
         if progress is not None:
-            progress(path, index, len(files))
+            progress(f"reading {os.path.basename(path) or path}", index, len(files))
         # One file: its bytes are the bar (a large HAR takes a while; a capture's reader has no hook).
-        told = in_megabytes(progress, f"{path} (MB)") if progress is not None and len(files) == 1 else None
+        label = f"reading {os.path.basename(path) or path} (MB)"
+        told = in_megabytes(progress, label) if progress is not None and len(files) == 1 else None
         results.append(read_input(path, index, options, progress=told, early=feed, label=names[index]))
     report = analyze_results(results, config, early=early)
     if visit is not None:

@@ -787,7 +787,7 @@ def _run_shards(
     files, shards = job.files, job.shards
     workers = _Workers(jobs, job)
     try:
-        label = f"{len(files)} input(s), {shards} group(s) of clients on {workers.count} process(es)"
+        label = f"analysing {len(files)} input(s): {shards} group(s) of clients on {workers.count} process(es)"
         tick = (lambda done: progress(label, done, shards)) if progress is not None else None
         if progress is not None:
             progress(label, 0, shards)
@@ -807,7 +807,7 @@ def _run_shards(
         requests = [("run", group[0], facts, tuple(group[1:])) for group in linked]
         requests += [("route", target, facts, tuple(sorted(shards))) for target, shards in sorted(sources.items())]
         if requests and progress is not None:
-            progress(f"{len(requests)} more group(s) of clients", 0, len(requests))
+            progress(f"analysing {len(requests)} more group(s) of clients", 0, len(requests))
         for result in workers.ask(requests, "result"):
             results[result.shard] = result
         for group in linked:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 class StderrProgress:
-    """Callable as (path, index, total); appears after the first second of work."""
+    """Callable as (label, done, total); appears after the first second of work."""
 
     def __init__(self, delay: float = 1.0) -> None:
         self._start = time.monotonic()
@@ -27,6 +27,8 @@ class StderrProgress:
         self._show()
 
     def _show(self) -> None:
+        from rich.markup import escape
+
         if self._pending is None:
             return
         path, index, total = self._pending
@@ -36,7 +38,6 @@ class StderrProgress:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._progress = Progress(
-                TextColumn("[bold]reading"),
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total}"),
                 TextColumn("{task.description}"),
@@ -47,8 +48,10 @@ class StderrProgress:
             self._progress.start()
             self._task = self._progress.add_task("", total=total)
         assert self._task is not None
-        # one bar for successive phases (files read, MB split, groups of clients): each brings its own total
-        self._progress.update(self._task, completed=index, total=total, description=path.rsplit("/", 1)[-1][:50])
+        # One bar for successive phases (files read, MB split, groups of clients): each brings its own total
+        # and says what it does ("reading x.har", "splitting x.pcap by client (MB)"). Escaped: a file name is
+        # not rich markup.
+        self._progress.update(self._task, completed=index, total=total, description=escape(_shortened(path)))
 
     def close(self) -> None:
         """Take the bar away (again: nothing)."""
@@ -56,6 +59,10 @@ class StderrProgress:
             self._progress.stop()
             self._progress = None
         self._pending = None
+
+
+def _shortened(label: str, limit: int = 70) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def stderr_progress() -> StderrProgress | None:

@@ -137,10 +137,12 @@ def test_the_progress_bar_follows_each_phase_total() -> None:
     try:
         bar("splitting big.pcap by client (MB)", 0, 668)
         bar("splitting big.pcap by client (MB)", 300, 668)
-        bar("1 input(s), 18 group(s) of clients on 2 process(es)", 3, 18)
+        bar("analysing 1 input(s): 18 group(s) of clients on 2 process(es)", 3, 18)
         assert bar._progress is not None
         task = bar._progress.tasks[0]
         assert (task.completed, task.total) == (3, 18)
-        assert task.description.startswith("1 input(s), 18 group(s)")
+        assert task.description.startswith("analysing 1 input(s): 18 group(s)")  # the phase, not "reading"
+        bar("reading [bold]x.har (MB)", 1, 2)  # a file name is not markup
+        assert bar._progress.tasks[0].description == "reading \\[bold]x.har (MB)"
     finally:
         bar.close()
