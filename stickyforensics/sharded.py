@@ -28,9 +28,11 @@ its shard (optimistically) and sends its counts; the parent merges the counts an
 shard whose decision differs from the whole input's. The parent then runs the cross-client rules
 over the views and merges everything in the order one process gives, so the report is the same
 whatever N is (tests/unit/test_sharded.py). When whole sessions will be asked for (the HTML swimlanes,
-``cookies --client``), each worker also pickles its shard's sessions, one record per client, and the
-parent loads the few it is asked for (re-running their shards instead made the HTML report of a
-1M-packet capture take twice as long as the JSON one).
+``cookies --client``) or the transactions a report's evidence rows cite (HTML, Markdown, JUnit, SARIF:
+``report.wanted``), each worker also pickles its shard's sessions, one record per client, and the parent
+loads the few it is asked for, keeping only the cited transactions of those it opens for their evidence
+(``cited_sessions``; re-running their shards instead made the HTML report of a 1M-packet capture take
+twice as long as the JSON one).
 """
 
 from __future__ import annotations
@@ -709,9 +711,10 @@ def analyze_sharded(
     ``progress`` is told (label, shards done, shards) as the shards finish; ``visit``: as ``analyze``'s.
     """
     CookieClassifier()  # read the cookie catalog once, here: the workers inherit it
+    names = tuple(distinct_names(files))
     with tempfile.TemporaryDirectory(prefix="stickyforensics-spill-") as spill_dir:
         partitions, har_partitions = in_child(
-            functools.partial(_partition, files, formats, options, shards, spill_dir), progress
+            functools.partial(_partition, files, formats, names, options, shards, spill_dir), progress
         )
         job = ShardJob(
             tuple(files),
@@ -724,13 +727,19 @@ def analyze_sharded(
             spill_dir,
             keep_sessions=detail is not None or visit is not None or cited is not None,
             har_partitions=har_partitions,
-            names=tuple(distinct_names(files)),
+            names=names,
         )
         return _run_shards(job, min(jobs, shards), detail, progress, visit, cited)
 
 
 def _partition(
-    files: Sequence[str], formats: Sequence[str], options: Any, shards: int, directory: str, progress: Progress | None
+    files: Sequence[str],
+    formats: Sequence[str],
+    names: Sequence[str],
+    options: Any,
+    shards: int,
+    directory: str,
+    progress: Progress | None,
 ) -> tuple[dict[int, Partition], dict[int, HarPartition]]:
     """Split every capture the native engine reads, and every HAR that holds many clients, into ``shards``
     spill files (one pass each)."""
@@ -739,7 +748,6 @@ def _partition(
 
     keep_freed_buffers()  # this process only streams chunks, and ends with the pass
 
-    names = distinct_names(files)
     out: dict[int, Partition] = {}
     hars: dict[int, HarPartition] = {}
     for index, (path, fmt) in enumerate(zip(files, formats, strict=True)):
