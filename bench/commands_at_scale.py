@@ -10,7 +10,8 @@ only figures from one series (the VM drifts, bench/README.md).
 
 What runs, on CAPTURE (and on ``CAPTURE.har``, its export):
 
-- ``analyze -j 2`` as JSON and as HTML (the HTML loads the drawn clients' whole sessions);
+- ``analyze -j 2`` as JSON, HTML (which loads the drawn clients' whole sessions) and SARIF (which loads the
+  transactions its evidence cites, one session at a time);
 - ``export --no-sanitize`` (the HAR the next line reads), ``sanitize`` (the same, sanitized);
 - ``analyze`` of the exported HAR (split by client like the capture), whose findings must be the capture's;
 - ``cookies --client`` for one client.
@@ -51,6 +52,7 @@ def main() -> int:
         commands = [
             ("analyze -j 2 (json)", ["analyze", capture, "-j", "2", "--format", "json", "-o", f"{tmp}/capture.json"]),
             ("analyze -j 2 (html)", ["analyze", capture, "-j", "2", "--format", "html", "-o", f"{tmp}/capture.html"]),
+            ("analyze -j 2 (sarif)", ["analyze", capture, "-j", "2", "--format", "sarif", "-o", f"{tmp}/c.sarif"]),
             ("export --no-sanitize", ["export", capture, "--no-sanitize", "-o", har]),
             ("sanitize (capture -> HAR)", ["sanitize", capture, "-o", f"{tmp}/sanitized.har", "--redaction-key", "k"]),
             ("analyze the exported HAR", ["analyze", har, "--format", "json", "-o", f"{tmp}/export.json"]),
