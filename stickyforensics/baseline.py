@@ -4,12 +4,15 @@ so the same issue in a new recording of the same system still matches."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stickyforensics.errors import InputError
 from stickyforensics.model import AnalysisReport
+
+T = TypeVar("T")
 
 BASELINE_VERSION = 1
 
@@ -63,3 +66,15 @@ def apply_baseline(report: AnalysisReport, fingerprints: set[str]) -> tuple[Anal
     suppressed = len(report.findings) - len(kept)
     stats = (*report.stats, ("suppressed_by_baseline", suppressed))
     return replace(report, findings=kept, stats=stats), suppressed
+
+
+def asked_after_baseline(
+    ask: Callable[[AnalysisReport], T] | None, fingerprints: set[str] | None
+) -> Callable[[AnalysisReport], T] | None:
+    """``ask`` (what a format renders of a report: ``report.wanted``) put to the report as it will be
+    rendered, without the findings the baseline knows: the detailed findings and the lanes are chosen
+    among those that remain, and with ``--jobs`` what they read must be loaded for them."""
+    if ask is None or not fingerprints:
+        return ask
+    known = fingerprints
+    return lambda report: ask(apply_baseline(report, known)[0])

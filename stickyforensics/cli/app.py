@@ -217,8 +217,12 @@ def _run_analysis(
         if tls_keylog and not Path(tls_keylog).is_file():
             raise _fail(f"{tls_keylog}: TLS key log file not found")
         files = expand_inputs(inputs)
-        progress = _progress_callback()
+        from stickyforensics import baseline as bl
+
+        known = bl.read_baseline(baseline) if baseline else None  # read first: a bad file fails at once
         detail, cited = sessions_wanted(fmt.value)
+        detail, cited = bl.asked_after_baseline(detail, known), bl.asked_after_baseline(cited, known)
+        progress = _progress_callback()
         report = analyze(
             files,
             config,
@@ -231,12 +235,10 @@ def _run_analysis(
         )
         if progress is not None:
             progress.close()
-        from stickyforensics import baseline as bl
-
         if write_baseline:
             bl.write_baseline(report, write_baseline)
-        if baseline:
-            report, suppressed = bl.apply_baseline(report, bl.read_baseline(baseline))
+        if baseline and known is not None:
+            report, suppressed = bl.apply_baseline(report, known)
             if suppressed:
                 typer.echo(f"stickyforensics: {suppressed} known finding(s) suppressed by {baseline}", err=True)
         redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
