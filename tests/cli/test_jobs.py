@@ -112,3 +112,17 @@ def test_with_a_baseline_two_jobs_give_what_one_gives(tmp_path: Path, fmt: str) 
         outputs.append(out.read_text(encoding="utf-8"))
     assert "known finding(s) suppressed" in result.output
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html", "markdown", "junit", "sarif", "github"])
+def test_every_format_is_the_same_on_small_shards_from_the_command_line(tmp_path: Path, fmt: str) -> None:
+    """The identity as a user meets it: the command line, each format asking for what it renders, on one
+    process with no shards against two processes with 1 MB shards (every capture of the samples split)."""
+    outputs = []
+    for extra in (["-j", "1", "--shard-mb", "0"], ["-j", "2", "--shard-mb", "1"]):
+        out = tmp_path / f"report-{extra[1]}.{fmt}"
+        argv = ["analyze", str(ROOT / "samples"), "-f", fmt, "-o", str(out), "--redaction-key", "k" * 16, *extra]
+        result = RUNNER.invoke(app, argv)
+        assert result.exit_code in (0, 1), result.output
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
