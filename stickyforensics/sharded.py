@@ -824,22 +824,38 @@ def _run_shards(
         ordered = [results[i] for i in sorted(results)]
         workers.close()  # nothing more to ask them: their memory goes before the parent's report grows
         report, home = _merge(job, ordered)
-        by_name: dict[str, list[ClientKey]] = {}
-        for s in report.sessions:
-            by_name.setdefault(s.key.value, []).append(s.key)
-        whole = {key for client in (detail(report) if detail is not None else ()) for key in by_name.get(client, ())}
-        loaded = {key: _load_session(results[home[key]], key) for key in sorted(whole, key=home.__getitem__)}
-        if cited is not None:
-            load = lambda key: _load_session(results[home[key]], key)  # noqa: E731
-            loaded.update(cited_sessions(cited(report), by_name, loaded, load))
-        if loaded:
-            report = replace(report, sessions=tuple(loaded.get(s.key, s) for s in report.sessions))
+
+        def load(key: ClientKey) -> ClientSession:
+            return _load_session(results[home[key]], key)
+
+        report = _with_sessions_asked(report, load, home, detail, cited)
         if visit is not None:
             # One at a time, while the spill files last: every client's whole session, never all of them.
-            visit(report, (_load_session(results[home[s.key]], s.key) for s in report.sessions))
+            visit(report, (load(s.key) for s in report.sessions))
         return report
     finally:
         workers.close()
+
+
+def _with_sessions_asked(
+    report: AnalysisReport,
+    load: Callable[[ClientKey], ClientSession],
+    home: Mapping[ClientKey, int],
+    detail: DetailWanted | None,
+    cited: CitedWanted | None,
+) -> AnalysisReport:
+    """The report of summaries with the whole sessions ``detail`` names (read shard by shard) and, for the
+    other clients, the parts holding the transactions ``cited`` asks for."""
+    by_name: dict[str, list[ClientKey]] = {}
+    for s in report.sessions:
+        by_name.setdefault(s.key.value, []).append(s.key)
+    whole = {key for client in (detail(report) if detail is not None else ()) for key in by_name.get(client, ())}
+    loaded = {key: load(key) for key in sorted(whole, key=home.__getitem__)}
+    if cited is not None:
+        loaded.update(cited_sessions(cited(report), by_name, loaded, load))
+    if not loaded:
+        return report
+    return replace(report, sessions=tuple(loaded.get(s.key, s) for s in report.sessions))
 
 
 def cited_sessions(
