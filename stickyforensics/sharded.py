@@ -38,6 +38,7 @@ twice as long as the JSON one).
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gc
 import multiprocessing
@@ -579,6 +580,12 @@ def _receive(conn: Connection, kind: str, progress: Progress | None = None) -> A
 
 
 def _send_error(conn: Connection, exc: BaseException) -> None:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        exc = StickyError(
+            f"no space left in {tempfile.gettempdir()} for the spill files (they take about the size of the"
+            " captures): point TMPDIR at a larger disk (`analyze --jobs 1 --shard-mb 0` needs none: one process,"
+            " in memory)"
+        )
     message_text = str(exc) if isinstance(exc, StickyError) else "".join(traceback.format_exception(exc))
     with contextlib.suppress(BrokenPipeError, OSError):
         conn.send(("error", type(exc).__name__, message_text, isinstance(exc, StickyError)))

@@ -683,3 +683,25 @@ def test_a_parent_loads_the_naming_views_and_those_with_a_shared_token() -> None
     assert index.wanted({-1}) == [10]
     tokens = [-(2**63), 2**63 - 1]  # hashes are signed 64-bit
     assert ViewIndex.build([7], [frozenset(tokens)], frozenset()).wanted({2**63 - 1}) == [7]
+
+
+def test_a_full_disk_for_the_spill_files_is_one_line_saying_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC while the workers or the splitting pass write spill files was "a worker failed with OSError":
+    it now says where, why and what to do (the CLI prints it and exits 2)."""
+    import errno
+
+    from stickyforensics import spill_records
+    from stickyforensics.errors import StickyError
+    from stickyforensics.ingest import partition
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(spill_records, "write_record", full)  # the workers' views and sessions
+    monkeypatch.setattr("stickyforensics.sharded.write_record", full)
+    with pytest.raises(StickyError, match=r"no space left in .* for the spill files .* TMPDIR"):
+        analyze([str(ROOT / "samples")], Config(), jobs=2)
+    monkeypatch.undo()
+    monkeypatch.setattr(partition.SpillWriter, "_flush", full)  # the splitting pass, in its own process
+    with pytest.raises(StickyError, match=r"no space left in .* for the spill files"):
+        analyze([str(ROOT / "samples")], Config(), jobs=2, shard_bytes=60_000)
