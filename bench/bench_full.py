@@ -64,6 +64,7 @@ def measure(path: str, variants: list[str], pairs: int) -> list[dict[str, object
                 raise SystemExit(f"{' '.join(tshark)} failed with exit {b['exit']}")
             a["ratio"] = a["wall_s"] / b["wall_s"]
             a["mem_ratio"] = a["tree_peak_mib"] / b["tree_peak_mib"]
+            a["cpu_ratio"] = a["cpu_s"] / b["cpu_s"] if b["cpu_s"] else float("inf")
             rows[variant].append(a)
             base.append(b)
     out: list[dict[str, object]] = []
@@ -77,6 +78,8 @@ def measure(path: str, variants: list[str], pairs: int) -> list[dict[str, object
                 "ratio_to_tshark": round(statistics.median(r["ratio"] for r in runs), 3),
                 "ratio_range": [round(min(r["ratio"] for r in runs), 3), round(max(r["ratio"] for r in runs), 3)],
                 "memory_ratio_to_tshark": round(statistics.median(r["mem_ratio"] for r in runs), 3),
+                "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+                "cpu_ratio_to_tshark": round(statistics.median(r["cpu_ratio"] for r in runs), 3),
             }
         )
     out.append(
@@ -85,6 +88,7 @@ def measure(path: str, variants: list[str], pairs: int) -> list[dict[str, object
             "wall_s": statistics.median(r["wall_s"] for r in base),
             "tree_peak_mib": statistics.median(r["tree_peak_mib"] for r in base),
             "largest_process_mib": statistics.median(r["largest_process_mib"] for r in base),
+            "cpu_s": statistics.median(r["cpu_s"] for r in base),
         }
     )
     return out
@@ -100,15 +104,16 @@ def main() -> int:
     rows = measure(args.file, args.variant or [""], args.pairs)
     print(
         "| variant | wall median | tree peak (PSS) | largest process | wall / tshark (paired median [range]) "
-        "| memory / tshark |"
+        "| memory / tshark | CPU (user + system) | CPU / tshark |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = f"**{r['ratio_to_tshark']}** {r['ratio_range']}" if "ratio_to_tshark" in r else "1"
         mem = r.get("memory_ratio_to_tshark", 1)
         print(
             f"| {r['variant']} | {r['wall_s']:.1f} s | {r['tree_peak_mib']:.0f} MiB | "
-            f"{r['largest_process_mib']:.0f} MiB | {ratio} | {mem} |"
+            f"{r['largest_process_mib']:.0f} MiB | {ratio} | {mem} | {r['cpu_s']:.1f} s | "
+            f"{r.get('cpu_ratio_to_tshark', 1)} |"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")

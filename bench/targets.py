@@ -100,7 +100,8 @@ def _time_and_memory_rows(measured: list[dict[str, object]], time_of: str, memor
     return [
         [
             f"capture time <= 0.25x tshark{time_of}",
-            f"{ratio:.3f}x [{low:.3f}-{high:.3f}] ({ours['wall_s']:.1f} s vs {tshark['wall_s']:.1f} s)",
+            f"{ratio:.3f}x [{low:.3f}-{high:.3f}] ({ours['wall_s']:.1f} s vs {tshark['wall_s']:.1f} s; CPU "
+            f"{ours['cpu_ratio_to_tshark']:.2f}x of tshark's, {ours['cpu_s']:.1f} s vs {tshark['cpu_s']:.1f} s)",
             _verdict(ratio <= 0.25),
         ],
         [

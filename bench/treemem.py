@@ -72,6 +72,7 @@ def run(cmd: list[str], interval: float = 0.1) -> dict[str, float]:
         "exit": os.waitstatus_to_exitcode(status),
         "tree_peak_mib": round(peak / 2**20, 1),
         "largest_process_mib": round(usage.ru_maxrss / 1024, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),  # with the descendants it waited for
     }
 
 
