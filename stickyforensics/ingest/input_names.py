@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 
 def _components(path: str) -> list[str]:
-    norm = os.path.normpath(path).replace("\\", "/")
-    parts = [p for p in norm.split("/") if p]
+    norm = os.path.normpath(path)
+    if os.altsep:  # Windows: either slash; elsewhere a backslash is part of a name
+        norm = norm.replace(os.altsep, os.sep)
+    parts = [p for p in norm.split(os.sep) if p]
     return parts or [path]
 
 

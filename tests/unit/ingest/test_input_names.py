@@ -22,6 +22,11 @@ def test_a_shared_base_name_gets_the_folders_that_tell_the_files_apart() -> None
     assert distinct_names(["./a/s.har", "a/../b/s.har"]) == ["a/s.har", "b/s.har"]
 
 
+def test_a_backslash_is_part_of_a_posix_file_name() -> None:
+    if os.sep == "/":
+        assert distinct_names(["x/a\\b.har", "y/c.har"]) == ["a\\b.har", "c.har"]
+
+
 def test_one_path_given_twice_is_numbered() -> None:
     assert distinct_names(["a/s.har", "a/s.har", "b/s.har"]) == ["a/s.har", "a/s.har #2", "b/s.har"]
 
