@@ -88,3 +88,37 @@ def test_expectations_from_pyproject(tmp_path: Path) -> None:
     assert proc.returncode == 1
     kinds = {f["kind"] for f in json.loads(proc.stdout)["findings"]}
     assert "expectation_violated" in kinds
+
+
+def _python_blocks() -> list[str]:
+    text = (REPO / "docs" / "ci.md").read_text()
+    return [block.split("```", 1)[0] for block in text.split("```python\n")[1:]]
+
+
+def test_the_python_api_examples_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Python block of docs/ci.md, run on the samples; the one with ``jobs=2`` on groups of 60 kB of
+    capture, so its report is made of summaries: its SARIF must be one process's."""
+    import stickyforensics
+    from stickyforensics.report.redact import Redactor
+    from stickyforensics.report.sarif import render_sarif
+
+    real = stickyforensics.analyze
+    samples = [str(p) for p in sorted((REPO / "samples").rglob("*")) if p.suffix in (".pcap", ".har")]
+    calls: list[dict[str, object]] = []
+
+    def on_samples(_paths: list[str], config: object = None, **options: object) -> object:
+        calls.append(options)
+        if options.get("jobs", 1) != 1:
+            options["shard_bytes"] = 60_000
+        return real(samples, config, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stickyforensics, "analyze", on_samples)  # what `from stickyforensics import analyze` gets
+    blocks = _python_blocks()
+    assert len(blocks) >= 2
+    namespace: dict[str, object] = {}  # one page: a later block uses what an earlier one defined
+    for block in blocks:
+        exec(block, namespace)
+    assert len(calls) == 2 and calls[-1].get("cited") is not None  # the assert_sticky block defines a test
+    printed = capsys.readouterr().out
+    one = render_sarif(real(samples, shard_bytes=0), redactor=Redactor(b"a key of your own"))
+    assert printed.endswith(one + "\n")
