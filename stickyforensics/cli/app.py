@@ -237,7 +237,7 @@ def _run_analysis(
             progress.close()
         if write_baseline:
             bl.write_baseline(report, write_baseline)
-        if baseline and known is not None:
+        if known is not None:
             report, suppressed = bl.apply_baseline(report, known)
             if suppressed:
                 typer.echo(f"stickyforensics: {suppressed} known finding(s) suppressed by {baseline}", err=True)
