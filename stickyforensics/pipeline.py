@@ -6,7 +6,6 @@ No printing and no exit codes here: that is the CLI's job.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -228,10 +227,11 @@ def analyze(
     names = distinct_names(files)
     for index, path in enumerate(files):
         if progress is not None:
-            progress(f"reading {os.path.basename(path) or path}", index, len(files))
+            progress(f"reading {names[index]}", index, len(files))
         # One file: its bytes are the bar (a large HAR takes a while; a capture's reader has no hook).
-        label = f"reading {os.path.basename(path) or path} (MB)"
-        told = in_megabytes(progress, label) if progress is not None and len(files) == 1 else None
+        told = (
+            in_megabytes(progress, f"reading {names[index]} (MB)") if progress is not None and len(files) == 1 else None
+        )
         results.append(read_input(path, index, options, progress=told, early=feed, label=names[index]))
     report = analyze_results(results, config, early=early)
     if visit is not None:

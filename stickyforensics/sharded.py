@@ -835,7 +835,7 @@ def _run_shards(
         def load(key: ClientKey) -> ClientSession:
             return _load_session(results[home[key]], key)
 
-        report = _with_sessions_asked(report, load, home, detail, cited)
+        report = with_sessions_asked(report, load, home, detail, cited)
         if visit is not None:
             # One at a time, while the spill files last: every client's whole session, never all of them.
             visit(report, (load(s.key) for s in report.sessions))
@@ -844,7 +844,7 @@ def _run_shards(
         workers.close()
 
 
-def _with_sessions_asked(
+def with_sessions_asked(
     report: AnalysisReport,
     load: Callable[[ClientKey], ClientSession],
     home: Mapping[ClientKey, int],

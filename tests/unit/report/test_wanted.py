@@ -22,7 +22,7 @@ from stickyforensics.report.sarif import render_sarif
 from stickyforensics.report.terminal import render_text
 from stickyforensics.report.wanted import sessions_wanted
 from stickyforensics.shard_views import cited_part, summary_of
-from stickyforensics.sharded import cited_sessions
+from stickyforensics.sharded import with_sessions_asked
 
 ROOT = Path(__file__).resolve().parents[3]
 REDACTOR = Redactor(b"k" * 32)
@@ -42,14 +42,7 @@ def _as_asked(report: AnalysisReport, fmt: str) -> AnalysisReport:
     detail, cited = sessions_wanted(fmt)
     whole = {s.key: s for s in report.sessions}
     summaries = replace(report, sessions=tuple(summary_of(s) for s in report.sessions))
-    names = detail(summaries) if detail is not None else set()
-    loaded = {key: s for key, s in whole.items() if key.value in names}
-    if cited is not None:
-        by_name: dict[str, list] = {}
-        for key in whole:
-            by_name.setdefault(key.value, []).append(key)
-        loaded.update(cited_sessions(cited(summaries), by_name, loaded, whole.__getitem__))
-    return replace(report, sessions=tuple(loaded.get(s.key, summary_of(s)) for s in report.sessions))
+    return with_sessions_asked(summaries, whole.__getitem__, dict.fromkeys(whole, 0), detail, cited)
 
 
 @pytest.fixture(scope="module")
