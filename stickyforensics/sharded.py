@@ -32,7 +32,8 @@ whatever N is (tests/unit/test_sharded.py). When whole sessions will be asked fo
 ``report.wanted``), each worker also pickles its shard's sessions, one record per client, and the parent
 loads the few it is asked for, keeping only the cited transactions of those it opens for their evidence
 (``cited_sessions``; re-running their shards instead made the HTML report of a 1M-packet capture take
-twice as long as the JSON one).
+twice as long as the JSON one). A format that draws no lanes needs no whole session: the worker then
+pickles each session cut to the transactions some evidence row may cite (``citable_parts``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from stickyforensics import __version__
 from stickyforensics.config import Config
@@ -161,7 +162,7 @@ class ShardResult:
     digest: SetCookieDigest
     """What the cross-client hygiene rules read of its clients' ``Set-Cookie`` events (the views hold none)."""
     sessions_file: str | None = None
-    """Where the worker pickled the shard's whole sessions (``ShardJob.keep_sessions``)."""
+    """Where the worker pickled the shard's sessions, whole or cut (``ShardJob.keep_sessions``)."""
     session_offsets: dict[ClientKey, int] | None = None
     """Client -> offset of its session's record in ``sessions_file`` (``spill_records``). By key, not name:
     ``ip 10.16.0.5`` and ``xff 10.16.0.5`` are two clients."""
@@ -169,6 +170,9 @@ class ShardResult:
     """The client groups this shard sent transactions to (``route_of``), each in a route file."""
     local: FactCounts | None = None
     """What the shard saw of the clients it judged itself (``counts`` when it routed none away)."""
+
+
+SessionsKept = Literal["", "cited", "whole"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +188,10 @@ class ShardJob:
     partitions: dict[int, Partition]
     """The native-engine captures, by input index, split into one spill file per shard."""
     spill_dir: str
-    keep_sessions: bool = False
-    """Pickle every shard's whole sessions for the parent to load some (``analyze(detail=...)``)."""
+    keep_sessions: SessionsKept = ""
+    """What each worker pickles of its shard's sessions, a record per client, for the parent to load some:
+    ``whole`` sessions (``analyze(detail=...)``, ``visit``), or ``cited`` parts, each cut to the transactions
+    an evidence row may cite (``citable_parts``: what ``analyze(cited=...)`` reads); nothing when empty."""
     har_partitions: dict[int, HarPartition] = field(default_factory=dict)
     """The HAR files that hold many clients (``ingest.har_partition``), split like the captures."""
     names: tuple[str, ...] = ()
@@ -433,9 +439,26 @@ def _judged(
         digest=digest_sessions(sessions, keep=trimmed_transaction),
     )
     if job.keep_sessions:
-        sessions_file, offsets = _write_sessions(job, index, sessions)
+        kept = sessions if job.keep_sessions == "whole" else citable_parts(sessions, findings, views, result.digest)
+        sessions_file, offsets = _write_sessions(job, index, kept)
         result = replace(result, sessions_file=sessions_file, session_offsets=offsets)
     return result
+
+
+def citable_parts(
+    sessions: Iterable[ClientSession],
+    findings: Iterable[Finding],
+    views: Iterable[ClientSession],
+    digest: SetCookieDigest,
+) -> list[ClientSession]:
+    """Each session cut to the transactions an evidence row may cite (``shard_views.cited_part``): those the
+    shard's findings cite, and those the cross-client rules may quote, which they read from the views and the
+    digest only. The parent cuts what it loads to what a report asks (``cited_sessions``): the same parts as
+    from whole sessions, for a fraction of the pickling (bench/README.md, session 14)."""
+    ids = {ev.transaction_id for f in findings for ev in f.evidence if ev.transaction_id is not None}
+    ids.update(tx.id for view in views for tx in view.transactions)
+    ids |= digest.transaction_ids()
+    return [cited_part(session, ids) for session in sessions]
 
 
 def _write_sessions(job: ShardJob, index: int, sessions: Sequence[ClientSession]) -> tuple[str, dict[ClientKey, int]]:
@@ -450,7 +473,7 @@ def _write_sessions(job: ShardJob, index: int, sessions: Sequence[ClientSession]
 
 
 def _load_session(result: ShardResult, client: ClientKey) -> ClientSession:
-    """The whole session of ``client`` (of the shard ``result`` describes), read from its sessions file."""
+    """The session of ``client`` (of the shard ``result`` describes) as the worker kept it (``keep_sessions``)."""
     offsets = result.session_offsets
     if result.sessions_file is None or offsets is None:
         raise RuntimeError(f"shard {result.shard} kept no sessions")
@@ -732,7 +755,7 @@ def analyze_sharded(
             shards,
             partitions,
             spill_dir,
-            keep_sessions=detail is not None or visit is not None or cited is not None,
+            keep_sessions="whole" if detail is not None or visit is not None else "cited" if cited is not None else "",
             har_partitions=har_partitions,
             names=names,
         )

@@ -143,6 +143,13 @@ class SetCookieDigest:
                 self.cacheable[key] = mine_group = CacheableSetCookies([], 0, group.last, group.last_started, {}, {})
             mine_group.merge(group)
 
+    def transaction_ids(self) -> set[str]:
+        """The transactions the digest's findings can quote (what ``--jobs`` keeps for their evidence rows)."""
+        ids = {sighting.transaction.id for sighting, _ in self.insecure.values()}
+        ids.update(disclosure.first.transaction.id for disclosure in self.disclosures.values())
+        ids.update(s.transaction.id for group in self.cacheable.values() for s in group.first)
+        return ids
+
     def insecure_in_order(self) -> list[tuple[str, Sighting, tuple[str, ...]]]:
         """SF201's cookies in the order the rule meets them."""
         return [(n, s, lacks) for n, (s, lacks) in sorted(self.insecure.items(), key=lambda i: i[1][0].position)]

@@ -208,6 +208,31 @@ def test_sessions_are_summaries_unless_asked_for() -> None:
     ]
 
 
+def test_a_format_that_draws_no_lanes_loads_sessions_cut_to_what_evidence_may_cite(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SARIF, Markdown and JUnit join evidence with the transactions it cites: the workers keep those (and
+    what the cross-client rules may quote) of each session, not whole sessions, and the report is the same."""
+    import stickyforensics.sharded as sharded
+
+    loaded: list[ClientSession] = []
+    real = sharded._load_session
+
+    def spying(result: Any, key: Any) -> ClientSession:
+        session = real(result, key)
+        loaded.append(session)
+        return session
+
+    monkeypatch.setattr(sharded, "_load_session", spying)
+    paths = [str(ROOT / "samples")]
+    detail, cited = sessions_wanted("sarif")
+    assert detail is None and cited is not None
+    split = analyze(paths, Config(), jobs=2, cited=cited)
+    assert loaded and sum(len(s.transactions) for s in loaded) < sum(s.transaction_count for s in loaded) / 2
+    whole = analyze(paths, Config(), cited=cited)
+    assert render_sarif(split, redactor=REDACTOR) == render_sarif(whole, redactor=REDACTOR)
+
+
 def test_a_broken_input_is_an_input_error_on_several_processes(tmp_path: Path) -> None:
     from stickyforensics.errors import StickyError
 
