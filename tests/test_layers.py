@@ -141,8 +141,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "track-on-model",
         _in_layer("track"),
-        _only(f"{SF}.model", f"{SF}.track", f"{SF}.config", f"{SF}.errors", f"{SF}.resources", "yaml"),
-        "track imports only the stdlib, model, track, config, errors, resources and yaml",
+        _only(
+            f"{SF}.model", f"{SF}.track", f"{SF}.config", f"{SF}.errors", f"{SF}.resources", f"{SF}.gc_pause", "yaml"
+        ),
+        "track imports only the stdlib, model, track, config, errors, resources, gc_pause and yaml",
     ),
     Rule(
         "detect-not-ingest-reconstruct-report",

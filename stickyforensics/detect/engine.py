@@ -11,8 +11,8 @@ from stickyforensics.detect.detectors import DETECTORS, detector_runs_in
 from stickyforensics.detect.rule import Rule
 from stickyforensics.detect.set_cookie_digest import SetCookieDigest
 from stickyforensics.errors import RuleLoadError
+from stickyforensics.gc_pause import gc_paused
 from stickyforensics.model import ClientSession, Finding, InputSummary, RuleRun, finding_sort_key
-from stickyforensics.track.sessions import gc_paused
 
 
 def _run(base: dict[str, str], status: str, *, findings: int = 0, reason: str | None = None) -> RuleRun:

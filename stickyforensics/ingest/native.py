@@ -8,12 +8,11 @@ that points at the tshark engine and a key log).
 
 from __future__ import annotations
 
-import gc
 import heapq
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from stickyforensics.gc_pause import gc_paused
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.partition import Partition, read_spill
 from stickyforensics.ingest.pcapread import open_capture
@@ -61,7 +60,7 @@ def read_capture_part(
     """
     info, reader = open_capture(path)
     rec = HttpReconstructor(path, info.format, input_index=input_index, keep_body_prefix=keep_body_prefix)
-    with _gc_paused():
+    with gc_paused():
         try:
             rec.process(reader)
         finally:
@@ -88,7 +87,7 @@ def read_spill_part(
     rec = HttpReconstructor(
         partition.path, partition.format, input_index=input_index, sweep_every=0, keep_body_prefix=keep_body_prefix
     )
-    with _gc_paused():
+    with gc_paused():
         rec.process(read_spill(partition.spill_files[shard], rec.tcp.sweep, rec.tcp.advance))
         result = rec.finish()
     return CapturePart(
@@ -175,23 +174,6 @@ def assemble_capture(parts: Sequence[CapturePart], *, transaction_count: int | N
         cookie_data=cookie_data,
         extra=extra,
     )
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the transaction graph is built.
-
-    Reading a large capture allocates millions of long-lived objects; every full collection walks
-    all of them again, which cost 20-30% of the engine's time. Nothing is lost: the few cycles made
-    meanwhile (one set per connection) are collected once the collector runs again.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _tls_diagnostic(path: str, hellos: int, servers: list[tuple[str, int, str | None]], no_http: bool) -> Diagnostic:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 
 from stickyforensics.config import Config
+from stickyforensics.gc_pause import gc_paused
 from stickyforensics.model import ClientKey, ClientSession, CookieEvent, PersistenceInfo, Transaction
 from stickyforensics.track.backends import BackendObserver
 from stickyforensics.track.capture_facts import TrackFacts, decide_facts
@@ -16,26 +15,6 @@ from stickyforensics.track.enum_members import TRACKED_ROLES
 from stickyforensics.track.lb import CookieClassifier
 from stickyforensics.track.lineage import Identify, LineageSplitter
 from stickyforensics.track.timeline import TxCookies, cookie_timeline, tx_cookies
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a stage that builds many acyclic objects.
-
-    Tracking and detection allocate hundreds of thousands of small immutable objects (events,
-    observations, findings) that hold no reference cycles; every few thousand allocations the
-    collector would otherwise walk the whole heap, the ingested transactions included, which cost
-    about a third of these stages on a 200k-packet capture. Reference counting still frees
-    everything as usual; the collector is re-enabled (if it was on) when the stage ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
 
 SessionOrder = tuple[float, str, str]
 
