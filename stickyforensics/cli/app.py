@@ -244,11 +244,16 @@ def _run_analysis(
         redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
         text: str | None = None
         payload: dict[str, Any] | None = None
+        # JSON and SARIF are streamed to the output below: building the whole text first costs ~5x its size
+        # in memory (json.dumps joins every piece at the end).
         if fmt is Format.json:
-            # streamed to the output below: building the whole text first costs ~5x its size in memory
             from stickyforensics.report.json import report_dict
 
             payload = report_dict(report, redactor, threshold)
+        elif fmt is Format.sarif:
+            from stickyforensics.report.sarif import sarif_dict
+
+            payload = sarif_dict(report, redactor=redactor, rule_docs=_rule_docs())
         else:
             text = render(
                 report,

@@ -10,7 +10,7 @@ severity (critical/high -> error, medium -> warning, low/info -> note), independ
 
 from __future__ import annotations
 
-import json
+import io
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -29,6 +29,7 @@ from stickyforensics.report.common import (
     first_filter,
     sarif_level,
 )
+from stickyforensics.report.json_text import dump_indented
 from stickyforensics.report.redact import Redactor, redacted_report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -219,4 +220,7 @@ def render_sarif(
 ) -> str:
     """The report as a SARIF 2.1.0 log (``fail_on`` does not change levels; see the module docstring)."""
     del fail_on
-    return json.dumps(sarif_dict(report, redactor=redactor, rule_docs=rule_docs), indent=2, ensure_ascii=False) + "\n"
+    out = io.StringIO()
+    dump_indented(sarif_dict(report, redactor=redactor, rule_docs=rule_docs), out)  # json.dumps(indent=2)'s text
+    out.write("\n")
+    return out.getvalue()

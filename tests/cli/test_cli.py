@@ -146,3 +146,35 @@ def test_the_progress_bar_follows_each_phase_total() -> None:
         assert bar._progress.tasks[0].description == "reading \\[bold]x.har (MB)"
     finally:
         bar.close()
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_streamed_formats_write_what_the_renderer_gives(fmt: str, tmp_path: Path) -> None:
+    """JSON and SARIF are written piece by piece (no whole text in memory): to a file or to stdout, the text is
+    the library renderer's, byte for byte."""
+    import hashlib
+
+    from stickyforensics.config import Config
+    from stickyforensics.pipeline import analyze
+    from stickyforensics.report.redact import Redactor
+    from stickyforensics.report.wanted import sessions_wanted
+
+    sample = str(REPO / "samples" / "missing_cookie_dotfile")
+    out = tmp_path / f"report.{fmt}"
+    code, stdout, _ = run("analyze", sample, "--format", fmt, "--redaction-key", "k", "-o", str(out))
+    assert code == 1
+    code, stdout, _ = run("analyze", sample, "--format", fmt, "--redaction-key", "k")
+    detail, cited = sessions_wanted(fmt)
+    report = analyze([sample], Config(), detail=detail, cited=cited)
+    redactor = Redactor(hashlib.sha256(b"k").digest())
+    if fmt == "json":
+        from stickyforensics.report.json import render_json
+
+        expected = render_json(report, redactor=redactor)
+    else:
+        from stickyforensics.cli.app import _rule_docs
+        from stickyforensics.report.sarif import render_sarif
+
+        expected = render_sarif(report, redactor=redactor, rule_docs=_rule_docs())
+    assert out.read_text(encoding="utf-8") == expected
+    assert stdout == expected

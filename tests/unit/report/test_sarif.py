@@ -117,3 +117,15 @@ def test_absolute_and_windows_paths() -> None:
     assert not list(_validator().iter_errors(log))
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]]
     assert uris == ["file:///C:/caps/a%20b.pcap", "caps/x.pcap", "file:///tmp/a%3Ab%23c%3F.pcap", "http%3Ax.pcap"]
+
+
+@pytest.mark.parametrize("make", ALL)
+def test_text_is_json_dumps_of_the_log(make) -> None:  # type: ignore[no-untyped-def]
+    """The log is written by the streaming encoder (``report.json_text``), whose text is ``json.dumps``'s with
+    ``indent=2`` and no ASCII escaping, byte for byte."""
+    from stickyforensics.report.sarif import sarif_dict
+
+    report, redactor = make(), Redactor(KEY)
+    log = sarif_dict(report, redactor=redactor, rule_docs=b.rule_docs())
+    expected = json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    assert render_sarif(report, redactor=redactor, rule_docs=b.rule_docs()) == expected
