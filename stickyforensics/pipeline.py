@@ -166,6 +166,7 @@ def analyze(
     shard_bytes: int | None = None,
     visit: SessionVisitor | None = None,
     cited: CitedWanted | None = None,
+    rules: tuple[Rule, ...] | None = None,
 ) -> AnalysisReport:
     """Analyze files and folders (recursed) and return the report every output format renders.
 
@@ -175,7 +176,8 @@ def analyze(
     passes to bound memory: the same report, except that sessions are summaries (no transactions)
     unless ``detail`` names them, holding only the transactions ``cited`` asks for (and their backends)
     otherwise. ``visit`` is given the report and every whole session, each read when it is
-    reached (``stickyforensics cookies``: every client's timeline, in the memory of one client).
+    reached (``stickyforensics cookies``: every client's timeline, in the memory of one client). ``rules``:
+    the rules to run (default: the catalog's; none for a view that shows no finding, such as the timelines).
     Raises ``InputError`` when an input cannot be used at all (missing, unknown format, unreadable).
     """
     from stickyforensics.ingest.input_names import distinct_names
@@ -208,7 +210,7 @@ def analyze(
                     formats,
                     config,
                     options,
-                    load_rules(),
+                    rules if rules is not None else load_rules(),
                     jobs,
                     shards,
                     detail=detail,
@@ -233,7 +235,7 @@ def analyze(
             in_megabytes(progress, f"reading {names[index]} (MB)") if progress is not None and len(files) == 1 else None
         )
         results.append(read_input(path, index, options, progress=told, early=feed, label=names[index]))
-    report = analyze_results(results, config, early=early)
+    report = analyze_results(results, config, rules=rules, early=early)
     if visit is not None:
         visit(report, iter(report.sessions))
     return report

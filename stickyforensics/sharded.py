@@ -192,6 +192,9 @@ class ShardJob:
     """What each worker pickles of its shard's sessions, a record per client, for the parent to load some:
     ``whole`` sessions (``analyze(detail=...)``, ``visit``), or ``cited`` parts, each cut to the transactions
     an evidence row may cite (``citable_parts``: what ``analyze(cited=...)`` reads); nothing when empty."""
+    whole_clients: frozenset[str] | None = None
+    """With ``whole`` sessions kept: only those of these clients, when the caller named them before the analysis
+    (``analyze(detail=frozenset(...))``: ``stickyforensics cookies --client``); None: every client's."""
     har_partitions: dict[int, HarPartition] = field(default_factory=dict)
     """The HAR files that hold many clients (``ingest.har_partition``), split like the captures."""
     names: tuple[str, ...] = ()
@@ -439,10 +442,24 @@ def _judged(
         digest=digest_sessions(sessions, keep=trimmed_transaction),
     )
     if job.keep_sessions:
-        kept = sessions if job.keep_sessions == "whole" else citable_parts(sessions, findings, views, result.digest)
+        kept = _kept(job, sessions, findings, views, result.digest)
         sessions_file, offsets = _write_sessions(job, index, kept)
         result = replace(result, sessions_file=sessions_file, session_offsets=offsets)
     return result
+
+
+def _kept(
+    job: ShardJob,
+    sessions: tuple[ClientSession, ...],
+    findings: Iterable[Finding],
+    views: Iterable[ClientSession],
+    digest: SetCookieDigest,
+) -> Sequence[ClientSession]:
+    """What of a shard's sessions the worker pickles for the parent (``ShardJob.keep_sessions``)."""
+    if job.keep_sessions == "cited":
+        return citable_parts(sessions, findings, views, digest)
+    named = job.whole_clients
+    return sessions if named is None else tuple(s for s in sessions if s.key.value in named)
 
 
 def citable_parts(
@@ -756,6 +773,8 @@ def analyze_sharded(
             partitions,
             spill_dir,
             keep_sessions="whole" if detail is not None or visit is not None else "cited" if cited is not None else "",
+            # clients named in advance: no other whole session is ever asked for (nor a cited part of one)
+            whole_clients=detail if isinstance(detail, frozenset) and visit is None and cited is None else None,
             har_partitions=har_partitions,
             names=names,
         )
@@ -879,7 +898,8 @@ def with_sessions_asked(
     by_name: dict[str, list[ClientKey]] = {}
     for s in report.sessions:
         by_name.setdefault(s.key.value, []).append(s.key)
-    whole = {key for client in (detail(report) if detail is not None else ()) for key in by_name.get(client, ())}
+    asked = () if detail is None else detail if isinstance(detail, frozenset) else detail(report)
+    whole = {key for client in asked for key in by_name.get(client, ())}
     loaded = {key: load(key) for key in sorted(whole, key=home.__getitem__)}
     if cited is not None:
         loaded.update(cited_sessions(cited(report), by_name, loaded, load))

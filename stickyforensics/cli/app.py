@@ -560,10 +560,10 @@ def cookie_timeline(
         files = expand_inputs(inputs)
         options = EngineOptions(engine=engine.value, tls_keylog=tls_keylog)
         if client:
-            wanted = set(client)
-            # the analysis as `analyze` runs it; only the wanted clients' whole sessions come back
+            wanted = frozenset(client)
+            # the clients as `analyze` finds them; only the wanted ones' whole sessions are kept, and no rule runs
             report = analyze(
-                files, cfg, engine=options, jobs=auto_jobs(files), detail=lambda _report: wanted, progress=progress
+                files, cfg, engine=options, jobs=auto_jobs(files), detail=wanted, progress=progress, rules=()
             )
             report = replace(report, sessions=tuple(s for s in report.sessions if s.key.value in wanted))
             missing = wanted - {s.key.value for s in report.sessions}
@@ -585,7 +585,7 @@ def cookie_timeline(
                 if not written:
                     sys.stdout.write("\n")
 
-            analyze(files, cfg, engine=options, jobs=auto_jobs(files), visit=write, progress=progress)
+            analyze(files, cfg, engine=options, jobs=auto_jobs(files), visit=write, progress=progress, rules=())
             return
     except StickyError as exc:
         raise _fail(str(exc)) from None

@@ -56,9 +56,13 @@ class AnalysisReport:
     stats: tuple[tuple[str, int], ...] = field(default=())
 
 
-DetailWanted = Callable[[AnalysisReport], set[str]]
-"""Given a report of session summaries, the clients whose whole sessions will be rendered
-(``pipeline.analyze(detail=...)``: with ``--jobs`` the report holds summaries)."""
+DetailAsked = Callable[[AnalysisReport], set[str]]
+"""Given a report of session summaries, the clients whose whole sessions a format renders (``report.wanted``)."""
+
+DetailWanted = DetailAsked | frozenset[str]
+"""The clients whose whole sessions will be rendered (``pipeline.analyze(detail=...)``: with ``--jobs`` the
+report holds summaries): asked of the report of summaries, or the clients' names themselves when they are
+known before the analysis (``stickyforensics cookies --client``), so that no other whole session is kept."""
 
 CitedWanted = Callable[[AnalysisReport], Iterable[tuple[Sequence[str], Collection[str]]]]
 """Given a report of session summaries, the transactions its evidence rows join (``report.common.TxIndex``):

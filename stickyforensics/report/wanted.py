@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stickyforensics.model.report import CitedWanted, DetailWanted
+    from stickyforensics.model.report import CitedWanted, DetailAsked
 
 
-def sessions_wanted(fmt: str) -> tuple[DetailWanted | None, CitedWanted | None]:
+def sessions_wanted(fmt: str) -> tuple[DetailAsked | None, CitedWanted | None]:
     """(whole sessions, cited transactions) that the format ``fmt`` (``html``, ``sarif``...) renders."""
     if fmt == "html":
         from stickyforensics.report import html

@@ -582,6 +582,36 @@ def test_every_whole_session_is_visited_in_order_one_at_a_time(jobs: int) -> Non
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
+def test_clients_named_before_the_analysis_are_the_only_whole_sessions_kept(
+    jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stickyforensics cookies --client``: the clients are named before the analysis, so the workers pickle
+    only theirs, and no rule runs; their sessions are one process's whole ones."""
+    from stickyforensics import sharded
+
+    kept_log = tmp_path / "kept"
+    real = sharded._kept
+
+    def spy(job: Any, sessions: Any, *rest: Any) -> Any:
+        kept = real(job, sessions, *rest)
+        with open(kept_log, "a") as fh:  # the workers are forked: they report through a file
+            fh.write(f"{len(sessions)} {len(kept)}\n")
+        return kept
+
+    monkeypatch.setattr(sharded, "_kept", spy)
+    paths = [str(ROOT / "samples")]
+    one = analyze(paths, Config(), shard_bytes=0)
+    wanted = frozenset(s.key.value for s in one.sessions[1:3])
+    split = analyze(paths, Config(), jobs=jobs, shard_bytes=60_000, detail=wanted, rules=())
+    assert not split.findings and not split.rule_runs
+    whole = {s.key: s for s in split.sessions if s.transactions}
+    assert set(whole) == {s.key for s in one.sessions if s.key.value in wanted}
+    assert all(whole[key] == s for s in one.sessions for key in [s.key] if key in whole)
+    shards = [tuple(map(int, line.split())) for line in kept_log.read_text().splitlines()]
+    assert sum(total for total, _ in shards) >= len(one.sessions) and sum(k for _, k in shards) == len(whole)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_addresses_spread_by_connection_are_grouped_again_by_client(jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past its first connection, every address's connections are spread over the shards (as a proxy's are past
     ``SPREAD_AFTER``): their transactions are grouped again by client (by address, lineage split included) and
