@@ -7,6 +7,7 @@ is one line on stderr naming the file and position, and exit code 2 — never a 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import sys
 from enum import StrEnum
@@ -105,12 +106,30 @@ def _write_report(fh: Any, text: str | None, payload: dict[str, Any] | None) -> 
         fh.write(text or "")
 
 
+STREAMED_FORMATS = frozenset({Format.json, Format.sarif})
+"""Formats written piece by piece from their document (``_document``): building the whole text first costs
+about 5x its size in memory (``json.dumps`` joins every piece at the end)."""
+
+
+def _document(report: Any, fmt: Format, *, redactor: Any, fail_on: Any) -> dict[str, Any]:
+    """The JSON document of a streamed format (``STREAMED_FORMATS``), for ``write_json_payload``."""
+    if fmt is Format.json:
+        from stickyforensics.report.json import report_dict
+
+        return report_dict(report, redactor, fail_on)
+    from stickyforensics.report.sarif import sarif_dict
+
+    return sarif_dict(report, redactor=redactor, rule_docs=_rule_docs())
+
+
 def render(report: Any, fmt: Format, *, redactor: Any, fail_on: Any, color: bool = False) -> str:
     """Render one AnalysisReport in the asked format (every format renders the same report)."""
-    if fmt is Format.json:
-        from stickyforensics.report.json import render_json
+    if fmt in STREAMED_FORMATS:
+        from stickyforensics.report.json import write_json_payload
 
-        return render_json(report, redactor=redactor, fail_on=fail_on)
+        out = io.StringIO()
+        write_json_payload(_document(report, fmt, redactor=redactor, fail_on=fail_on), out)
+        return out.getvalue()
     if fmt is Format.text:
         from stickyforensics.report.terminal import render_text
 
@@ -128,10 +147,6 @@ def render(report: Any, fmt: Format, *, redactor: Any, fail_on: Any, color: bool
         from stickyforensics.report.junit import render_junit
 
         return str(render_junit(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
-    if fmt is Format.sarif:
-        from stickyforensics.report.sarif import render_sarif
-
-        return str(render_sarif(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
     from stickyforensics.report.github import render_github
 
     return str(render_github(report, redactor=redactor, fail_on=fail_on, rule_docs=docs))
@@ -244,16 +259,8 @@ def _run_analysis(
         redactor = Redactor(_redaction_key(files, redaction_key), reveal=reveal_secrets)
         text: str | None = None
         payload: dict[str, Any] | None = None
-        # JSON and SARIF are streamed to the output below: building the whole text first costs ~5x its size
-        # in memory (json.dumps joins every piece at the end).
-        if fmt is Format.json:
-            from stickyforensics.report.json import report_dict
-
-            payload = report_dict(report, redactor, threshold)
-        elif fmt is Format.sarif:
-            from stickyforensics.report.sarif import sarif_dict
-
-            payload = sarif_dict(report, redactor=redactor, rule_docs=_rule_docs())
+        if fmt in STREAMED_FORMATS:
+            payload = _document(report, fmt, redactor=redactor, fail_on=threshold)  # written piece by piece below
         else:
             text = render(
                 report,
