@@ -153,13 +153,17 @@ def render(report: Any, fmt: Format, *, redactor: Any, fail_on: Any, color: bool
 
 
 AUTO_JOBS_MIN_BYTES = 50_000_000
-"""Below this much input, starting processes costs more than it saves."""
+"""Below this much HAR input, starting processes costs more than it saves (8 HAR files of 3.7 MB: 0.34 s on
+two processes against 0.35 s on one)."""
+AUTO_JOBS_CAPTURE_BYTES = 20_000_000
+"""Captures from this size on are split by client in any case (``sharded.SHARD_BYTES``), so every core takes
+a share: 25-30% less time on two cores from 20 to 40 MB (bench/README.md, session 14); at 10 MB the same time."""
 
 
 def auto_jobs(files: list[str]) -> int:
-    """Every core (at most 8) when there is enough to split: captures of 50 MB or more in all (they split by
-    client), several HAR files of that size, or one HAR file large enough to read its two halves apart
-    (``ingest.har_split``)."""
+    """Every core (at most 8) when there is enough to split: captures of 20 MB or more in all (they split by
+    client), several HAR files of 50 MB or more in all, or one HAR file large enough to read its two halves
+    apart (``ingest.har_split``)."""
     from stickyforensics.errors import InputError
     from stickyforensics.ingest.har_split import SPLIT_MIN_BYTES
     from stickyforensics.ingest.sniff import sniff
@@ -177,7 +181,7 @@ def auto_jobs(files: list[str]) -> int:
         else:
             captures += size
     worth = (
-        captures >= AUTO_JOBS_MIN_BYTES
+        captures >= AUTO_JOBS_CAPTURE_BYTES
         or (har_files > 1 and hars >= AUTO_JOBS_MIN_BYTES)
         or (len(files) == 1 and largest_har >= SPLIT_MIN_BYTES)
     )
@@ -337,8 +341,8 @@ JobsOpt = Annotated[
         "-j",
         min=0,
         help="Processes to use, split by client (same result as one; one HAR file, a single client, is read "
-        "by two). 0 = automatic: every core for inputs "
-        f"over {AUTO_JOBS_MIN_BYTES // 1_000_000} MB in all or one HAR file over 16 MB, else one.",
+        f"by two). 0 = automatic: every core for captures over {AUTO_JOBS_CAPTURE_BYTES // 1_000_000} MB in all, "
+        f"HAR files over {AUTO_JOBS_MIN_BYTES // 1_000_000} MB in all or one HAR file over 16 MB, else one.",
     ),
 ]
 

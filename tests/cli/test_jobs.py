@@ -20,6 +20,21 @@ def test_small_inputs_run_in_one_process() -> None:
     assert auto_jobs([str(p) for p in (ROOT / "samples").rglob("*.pcap")]) == 1
 
 
+def test_captures_from_20_mb_in_all_run_on_every_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # They are split by client from that size on in any case (sharded.SHARD_BYTES): every core takes a share.
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    header = bytes.fromhex("d4c3b2a1020004000000000000000000ffff000001000000")  # pcap, Ethernet
+    for name, size in (("a.pcap", 12_000_000), ("b.pcap", 7_999_000)):
+        with open(tmp_path / name, "wb") as fh:
+            fh.write(header)
+            fh.truncate(size)
+    assert auto_jobs([str(tmp_path / "a.pcap")]) == 1
+    assert auto_jobs([str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")]) == 1
+    with open(tmp_path / "b.pcap", "r+b") as fh:
+        fh.truncate(8_000_000)
+    assert auto_jobs([str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")]) == 2
+
+
 def test_one_large_har_is_read_by_two_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # One HAR is one client, but its two halves of entries can be read apart (ingest.har_split).
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
