@@ -29,7 +29,7 @@ from stickyforensics.report.common import (
     first_filter,
     sarif_level,
 )
-from stickyforensics.report.json_text import dump_indented
+from stickyforensics.report.json import write_json_payload
 from stickyforensics.report.redact import Redactor, redacted_report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -221,6 +221,5 @@ def render_sarif(
     """The report as a SARIF 2.1.0 log (``fail_on`` does not change levels; see the module docstring)."""
     del fail_on
     out = io.StringIO()
-    dump_indented(sarif_dict(report, redactor=redactor, rule_docs=rule_docs), out)  # json.dumps(indent=2)'s text
-    out.write("\n")
+    write_json_payload(sarif_dict(report, redactor=redactor, rule_docs=rule_docs), out)  # as render_json writes
     return out.getvalue()
