@@ -62,6 +62,7 @@ from stickyforensics.errors import StickyError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.har_partition import splits_by_client
 from stickyforensics.ingest.input_names import distinct_names
+from stickyforensics.ingest.sniff import content_size
 from stickyforensics.model import (
     SCHEMA_VERSION,
     AnalysisReport,
@@ -210,12 +211,13 @@ large.pcap 0.999, medium.pcap 0.955, the export 1.01) and lower peaks: 117-120 a
 
 
 def shard_count(files: Sequence[str], formats: Sequence[str], jobs: int, shard_bytes: int = SHARD_BYTES) -> int:
-    """Shards for these inputs: a multiple of ``jobs``, with about ``shard_bytes`` of capture each at most."""
+    """Shards for these inputs: a multiple of ``jobs``, with about ``shard_bytes`` of capture each at most
+    (decompressed: a gzip capture holds 5-12 times its size)."""
     total = 0
     for path, fmt in zip(files, formats, strict=True):
         if fmt != "har" or splits_by_client(path):
             with contextlib.suppress(OSError):
-                total += os.stat(path).st_size
+                total += content_size(path)
     passes = max(1, -(-total // (max(shard_bytes, 1) * jobs)))
     # The partitioning pass holds one spill file open per shard: past the open-file limit the shards
     # grow instead (a 100 GB capture at 20 MB would need 5,000).

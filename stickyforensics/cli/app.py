@@ -166,12 +166,12 @@ def auto_jobs(files: list[str]) -> int:
     apart (``ingest.har_split``)."""
     from stickyforensics.errors import InputError
     from stickyforensics.ingest.har_split import SPLIT_MIN_BYTES
-    from stickyforensics.ingest.sniff import sniff
+    from stickyforensics.ingest.sniff import content_size, sniff
 
     captures = hars = har_files = largest_har = 0
     for path in files:
         try:
-            size, fmt = Path(path).stat().st_size, sniff(path)
+            size, fmt = content_size(path), sniff(path)
         except (OSError, InputError):
             continue  # the analysis itself reports it
         if fmt == "har":

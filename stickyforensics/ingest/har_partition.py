@@ -45,9 +45,12 @@ SPLIT_BYTES = 16_000_000
 
 
 def splits_by_client(path: str) -> bool:
-    """Whether a HAR file is large enough and holds many clients (``holds_clients``)."""
+    """Whether a HAR file is large enough (decompressed: ``sniff.content_size``) and holds many clients
+    (``holds_clients``)."""
+    from stickyforensics.ingest.sniff import content_size
+
     try:
-        size = os.stat(path).st_size
+        size = content_size(path)
     except OSError:
         return False
     return size >= SPLIT_BYTES and holds_clients(path)

@@ -230,6 +230,31 @@ class BoundedDecompressor:
         self.close()
 
 
+RATIO_GUESS = 10
+"""Decompressed bytes per compressed byte assumed for an xz or bzip2 file, which does not say its size
+cheaply (captures compress about 5-20:1 with them): a guess on the large side splits into smaller shards."""
+
+
+def content_size(path: str) -> int:
+    """About how many bytes of capture or HAR a file holds: its size, or for a compressed file an estimate of
+    its decompressed size, so that work is split by what the readers will read (``sharded.shard_count``,
+    ``--jobs`` by default). gzip records the size of its data, modulo 4 GiB, in its last four bytes (what
+    ``gzip -l`` shows): the smallest size with that remainder and at least the compressed size is taken.
+    Raises ``OSError`` when the file cannot be read."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        kind = compression(fh.read(6))
+        if kind is None:
+            return size
+        if kind == "gzip" and size >= 18:
+            fh.seek(-4, os.SEEK_END)
+            recorded = int.from_bytes(fh.read(4), "little")
+            estimate = recorded + max(0, -(-(size - recorded) // (1 << 32))) * (1 << 32)
+        else:
+            estimate = size * RATIO_GUESS
+    return min(estimate, decompressed_limit(size))
+
+
 def open_decompressed(path: str, kind: str) -> BoundedDecompressor:
     """A binary reader of the decompressed data of ``path``, bounded by ``decompressed_limit``."""
     limit = decompressed_limit(os.path.getsize(path))

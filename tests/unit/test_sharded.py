@@ -325,6 +325,24 @@ def test_shards_stay_within_the_open_file_limit(monkeypatch: pytest.MonkeyPatch)
     assert sharded.shard_count([capture], ["pcap"], 2, shard_bytes=1) == 10  # a multiple of the jobs
 
 
+def test_a_compressed_capture_is_split_by_what_it_holds(tmp_path: Path) -> None:
+    """Shards hold about ``shard_bytes`` of decompressed capture: counted by the compressed size, a gzip
+    capture of 668 MB (52 MB compressed) went in 4 shards of 167 MB and its workers held twice the memory."""
+    import gzip
+
+    from stickyforensics import sharded
+
+    capture = ROOT / "samples/noise/capture.pcap"
+    gz = tmp_path / "capture.pcap.gz"
+    gz.write_bytes(gzip.compress(capture.read_bytes()))
+    size = capture.stat().st_size
+    assert gz.stat().st_size * 2 < size
+    per_shard = size // 8 + 1
+    assert sharded.shard_count([str(gz)], ["pcap"], 2, shard_bytes=per_shard) == 8
+    assert sharded.shard_count([str(capture)], ["pcap"], 2, shard_bytes=per_shard) == 8
+    assert _views([str(gz)], Config(), 2, shard_bytes=per_shard) == _views([str(gz)], Config(), 1, shard_bytes=0)
+
+
 def test_the_open_file_limit_is_raised_to_the_hard_limit() -> None:
     resource = pytest.importorskip("resource")
     from stickyforensics.sharded import FILES_KEPT_FREE, spill_file_budget

@@ -177,3 +177,26 @@ def test_corpus_files_sniff_as_their_manifest_says() -> None:
             assert sniff(path) == "har"  # looks like a HAR; read_har then refuses it
         else:
             assert sniff(path) == kind.removesuffix(".gz"), item["file"]
+
+
+def test_content_size_is_what_the_readers_will_read(tmp_path: Path) -> None:
+    """Work is split by the bytes of capture a file holds: a gzip file's decompressed size (its trailer), an
+    xz or bzip2 file's by a generous ratio, a plain file's own size."""
+    from stickyforensics.ingest.sniff import RATIO_GUESS, content_size, decompressed_limit
+
+    capture = Path(__file__).resolve().parents[3] / "samples" / "noise" / "capture.pcap"
+    data = capture.read_bytes()
+    plain = tmp_path / "c.pcap"
+    plain.write_bytes(data)
+    assert content_size(str(plain)) == len(data)
+    gz = tmp_path / "c.pcap.gz"
+    gz.write_bytes(gzip.compress(data))
+    assert gz.stat().st_size < len(data) and content_size(str(gz)) == len(data)
+    xz = tmp_path / "c.pcap.xz"
+    xz.write_bytes(lzma.compress(data))
+    assert content_size(str(xz)) == xz.stat().st_size * RATIO_GUESS
+    # A trailer smaller than the file: the data passed 4 GiB (the trailer keeps it modulo 2**32), bounded as
+    # the readers bound a decompression.
+    odd = tmp_path / "odd.gz"
+    odd.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 200 + struct.pack("<II", 0, 5))
+    assert content_size(str(odd)) == min(5 + (1 << 32), decompressed_limit(odd.stat().st_size))
