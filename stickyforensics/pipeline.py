@@ -14,6 +14,7 @@ from stickyforensics import __version__
 from stickyforensics.config import Config
 from stickyforensics.errors import InputError
 from stickyforensics.ingest.base import IngestResult
+from stickyforensics.ingest.rotation import with_rotation_notes
 from stickyforensics.model import SCHEMA_VERSION, AnalysisReport, ClientSession, InputSummary, Transaction
 from stickyforensics.model.report import CitedWanted, DetailWanted
 from stickyforensics.track.body_prefix import body_prefix_filter
@@ -133,7 +134,7 @@ def analyze_results(
         cookie_data={res.path: res.cookie_data for res in results},
         early=early,
     )
-    inputs = _summaries(results, sessions)
+    inputs = with_rotation_notes(_summaries(results, sessions))
     from stickyforensics.detect.catalog import load_rules
     from stickyforensics.detect.engine import run_rules
 

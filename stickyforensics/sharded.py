@@ -62,6 +62,7 @@ from stickyforensics.errors import StickyError
 from stickyforensics.ingest.base import IngestResult
 from stickyforensics.ingest.har_partition import splits_by_client
 from stickyforensics.ingest.input_names import distinct_names
+from stickyforensics.ingest.rotation import with_rotation_notes
 from stickyforensics.ingest.sniff import content_size
 from stickyforensics.model import (
     SCHEMA_VERSION,
@@ -950,7 +951,7 @@ def _merge(job: ShardJob, results: Sequence[ShardResult]) -> tuple[AnalysisRepor
     views = tuple(viewed.get(s.key, s) for s in summaries)  # a summary is the view with no events
     del viewed
     home = {s.key: r.shard for r in results for s in r.summaries}
-    inputs = _merge_inputs(job, results, summaries)
+    inputs = with_rotation_notes(_merge_inputs(job, results, summaries))
     digest = SetCookieDigest()
     for result in results:
         digest.merge(result.digest)
