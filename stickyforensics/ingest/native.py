@@ -18,7 +18,12 @@ from stickyforensics.ingest.partition import Partition, read_spill
 from stickyforensics.ingest.pcapread import open_capture
 from stickyforensics.ingest.segment_reader import ReaderFacts
 from stickyforensics.model import DiagLevel, Diagnostic, Transaction
-from stickyforensics.reconstruct.pairing import HttpReconstructor, capture_order, non_http_diagnostic
+from stickyforensics.reconstruct.pairing import (
+    HttpReconstructor,
+    capture_order,
+    heads_cut_diagnostic,
+    non_http_diagnostic,
+)
 
 KEEP_PER_CODE = 10
 """Diagnostics of one code kept one by one (with their positions); the rest are merged into one with a count."""
@@ -141,9 +146,12 @@ def assemble_capture(parts: Sequence[CapturePart], *, transaction_count: int | N
     stream_diags.sort(key=_frame_order)
     if stats.get("non_http_streams"):
         stream_diags.append(non_http_diagnostic(path, stats["non_http_streams"]))
+    count = len(transactions) if transaction_count is None else transaction_count
+    cut_requests, cut_responses = stats.get("request_heads_cut", 0), stats.get("response_heads_cut", 0)
+    if cut_requests or cut_responses:
+        stream_diags.append(heads_cut_diagnostic(path, cut_requests, cut_responses, count))
     facts = first.reader
     diagnostics: list[Diagnostic] = [*facts.diagnostics, *stream_diags]
-    count = len(transactions) if transaction_count is None else transaction_count
 
     cookie_data = "present"
     if facts.tls_client_hellos > 0 or facts.tls_servers:

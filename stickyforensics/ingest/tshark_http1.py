@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from stickyforensics.ingest.tshark_fields import C, header_line, ints, occurrences, unescape
 from stickyforensics.ingest.tshark_message import Addr, Body, Diags, Exchange, Message
+from stickyforensics.model.transaction import HEADERS_UNATTRIBUTED
 
 
 def _headers(lines: list[str]) -> list[tuple[str, str]]:
@@ -180,5 +181,5 @@ class Http1Conn:
 def _unattributed(ex: Exchange, why: str) -> None:
     if ex.error is None:
         ex.error = why
-    if "tshark.headers_unattributed" not in ex.notes:
-        ex.notes.append("tshark.headers_unattributed")
+    if HEADERS_UNATTRIBUTED not in ex.notes:
+        ex.notes.append(HEADERS_UNATTRIBUTED)

@@ -26,3 +26,8 @@ class Diagnostic:
     level: DiagLevel = DiagLevel.WARNING
     count: int = 1
     """How many times it happened (aggregated diagnostics)."""
+
+
+HEADS_CUT = "http.headers_cut"
+"""Exchanges whose header blocks were cut (a short snaplen, capture gaps); ``count`` is how many requests'. The
+verdict reads it: cookies that could not be read are not evidence that a session stayed sticky."""

@@ -76,6 +76,17 @@ class Timing:
     finished: float | None = None
 
 
+HEADERS_UNATTRIBUTED = "tshark.headers_unattributed"
+"""Note on a request whose headers the engine could not attribute (tshark, pipelined requests in one packet)."""
+REQUEST_HEAD_CUT = "http.request_head_cut"
+"""Note on a request whose header block was cut (a short snaplen, a capture gap): the headers after the cut,
+the Cookie header often among them, are unknown."""
+RESPONSE_HEAD_CUT = "http.response_head_cut"
+"""Note on a response whose header block was cut: ``Set-Cookie`` lines after the cut are unknown."""
+COOKIES_UNKNOWN = frozenset({HEADERS_UNATTRIBUTED, REQUEST_HEAD_CUT})
+"""Notes that make a request say nothing about which cookies it carried: only its response is judged."""
+
+
 @dataclass(frozen=True, slots=True)
 class Transaction:
     """One request and (if seen) its response."""

@@ -34,6 +34,7 @@ up at once (``owner.not_http``); one whose start was not captured is scanned for
 
 from __future__ import annotations
 
+from stickyforensics.model.transaction import REQUEST_HEAD_CUT, RESPONSE_HEAD_CUT
 from stickyforensics.reconstruct.http1_body import BodyAccumulator
 from stickyforensics.reconstruct.http1_head import (
     ANY_AT,
@@ -462,6 +463,9 @@ class MessageParser(HeadRules):
             msg.head_done = True
             msg.body.complete = False
             msg.fail(f"header block cut by {why}")
+            # The headers after the cut are unknown (a snaplen of a few hundred bytes cuts every Cookie
+            # header): what the message did not show must not be read as absent.
+            msg.note(REQUEST_HEAD_CUT if msg.is_request else RESPONSE_HEAD_CUT)
         else:
             msg.body.complete = False
             msg.fail(f"body cut by {why}")

@@ -41,6 +41,8 @@ from stickyforensics.model.builders import (
     new_timing,
     new_transaction,
 )
+from stickyforensics.model.diagnostics import HEADS_CUT
+from stickyforensics.model.transaction import REQUEST_HEAD_CUT, RESPONSE_HEAD_CUT
 from stickyforensics.reconstruct.http1 import (
     ROLE_REQUEST,
     ROLE_RESPONSE,
@@ -296,6 +298,8 @@ class HttpReconstructor:
         self.non_http_streams = 0
         self.upgraded_streams = 0
         self.responses_without_request = 0
+        self.request_heads_cut = 0
+        self.response_heads_cut = 0
         self.tcp = TcpReassembler(
             source,
             self._handler,
@@ -333,6 +337,8 @@ class HttpReconstructor:
             ("upgraded_streams", self.upgraded_streams),
             ("transactions", len(txs)),
             ("responses_without_request", self.responses_without_request),
+            ("request_heads_cut", self.request_heads_cut),
+            ("response_heads_cut", self.response_heads_cut),
             ("tcp_gaps", self.tcp.gaps),
             ("tcp_missing_bytes", self.tcp.missing_bytes),
             ("tcp_retransmitted_segments", self.tcp.retransmitted_segments),
@@ -340,7 +346,11 @@ class HttpReconstructor:
         return ReconstructResult(tuple(txs), tuple(self.diagnostics), stats)
 
     def emit(self, hc: HttpConnection, ex: _Exchange, closing: str | None) -> None:
-        self.transactions.append(build_transaction(self, hc, ex, closing))
+        tx = build_transaction(self, hc, ex, closing)
+        self.transactions.append(tx)
+        if tx.notes:
+            self.request_heads_cut += REQUEST_HEAD_CUT in tx.notes
+            self.response_heads_cut += RESPONSE_HEAD_CUT in tx.notes
         # Break the exchange <-> message cycles so reference counting frees them at once.
         ex.request.link = None
         if ex.response is not None:
@@ -350,6 +360,21 @@ class HttpReconstructor:
 def capture_order(tx: Transaction) -> tuple[float, int, int]:
     """Transactions of a capture in order: request start time, then tcp.stream, then depth."""
     return (tx.timing.started, tx.provenance.tcp_stream or 0, tx.depth)
+
+
+def heads_cut_diagnostic(source: str, requests: int, responses: int, transactions: int) -> Diagnostic:
+    """Exchanges whose header blocks were cut: their cookies are not all known (``model.transaction``'s
+    ``REQUEST_HEAD_CUT``), so the tracking does not judge them as sending or lacking one."""
+    return Diagnostic(
+        HEADS_CUT,
+        f"the header blocks of {requests} of {transactions} requests and {responses} responses were cut (a short "
+        "snaplen, or capture gaps): the cookies after a cut are unknown, so those requests are not judged as "
+        "sending or lacking one, and Set-Cookie lines after a cut are missed (recapture with -s 0: whole packets)",
+        source,
+        None,
+        DiagLevel.WARNING,
+        requests,
+    )
 
 
 def non_http_diagnostic(source: str, count: int) -> Diagnostic:

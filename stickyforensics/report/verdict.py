@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stickyforensics.model import AnalysisReport, FindingKind
+from stickyforensics.model.diagnostics import HEADS_CUT
 
 STICKINESS_KINDS = frozenset(
     {
@@ -26,6 +27,9 @@ def verdict(report: AnalysisReport) -> tuple[str, str]:
         return "broken", f"Stickiness is broken for {top.client}: {cause}{more}."
     if not report.sessions:
         return "no-traffic", "No HTTP transactions were found in the inputs."
+    unread = _unread_headers(report)
+    if unread is not None:
+        return "undetermined", unread
     if all(s.cookie_data != "present" for s in report.sessions):
         return "undetermined", "Cookie data is absent from the inputs: stickiness cannot be judged."
     with_cookies = [s for s in report.sessions if s.persistence_cookies]
@@ -37,3 +41,21 @@ def verdict(report: AnalysisReport) -> tuple[str, str]:
     suppressed = dict(report.stats).get("suppressed_by_baseline", 0)
     note = f" ({suppressed} known finding(s) suppressed by the baseline)" if suppressed else ""
     return "sticky", f"No stickiness anomalies: {len(report.sessions)} client(s) kept their sessions{note}."
+
+
+CUT_SHARE = 0.1
+"""Header blocks cut per exchange from which no anomaly seen is no evidence that sessions stayed sticky: a few
+cut by lost packets say little, a short snaplen cuts them all (``tcpdump -s 300`` cuts every Cookie header)."""
+
+
+def _unread_headers(report: AnalysisReport) -> str | None:
+    """The verdict's sentence when too many header blocks were cut to judge (``HEADS_CUT``), else None."""
+    cut = sum(d.count for i in report.inputs for d in i.diagnostics if d.code == HEADS_CUT)
+    exchanges = sum(i.transactions for i in report.inputs)
+    if not exchanges or cut < CUT_SHARE * exchanges:
+        return None
+    return (
+        f"No stickiness anomaly was seen, but the header blocks of {cut} of {exchanges} requests were cut (a "
+        "short snaplen, or capture gaps): the cookies they carried could not be read, so stickiness cannot be "
+        "judged; recapture with -s 0 (whole packets)."
+    )

@@ -74,6 +74,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import islice
 
 from stickyforensics.model import CookiePair, PersistenceInfo, Transaction
+from stickyforensics.model.transaction import COOKIES_UNKNOWN
 from stickyforensics.track.cookieparse import parse_cookie_header, request_cookies, response_set_cookies
 from stickyforensics.track.cookiescope import default_path, domain_match
 from stickyforensics.track.enum_members import ROTATES, ROUTING
@@ -95,8 +96,6 @@ CANDIDATE_LIMIT = 32
 """Groups a lineage is compared with (the nearest in time first)."""
 WALK_LIMIT = 4096
 """Transactions walked past, outward in time, to find those groups."""
-UNATTRIBUTED = "tshark.headers_unattributed"
-"""Note on a request whose headers the engine could not attribute: its cookies are unknown."""
 
 
 def is_token(value: str, info: PersistenceInfo | None) -> bool:
@@ -328,7 +327,7 @@ class LineageSplitter:
         single = False
         """``_token_pairs_of(last_pairs)``: a client sends one Cookie header until a Set-Cookie changes it."""
         for index, tx in enumerate(transactions):
-            if UNATTRIBUTED in tx.notes:
+            if tx.notes and not COOKIES_UNKNOWN.isdisjoint(tx.notes):
                 continue
             pairs = request_cookies(tx.request.headers) if cookies is None else cookies[index]
             if pairs is not last_pairs:
@@ -359,7 +358,7 @@ class LineageSplitter:
         tokens: tuple[tuple[str, str], ...] = ()
         sent = None
         agent = None
-        if UNATTRIBUTED not in tx.notes:
+        if not tx.notes or COOKIES_UNKNOWN.isdisjoint(tx.notes):
             headers, agent = _cookie_headers(tx)
             values, token_names, tokens = self._cookies(headers)
             sent = SentCookies(order, tx.timing.started, req.host, req.path, values, token_names)

@@ -35,6 +35,7 @@ from stickyforensics.model import (
     Transaction,
 )
 from stickyforensics.model.frozen_build import builder
+from stickyforensics.model.transaction import COOKIES_UNKNOWN
 from stickyforensics.track.cookieparse import parse_http_date, request_cookies, response_set_cookies
 from stickyforensics.track.enum_members import (
     CHANGED,
@@ -216,8 +217,9 @@ class CookieTimeline:
             sent = last_sent
 
             # A request whose headers the engine could not attribute (tshark, pipelined requests in one
-            # packet) says nothing about which cookies it carried: judge only its response.
-            headers_known = "tshark.headers_unattributed" not in tx.notes
+            # packet) or whose header block was cut (a short snaplen) says nothing about which cookies it
+            # carried: judge only its response.
+            headers_known = not tx.notes or COOKIES_UNKNOWN.isdisjoint(tx.notes)
             expected = jar.held_for(scheme, host, path, at) if headers_known else []  # read only
             site = registrable_domain(host)
             if (
