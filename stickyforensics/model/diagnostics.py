@@ -29,5 +29,5 @@ class Diagnostic:
 
 
 HEADS_CUT = "http.headers_cut"
-"""Exchanges whose header blocks were cut (a short snaplen, capture gaps); ``count`` is how many requests'. The
-verdict reads it: cookies that could not be read are not evidence that a session stayed sticky."""
+"""Exchanges whose header blocks were cut (a short snaplen, capture gaps); ``count``: the requests among them.
+The verdict reads it: cookies that could not be read are not evidence that a session stayed sticky."""

@@ -44,8 +44,8 @@ def verdict(report: AnalysisReport) -> tuple[str, str]:
 
 
 CUT_SHARE = 0.1
-"""Header blocks cut per exchange from which no anomaly seen is no evidence that sessions stayed sticky: a few
-cut by lost packets say little, a short snaplen cuts them all (``tcpdump -s 300`` cuts every Cookie header)."""
+"""The share of requests with a cut header block from which finding nothing says nothing about stickiness: a few
+cut by lost packets change little, a short snaplen cuts them all (``tcpdump -s 300`` cuts every Cookie header)."""
 
 
 def _unread_headers(report: AnalysisReport) -> str | None:
